@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs every dependency of inferbench on a fresh Debian 12 machine (run as root or with sudo),
+# then configures and builds it. Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+PACKAGES=(
+  build-essential cmake ninja-build ccache pkg-config git
+  libboost-dev libboost-system-dev libssl-dev      # HTTP and TLS: Boost.Beast/Asio over OpenSSL
+  libsimdjson-dev nlohmann-json3-dev               # JSON: simdjson on the hot path, nlohmann for results
+  libyaml-cpp-dev libcli11-dev libfmt-dev          # profiles, command line, formatting
+  libsqlite3-dev libpcre2-dev                      # run history, tokenizer pre-tokenization
+  libgtest-dev libgmock-dev libbenchmark-dev       # tests and micro-benchmarks
+  nodejs npm                                       # test oracles from the npm registry
+  nghttp2-client                                   # h2load, the raw-read baseline in bench/
+  openssl                                          # test certificates for the TLS tests
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Test oracles (pinned by tests/node/package-lock.json).
+if [ -f tests/node/package.json ]; then
+  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${INFERBENCH_CMAKE_ARGS:-}
+  cmake --build build -j "$(nproc)"
+fi

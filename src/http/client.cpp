@@ -1,0 +1,243 @@
+#include "http/client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/basic_parser.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <algorithm>
+#include <variant>
+
+namespace inferbench::http {
+
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using boost::system::error_code;
+using net::redirect_error;
+using net::use_awaitable;
+using tcp = net::ip::tcp;
+
+struct ConnectionPool::Connection {
+  using Stream = std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>>;
+  explicit Connection(Stream&& s) : stream(std::move(s)) {}
+  Stream stream;
+  beast::flat_buffer buffer;
+  bool open = false;
+
+  beast::tcp_stream& tcp_layer() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+  }
+  void close() {
+    error_code ignored;
+    tcp_layer().socket().close(ignored);
+    open = false;
+    buffer.clear();
+  }
+};
+
+namespace {
+
+// Feeds response bytes to the handler as Beast's parser finds them: the header once,
+// then each piece of the body with the chunked framing removed. No copy of the body.
+class StreamingParser final : public bhttp::basic_parser<false> {
+ public:
+  explicit StreamingParser(ResponseHandler& handler) : handler_(handler) {
+    eager(true);
+    header_limit(64 * 1024);
+    body_limit(boost::none);  // streams are unbounded; the SSE layer bounds one event
+  }
+  TimePoint read_time{};  // set before each put(): when the bytes being parsed were read
+
+ private:
+  void on_request_impl(bhttp::verb, std::string_view, std::string_view, int, error_code&) override {}
+  void on_response_impl(int code, std::string_view, int, error_code&) override { status_ = code; }
+  void on_field_impl(bhttp::field, std::string_view, std::string_view, error_code&) override {}
+  void on_header_impl(error_code&) override { handler_.on_headers(status_, read_time); }
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
+  std::size_t on_body_impl(std::string_view body, error_code&) override {
+    handler_.on_body(body, read_time);
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, std::string_view, error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, std::string_view body, error_code&) override {
+    handler_.on_body(body, read_time);
+    return body.size();
+  }
+  void on_finish_impl(error_code&) override {}
+
+  ResponseHandler& handler_;
+  int status_ = 0;
+};
+
+// One request/response on an open connection. Templated over plain and TLS streams.
+template <class Stream>
+net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer,
+                                    const Request& request, ResponseHandler& handler,
+                                    bool& response_started, bool& keep_alive) {
+  using Kind = Outcome::Kind;
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  error_code ec;
+  tcp_layer.expires_at(handler.deadline());
+  handler.on_sent(Clock::now());
+  co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, ec));
+  if (ec) {
+    if (ec == beast::error::timeout) co_return Outcome{Kind::Timeout, "timed out sending the request"};
+    co_return Outcome{Kind::ClosedBeforeResponse, "sending the request failed: " + ec.message()};
+  }
+
+  StreamingParser parser(handler);
+  for (;;) {
+    tcp_layer.expires_at(handler.deadline());
+    const std::size_t n = co_await stream.async_read_some(buffer.prepare(64 * 1024),
+                                                          redirect_error(use_awaitable, ec));
+    // Why here: this is the moment the bytes crossed the socket; everything after is parsing.
+    parser.read_time = Clock::now();
+    if (n > 0) response_started = true;
+    buffer.commit(n);
+    while (buffer.size() > 0 && !parser.is_done()) {
+      error_code perr;
+      const std::size_t used = parser.put(buffer.data(), perr);
+      buffer.consume(used);
+      if (perr == bhttp::error::need_more) break;
+      if (perr) co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + perr.message()};
+      if (used == 0) break;
+    }
+    if (parser.is_done()) {
+      keep_alive = parser.keep_alive();
+      co_return Outcome{};
+    }
+    if (!ec) continue;
+    if (ec == beast::error::timeout) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+    if (ec == net::error::operation_aborted) co_return Outcome{Kind::Cancelled, "cancelled"};
+    if (ec == net::error::eof && parser.is_header_done()) {
+      error_code eof_ec;
+      parser.put_eof(eof_ec);  // a body delimited by the connection's end is complete here
+      if (!eof_ec && parser.is_done()) co_return Outcome{};
+    }
+    if (!parser.is_header_done()) {
+      co_return Outcome{Kind::ClosedBeforeResponse,
+                        "connection closed before a response: " + ec.message()};
+    }
+    co_return Outcome{Kind::ResetMidBody, "connection ended mid-response: " + ec.message()};
+  }
+}
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(net::io_context& ioc, ClientOptions options)
+    : ioc_(ioc), options_(std::move(options)) {
+  if (options_.url.tls) {
+    tls_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
+    if (options_.insecure) {
+      tls_->set_verify_mode(net::ssl::verify_none);
+    } else {
+      tls_->set_default_verify_paths();
+      tls_->set_verify_mode(net::ssl::verify_peer);
+    }
+  }
+}
+
+ConnectionPool::~ConnectionPool() = default;
+
+net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
+  using Kind = Outcome::Kind;
+  error_code ec;
+  if (endpoints_.empty()) {
+    tcp::resolver resolver(ioc_);
+    auto results = co_await resolver.async_resolve(options_.url.host, options_.url.port,
+                                                   redirect_error(use_awaitable, ec));
+    if (ec) co_return Outcome{Kind::DnsFailed, "cannot resolve " + options_.url.host + ": " + ec.message()};
+    for (const auto& entry : results) endpoints_.push_back(entry.endpoint());
+  }
+  auto& tcp_layer = conn.tcp_layer();
+  tcp_layer.expires_after(options_.connect_timeout);
+  co_await tcp_layer.async_connect(endpoints_, redirect_error(use_awaitable, ec));
+  if (ec) {
+    const std::string why = ec == beast::error::timeout ? "timed out" : ec.message();
+    co_return Outcome{Kind::ConnectFailed, "cannot connect to " + options_.url.authority() + ": " + why};
+  }
+  tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+  ++opened_;
+  if (auto* tls = std::get_if<beast::ssl_stream<beast::tcp_stream>>(&conn.stream)) {
+    // SNI; SSL_set_tlsext_host_name is a macro over this call (with a C cast).
+    if (!SSL_ctrl(tls->native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                  const_cast<char*>(options_.url.host.c_str()))) {
+      co_return Outcome{Kind::TlsFailed, "TLS: cannot set the server name"};
+    }
+    if (!options_.insecure) tls->set_verify_callback(net::ssl::host_name_verification(options_.url.host));
+    co_await tls->async_handshake(net::ssl::stream_base::client, redirect_error(use_awaitable, ec));
+    if (ec) {
+      co_return Outcome{Kind::TlsFailed, "TLS handshake with " + options_.url.authority() +
+                                             " failed: " + ec.message() +
+                                             (options_.insecure ? "" : " (--insecure skips verification)")};
+    }
+  }
+  conn.open = true;
+  co_return Outcome{};
+}
+
+net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request& request,
+                                                ResponseHandler& handler, bool& response_started) {
+  bool keep_alive = false;
+  Outcome out = co_await std::visit(
+      [&](auto& s) { return exchange_on(s, conn.buffer, request, handler, response_started, keep_alive); },
+      conn.stream);
+  if (out.kind != Outcome::Kind::Complete || !keep_alive) conn.close();
+  co_return out;
+}
+
+net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, ResponseHandler& handler) {
+  for (int attempt_no = 0;; ++attempt_no) {
+    if (shut_down_) co_return Outcome{Outcome::Kind::Cancelled, "cancelled"};
+    std::unique_ptr<Connection> conn;
+    if (!idle_.empty()) {
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    } else if (tls_) {
+      conn = std::make_unique<Connection>(Connection::Stream(std::in_place_index<1>, ioc_.get_executor(), *tls_));
+    } else {
+      conn = std::make_unique<Connection>(Connection::Stream(std::in_place_index<0>, ioc_.get_executor()));
+    }
+    const bool reused = conn->open;
+    busy_.push_back(conn.get());
+    Outcome out;
+    bool response_started = false;
+    if (!conn->open) out = co_await connect(*conn);
+    if (out.kind == Outcome::Kind::Complete) out = co_await attempt(*conn, request, handler, response_started);
+    busy_.erase(std::find(busy_.begin(), busy_.end(), conn.get()));
+    if (shut_down_ && out.kind != Outcome::Kind::Complete) out = Outcome{Outcome::Kind::Cancelled, "cancelled"};
+    if (conn->open && !shut_down_) idle_.push_back(std::move(conn));
+    // A kept-alive connection the server has meanwhile closed fails before any response
+    // byte; that is not the request's fault, so it goes once more on a fresh connection.
+    const bool stale = reused && !response_started && out.kind == Outcome::Kind::ClosedBeforeResponse;
+    if (stale && attempt_no == 0) continue;
+    co_return out;
+  }
+}
+
+void ConnectionPool::shutdown() {
+  shut_down_ = true;
+  for (auto* conn : busy_) conn->close();
+  idle_.clear();
+}
+
+Request make_request(const Url& url, bhttp::verb method, std::string_view target, std::string body,
+                     const std::vector<std::pair<std::string, std::string>>& headers) {
+  Request req{method, url.base_path + std::string(target), 11};
+  req.set(bhttp::field::host, url.authority());
+  req.set(bhttp::field::user_agent, "inferbench/0.1");
+  if (method == bhttp::verb::post) req.set(bhttp::field::content_type, "application/json");
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.keep_alive(true);
+  req.body() = std::move(body);
+  req.prepare_payload();
+  return req;
+}
+
+}  // namespace inferbench::http

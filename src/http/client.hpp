@@ -1,0 +1,103 @@
+#pragma once
+// HTTP/1.1 client for one worker thread: a keep-alive connection pool to one server,
+// plain TCP or TLS, on Boost.Beast/Asio coroutines. Bytes are handed to a ResponseHandler
+// with the time the read that carried them returned, before any parsing of the body.
+#include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/clock.hpp"
+#include "http/url.hpp"
+
+namespace inferbench::http {
+
+namespace net = boost::asio;
+using Request = boost::beast::http::request<boost::beast::http::string_body>;
+
+struct ClientOptions {
+  Url url;
+  bool insecure = false;                               // skip TLS certificate verification
+  Duration connect_timeout = std::chrono::seconds(10);  // TCP connect plus TLS handshake
+};
+
+// Receives one response as it arrives. Called on the worker thread that owns the pool.
+class ResponseHandler {
+ public:
+  virtual ~ResponseHandler() = default;
+  // The request's first byte is about to be written.
+  virtual void on_sent(TimePoint t) = 0;
+  // The response header has been read; `t` is when the read holding its end returned.
+  virtual void on_headers(int status, TimePoint t) = 0;
+  // A piece of the decoded body (chunked framing removed); `t` is when its read returned.
+  virtual void on_body(std::string_view bytes, TimePoint t) = 0;
+  // The absolute time by which the next read must complete (first-token or total deadline).
+  virtual TimePoint deadline() const = 0;
+};
+
+// How an exchange ended, from the transport's point of view.
+struct Outcome {
+  enum class Kind {
+    Complete,           // a whole response was read (any status)
+    DnsFailed,          // the host name did not resolve
+    ConnectFailed,      // refused, unreachable, or connect timeout
+    TlsFailed,          // handshake or certificate verification failed
+    Timeout,            // the handler's deadline passed while waiting for bytes
+    ClosedBeforeResponse,  // the server closed or reset before sending a response header
+    ResetMidBody,       // the connection ended after the header, before the body's end
+    BadHttp,            // the response was not valid HTTP/1.1
+    Cancelled,          // the pool was shut down (run interrupted)
+  };
+  Kind kind = Kind::Complete;
+  std::string detail;  // one line for humans; empty when Complete
+};
+
+// A pool of keep-alive connections to one server. Owned and used by one thread only.
+class ConnectionPool {
+ public:
+  ConnectionPool(net::io_context& ioc, ClientOptions options);
+  ~ConnectionPool();
+  ConnectionPool(const ConnectionPool&) = delete;
+  ConnectionPool& operator=(const ConnectionPool&) = delete;
+
+  // Sends `request` and streams the response to `handler`. Never throws for transport
+  // problems: they are reported in the Outcome. A request on a reused connection that the
+  // server had closed is retried once on a fresh connection (before any response byte).
+  net::awaitable<Outcome> exchange(const Request& request, ResponseHandler& handler);
+
+  // Closes every connection, idle and busy; exchanges in flight end with Kind::Cancelled.
+  void shutdown();
+
+  // Connections opened so far (for reports and tests).
+  std::size_t connections_opened() const { return opened_; }
+
+ private:
+  struct Connection;
+  net::awaitable<Outcome> connect(Connection& conn);
+  net::awaitable<Outcome> attempt(Connection& conn, const Request& request,
+                                  ResponseHandler& handler, bool& response_started);
+
+  net::io_context& ioc_;
+  ClientOptions options_;
+  std::unique_ptr<net::ssl::context> tls_;
+  std::vector<net::ip::tcp::endpoint> endpoints_;  // resolved once, reused
+  std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<Connection*> busy_;
+  std::size_t opened_ = 0;
+  bool shut_down_ = false;
+};
+
+// Builds a request for `target` (path) with the given body and headers (Host is added).
+Request make_request(const Url& url, boost::beast::http::verb method, std::string_view target,
+                     std::string body,
+                     const std::vector<std::pair<std::string, std::string>>& headers);
+
+}  // namespace inferbench::http

@@ -1,0 +1,103 @@
+#include "metrics/request_metrics.hpp"
+
+#include <algorithm>
+
+namespace inferbench::metrics {
+
+ChunkTokens::ChunkTokens(const RequestRecord& record,
+                         std::optional<std::int64_t> output_tokens) noexcept
+    : chunks_(&record.chunks) {
+  const std::size_t n = record.chunks.size();
+  if (n == 0) return;
+  const bool all_reported = std::all_of(record.chunks.begin(), record.chunks.end(),
+                                        [](const ChunkTime& c) { return c.tokens > 0; });
+  if (all_reported) {
+    source_ = Source::Reported;
+    return;
+  }
+  if (!output_tokens || *output_tokens < static_cast<std::int64_t>(n)) return;  // 1 per chunk
+  source_ = Source::Estimated;
+  const auto out = static_cast<std::uint64_t>(*output_tokens);
+  if (n == 1) {
+    first_ = out;  // a single chunk holds the whole output
+    return;
+  }
+  const std::uint64_t later = n - 1;
+  first_ = 1;
+  base_ = (out - 1) / later;  // ≥ 1 because out ≥ n
+  extra_ = (out - 1) % later;
+}
+
+std::uint64_t ChunkTokens::operator()(std::size_t k) const noexcept {
+  switch (source_) {
+    case Source::Reported:
+      return (*chunks_)[k].tokens;
+    case Source::Estimated:
+      if (k == 0) return first_;
+      return base_ + (k - 1 < extra_ ? 1 : 0);
+    case Source::OnePerChunk:
+      break;
+  }
+  return 1;
+}
+
+RequestMetrics derive(const RequestRecord& r) {
+  RequestMetrics m;
+  if (r.usage.prompt_tokens) {
+    m.input_tokens = *r.usage.prompt_tokens;
+    m.input_tokens_from_usage = true;
+  } else if (r.client_prompt_tokens >= 0) {
+    m.input_tokens = r.client_prompt_tokens;
+  }
+  if (r.usage.completion_tokens) {
+    m.output_tokens = *r.usage.completion_tokens;
+    m.output_tokens_from_usage = true;
+  } else if (r.client_output_tokens >= 0) {
+    m.output_tokens = r.client_output_tokens;
+  }
+  m.chunks = r.chunks.size();
+  m.done_ms = to_ms(r.done - r.sent);
+  m.schedule_lag_ms = to_ms(r.sent - r.scheduled);
+  if (r.chunks.empty()) return m;
+
+  const TimePoint first = r.chunks.front().t;
+  const TimePoint last = r.chunks.back().t;
+  m.ttft_ms = to_ms(first - r.sent);
+  m.ttft_from_sched_ms = to_ms(first - r.scheduled);
+  m.e2e_ms = to_ms(last - r.sent);
+  m.e2e_from_sched_ms = to_ms(last - r.scheduled);
+  if (m.output_tokens && *m.output_tokens >= 2) {
+    m.tpot_ms = to_ms(last - first) / static_cast<double>(*m.output_tokens - 1);
+  }
+  if (m.output_tokens && *m.output_tokens >= 1) {
+    m.ntpot_ms = *m.e2e_ms / static_cast<double>(*m.output_tokens);
+  }
+  if (r.chunks.size() >= 2) {
+    const ChunkTokens tokens(r, m.output_tokens);
+    double worst = 0.0;
+    for (std::size_t k = 1; k < r.chunks.size(); ++k) {
+      const double gap = to_ms(r.chunks[k].t - r.chunks[k - 1].t);
+      worst = std::max(worst, gap / static_cast<double>(tokens(k)));
+    }
+    m.max_itl_ms = worst;
+  }
+  return m;
+}
+
+void append_itl_ms(const RequestRecord& r, const RequestMetrics& m, std::vector<double>& out) {
+  if (r.chunks.size() < 2) return;
+  const ChunkTokens tokens(r, m.output_tokens);
+  for (std::size_t k = 1; k < r.chunks.size(); ++k) {
+    const std::uint64_t n = tokens(k);
+    const double sample = to_ms(r.chunks[k].t - r.chunks[k - 1].t) / static_cast<double>(n);
+    out.insert(out.end(), n, sample);
+  }
+}
+
+void append_inter_chunk_ms(const RequestRecord& r, std::vector<double>& out) {
+  for (std::size_t k = 1; k < r.chunks.size(); ++k) {
+    out.push_back(to_ms(r.chunks[k].t - r.chunks[k - 1].t));
+  }
+}
+
+}  // namespace inferbench::metrics

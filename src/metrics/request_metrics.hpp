@@ -1,0 +1,68 @@
+#pragma once
+// Per-request metrics derived from a RequestRecord (exact definitions in docs/metrics.md).
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "metrics/request_record.hpp"
+
+namespace inferbench::metrics {
+
+// Scalar metrics of one request. Undefined values are nullopt (never a silent zero).
+// All *_ms values are milliseconds from the monotonic clock.
+struct RequestMetrics {
+  std::optional<std::int64_t> input_tokens;   // usage.prompt_tokens, else client count
+  std::optional<std::int64_t> output_tokens;  // usage.completion_tokens, else client count
+  bool input_tokens_from_usage = false;       // input_tokens came from usage.prompt_tokens
+  bool output_tokens_from_usage = false;      // output_tokens came from usage.completion_tokens
+  std::size_t chunks = 0;                     // output-bearing chunks (≠ tokens)
+  std::optional<double> ttft_ms;              // t_first − t_send (needs ≥ 1 chunk)
+  std::optional<double> ttft_from_sched_ms;   // t_first − t_sched
+  std::optional<double> e2e_ms;               // t_last − t_send (needs ≥ 1 chunk)
+  std::optional<double> e2e_from_sched_ms;    // t_last − t_sched
+  double done_ms = 0.0;                       // t_done − t_send
+  std::optional<double> tpot_ms;              // (t_last − t_first) / (out − 1), only if out ≥ 2
+  std::optional<double> ntpot_ms;             // e2e / out, only if out ≥ 1
+  double schedule_lag_ms = 0.0;               // t_send − t_sched (0 in closed loop)
+  std::optional<double> max_itl_ms;           // largest token-weighted ITL sample (≥ 2 chunks)
+};
+
+// Tokens carried by each chunk of one request (n_k in docs/metrics.md, "Tokens per chunk").
+// Keeps a pointer to record.chunks: the record must outlive it. Never allocates.
+class ChunkTokens {
+ public:
+  enum class Source {
+    Reported,    // every chunk carried its own count (> 0)
+    Estimated,   // first chunk 1 token, the other out − 1 spread evenly over the later chunks
+    OnePerChunk  // out unknown or smaller than the chunk count: 1 token per chunk
+  };
+
+  // `output_tokens` is the request's out_i (RequestMetrics::output_tokens).
+  ChunkTokens(const RequestRecord& record, std::optional<std::int64_t> output_tokens) noexcept;
+
+  // Tokens in chunk k (0-based, k < chunk count); always ≥ 1.
+  std::uint64_t operator()(std::size_t k) const noexcept;
+  // How the counts were obtained.
+  Source source() const noexcept { return source_; }
+
+ private:
+  const std::vector<ChunkTime>* chunks_;
+  Source source_ = Source::OnePerChunk;
+  std::uint64_t first_ = 1;  // estimated tokens of chunk 0
+  std::uint64_t base_ = 1;   // estimated tokens of each later chunk ...
+  std::uint64_t extra_ = 0;  // ... plus one for the first `extra_` later chunks
+};
+
+// Computes every scalar metric of `record` (ok or failed). Never allocates.
+RequestMetrics derive(const RequestRecord& record);
+
+// Appends the token-weighted ITL samples (ms) of `record`: for each chunk k ≥ 2 with gap g and
+// n_k tokens, n_k samples of g / n_k. `metrics` must be derive(record). Reuses `out`'s capacity.
+void append_itl_ms(const RequestRecord& record, const RequestMetrics& metrics,
+                   std::vector<double>& out);
+
+// Appends the raw inter-chunk gaps t_k − t_{k−1} (ms) of `record`. Reuses `out`'s capacity.
+void append_inter_chunk_ms(const RequestRecord& record, std::vector<double>& out);
+
+}  // namespace inferbench::metrics

@@ -1,0 +1,34 @@
+#pragma once
+// Exact descriptive statistics over raw samples (definitions in docs/metrics.md, "Statistics").
+#include <cstddef>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace inferbench::metrics {
+
+// Quiet NaN: the value of every statistic that is undefined (reports write it as null).
+inline constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Summary of one sample set, in the samples' unit. count == 0 → every value is NaN.
+struct Distribution {
+  std::size_t count = 0;
+  double mean = kNaN;
+  double std = kNaN;  // population standard deviation (divides by count, like np.std)
+  double min = kNaN;
+  double p50 = kNaN;
+  double p90 = kNaN;
+  double p95 = kNaN;
+  double p99 = kNaN;
+  double p99_9 = kNaN;
+  double max = kNaN;
+};
+
+// The p-th percentile (p in [0, 100], clamped) of ascending-sorted samples, interpolating
+// linearly between the closest ranks exactly as numpy's default np.percentile; NaN when empty.
+double percentile_sorted(std::span<const double> sorted, double p);
+
+// Describes `samples` (taken by value and sorted in place). Samples must be finite.
+Distribution describe(std::vector<double> samples);
+
+}  // namespace inferbench::metrics

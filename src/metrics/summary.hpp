@@ -1,0 +1,118 @@
+#pragma once
+// Plain-data summary of one load point; every reporter and sink reads only this.
+// Undefined numbers (no samples, zero-length window, 0/0) are NaN; reports write them as null.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metrics/request_record.hpp"
+#include "metrics/stats.hpp"
+
+namespace inferbench::metrics {
+
+// The load that was applied at this point (as configured).
+struct LoadSpec {
+  enum class Mode { Closed, Open };
+  Mode mode = Mode::Closed;
+  int concurrency = 0;              // closed: N virtual users; open: in-flight cap, 0 = none
+  double rate = 0.0;                // open: requested requests per second
+  std::string arrival = "constant";  // open: constant | poisson | gamma
+  double burstiness = 1.0;          // open, gamma: shape parameter
+};
+
+// Service-level objectives, in ms; a request is good when it succeeded and met every one given.
+struct Slo {
+  std::optional<double> ttft_ms;
+  std::optional<double> tpot_ms;
+  std::optional<double> itl_ms;  // bound on the largest ITL within the request
+  std::optional<double> e2e_ms;
+  std::optional<double> ntpot_ms;
+  // True when at least one objective is set.
+  bool any() const { return ttft_ms || tpot_ms || itl_ms || e2e_ms || ntpot_ms; }
+};
+
+// Request outcomes over the measured window (warm-up excluded from completed and failed).
+struct RequestCounts {
+  std::size_t completed = 0;
+  std::size_t failed = 0;
+  double failure_rate = kNaN;                   // failed / (completed + failed)
+  std::size_t warmup = 0;                       // warm-up requests seen and excluded
+  std::map<std::string, std::size_t> failures;  // error label → count
+};
+
+// Rates over the window W, counting successful requests only.
+struct Throughput {
+  double requests_per_s = kNaN;
+  double input_tokens_per_s = kNaN;
+  double output_tokens_per_s = kNaN;
+  double total_tokens_per_s = kNaN;  // input + output
+};
+
+// Token totals over successful requests.
+struct TokenTotals {
+  std::int64_t input = 0;               // Σ in_i over requests whose in_i is known
+  std::int64_t output = 0;              // Σ out_i over requests whose out_i is known
+  std::int64_t cached = 0;              // Σ usage cached_tokens where reported
+  std::size_t cached_reported = 0;      // requests whose usage carried cached_tokens
+  std::size_t input_unknown = 0;        // requests with neither usage nor client prompt count
+  std::size_t output_unknown = 0;       // requests with neither usage nor client output count
+  std::size_t output_from_client = 0;   // out_i came from the client tokenizer, not usage
+  std::size_t prompt_mismatches = 0;    // usage.prompt_tokens ≠ client count (both known)
+};
+
+// Latency distributions (ms) over successful measured requests.
+struct Latencies {
+  Distribution ttft_ms;
+  Distribution tpot_ms;         // requests with out ≥ 2 only
+  Distribution itl_ms;          // token-weighted samples pooled over requests
+  Distribution inter_chunk_ms;  // raw chunk gaps pooled over requests
+  Distribution e2e_ms;
+  Distribution ntpot_ms;
+  Distribution ttft_from_sched_ms;  // open loop only (reported when load.mode == Open)
+  Distribution e2e_from_sched_ms;   // open loop only
+  Distribution schedule_lag_ms;     // open loop only
+};
+
+// In-flight requests over the window (intervals [t_send, t_done) of measured requests).
+struct MeasuredConcurrency {
+  double mean = kNaN;  // time-weighted mean: Σ (t_done − t_send) / W
+  double max = kNaN;   // largest number simultaneously in flight
+};
+
+// Open loop: requested vs achieved send rate (req/s).
+struct RateComparison {
+  double requested = kNaN;
+  double achieved = kNaN;  // (n − 1) / (last t_send − first t_send) over measured requests
+};
+
+// Goodput against the given SLOs; fractions are over completed + failed.
+struct Goodput {
+  Slo slo;                             // the objectives applied
+  std::size_t good = 0;                // requests that succeeded and met every SLO
+  double requests_per_s = kNaN;        // good / W
+  double slo_attainment = kNaN;        // good / (completed + failed)
+  std::map<std::string, double> attainment;  // per SLO key ("ttft_ms", …): met / (completed+failed)
+};
+
+// Everything reported for one load point.
+struct LoadPointSummary {
+  LoadSpec load;
+  bool interrupted = false;  // set by the caller when the run was stopped early
+  RequestCounts requests;
+  double duration_s = kNaN;  // W = max(t_done) − min(t_send) over measured requests
+  Throughput throughput;
+  TokenTotals tokens;
+  Latencies latency;
+  MeasuredConcurrency concurrency;
+  std::optional<RateComparison> rate;  // open loop only
+  std::optional<Goodput> goodput;      // only when slo.any()
+};
+
+// Summarizes the records of one load point (any order; warm-up records are counted, not used).
+LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load,
+                           const Slo& slo);
+
+}  // namespace inferbench::metrics

@@ -1,0 +1,189 @@
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "metrics/request_metrics.hpp"
+#include "timeline.hpp"
+
+namespace inferbench::metrics {
+namespace {
+
+using testing::at;
+using testing::request;
+
+std::vector<double> itl(const RequestRecord& r) {
+  std::vector<double> out;
+  append_itl_ms(r, derive(r), out);
+  return out;
+}
+
+std::vector<double> gaps(const RequestRecord& r) {
+  std::vector<double> out;
+  append_inter_chunk_ms(r, out);
+  return out;
+}
+
+TEST(Derive, SingleTokenOutputHasNoTpotOrItl) {
+  RequestRecord r = request(0, {{100, 0}}, 105);
+  r.usage.prompt_tokens = 10;
+  r.usage.completion_tokens = 1;
+  const RequestMetrics m = derive(r);
+  EXPECT_EQ(m.input_tokens, 10);
+  EXPECT_TRUE(m.input_tokens_from_usage);
+  EXPECT_EQ(m.output_tokens, 1);
+  EXPECT_TRUE(m.output_tokens_from_usage);
+  EXPECT_EQ(m.chunks, 1u);
+  EXPECT_DOUBLE_EQ(*m.ttft_ms, 100.0);
+  EXPECT_DOUBLE_EQ(*m.e2e_ms, 100.0);
+  EXPECT_DOUBLE_EQ(m.done_ms, 105.0);
+  EXPECT_FALSE(m.tpot_ms.has_value());  // undefined for out < 2
+  EXPECT_DOUBLE_EQ(*m.ntpot_ms, 100.0);  // 100 ms / 1 token
+  EXPECT_FALSE(m.max_itl_ms.has_value());
+  EXPECT_DOUBLE_EQ(m.schedule_lag_ms, 0.0);
+  EXPECT_TRUE(itl(r).empty());
+  EXPECT_TRUE(gaps(r).empty());
+}
+
+TEST(Derive, MultiTokenChunksWithKnownCounts) {
+  // Chunks at 50 (1 token), 70 (2 tokens), 110 (3 tokens); 6 tokens in total.
+  RequestRecord r = request(0, {{50, 1}, {70, 2}, {110, 3}}, 112);
+  r.usage.completion_tokens = 6;
+  const RequestMetrics m = derive(r);
+  EXPECT_DOUBLE_EQ(*m.ttft_ms, 50.0);
+  EXPECT_DOUBLE_EQ(*m.e2e_ms, 110.0);
+  EXPECT_DOUBLE_EQ(m.done_ms, 112.0);
+  EXPECT_DOUBLE_EQ(*m.tpot_ms, 12.0);          // (110 − 50) / (6 − 1)
+  EXPECT_DOUBLE_EQ(*m.ntpot_ms, 110.0 / 6.0);  // e2e / out
+  // Gap 20 ms over 2 tokens → 2 × 10; gap 40 ms over 3 tokens → 3 × 13.33.
+  const std::vector<double> s = itl(r);
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_DOUBLE_EQ(s[0], 10.0);
+  EXPECT_DOUBLE_EQ(s[1], 10.0);
+  for (int i = 2; i < 5; ++i) EXPECT_DOUBLE_EQ(s[i], 40.0 / 3.0);
+  EXPECT_DOUBLE_EQ(*m.max_itl_ms, 40.0 / 3.0);
+  EXPECT_EQ(gaps(r), (std::vector<double>{20.0, 40.0}));
+  EXPECT_EQ(ChunkTokens(r, m.output_tokens).source(), ChunkTokens::Source::Reported);
+}
+
+TEST(Derive, UnknownChunkCountsAreEstimatedFromUsage) {
+  // 4 chunks, 8 tokens: first chunk 1, the other 7 over 3 chunks → 3, 2, 2 (earlier get more).
+  RequestRecord r = request(0, {{10, 0}, {20, 0}, {40, 0}, {70, 0}}, 70);
+  r.usage.completion_tokens = 8;
+  const RequestMetrics m = derive(r);
+  const ChunkTokens n(r, m.output_tokens);
+  EXPECT_EQ(n.source(), ChunkTokens::Source::Estimated);
+  EXPECT_EQ(n(0), 1u);
+  EXPECT_EQ(n(1), 3u);
+  EXPECT_EQ(n(2), 2u);
+  EXPECT_EQ(n(3), 2u);
+  const std::vector<double> s = itl(r);
+  ASSERT_EQ(s.size(), 7u);  // out − 1 samples
+  for (int i = 0; i < 3; ++i) EXPECT_DOUBLE_EQ(s[i], 10.0 / 3.0);
+  EXPECT_DOUBLE_EQ(s[3], 10.0);  // 20 ms over 2
+  EXPECT_DOUBLE_EQ(s[4], 10.0);
+  EXPECT_DOUBLE_EQ(s[5], 15.0);  // 30 ms over 2
+  EXPECT_DOUBLE_EQ(s[6], 15.0);
+  EXPECT_DOUBLE_EQ(*m.max_itl_ms, 15.0);
+  EXPECT_DOUBLE_EQ(*m.tpot_ms, 60.0 / 7.0);
+  EXPECT_EQ(gaps(r), (std::vector<double>{10.0, 20.0, 30.0}));
+}
+
+TEST(Derive, PartlyReportedCountsFallBackToTheEstimate) {
+  RequestRecord r = request(0, {{10, 1}, {20, 0}, {30, 5}}, 30);
+  r.usage.completion_tokens = 6;  // 1 + 5 over 2 later chunks → 3, 2
+  const ChunkTokens n(r, derive(r).output_tokens);
+  EXPECT_EQ(n.source(), ChunkTokens::Source::Estimated);
+  EXPECT_EQ(n(1), 3u);
+  EXPECT_EQ(n(2), 2u);
+}
+
+TEST(Derive, SingleChunkHoldsTheWholeEstimatedOutput) {
+  RequestRecord r = request(0, {{10, 0}}, 10);
+  r.usage.completion_tokens = 9;
+  const RequestMetrics m = derive(r);
+  EXPECT_EQ(ChunkTokens(r, m.output_tokens)(0), 9u);
+  EXPECT_DOUBLE_EQ(*m.tpot_ms, 0.0);  // all 9 tokens arrived at once: t_last == t_first
+  EXPECT_FALSE(m.max_itl_ms.has_value());
+}
+
+TEST(Derive, ClientCountsWhenUsageIsMissing) {
+  RequestRecord r = request(0, {{10, 0}, {30, 0}}, 31);
+  r.client_prompt_tokens = 17;
+  r.client_output_tokens = 3;
+  const RequestMetrics m = derive(r);
+  EXPECT_EQ(m.input_tokens, 17);
+  EXPECT_FALSE(m.input_tokens_from_usage);
+  EXPECT_EQ(m.output_tokens, 3);
+  EXPECT_FALSE(m.output_tokens_from_usage);
+  EXPECT_DOUBLE_EQ(*m.tpot_ms, 10.0);  // (30 − 10) / 2
+  EXPECT_EQ(itl(r), (std::vector<double>{10.0, 10.0}));  // second chunk holds 2 tokens
+}
+
+TEST(Derive, UsageWinsOverClientCounts) {
+  RequestRecord r = request(0, {{10, 0}}, 11);
+  r.client_prompt_tokens = 17;
+  r.client_output_tokens = 3;
+  r.usage.prompt_tokens = 18;
+  r.usage.completion_tokens = 4;
+  const RequestMetrics m = derive(r);
+  EXPECT_EQ(m.input_tokens, 18);
+  EXPECT_EQ(m.output_tokens, 4);
+  EXPECT_TRUE(m.output_tokens_from_usage);
+}
+
+TEST(Derive, UnknownOutputCountMeansOneTokenPerChunkAndNoTpot) {
+  RequestRecord r = request(0, {{10, 0}, {25, 0}, {45, 0}}, 45);
+  const RequestMetrics m = derive(r);
+  EXPECT_FALSE(m.input_tokens.has_value());
+  EXPECT_FALSE(m.output_tokens.has_value());
+  EXPECT_FALSE(m.tpot_ms.has_value());
+  EXPECT_FALSE(m.ntpot_ms.has_value());
+  EXPECT_EQ(ChunkTokens(r, m.output_tokens).source(), ChunkTokens::Source::OnePerChunk);
+  EXPECT_EQ(itl(r), (std::vector<double>{15.0, 20.0}));
+  EXPECT_DOUBLE_EQ(*m.max_itl_ms, 20.0);
+}
+
+TEST(Derive, FewerTokensThanChunksMeansOneTokenPerChunk) {
+  RequestRecord r = request(0, {{10, 0}, {25, 0}, {45, 0}}, 45);
+  r.usage.completion_tokens = 2;
+  const RequestMetrics m = derive(r);
+  EXPECT_EQ(ChunkTokens(r, m.output_tokens).source(), ChunkTokens::Source::OnePerChunk);
+  EXPECT_EQ(itl(r), (std::vector<double>{15.0, 20.0}));
+  EXPECT_DOUBLE_EQ(*m.tpot_ms, 35.0);  // TPOT still uses out: (45 − 10) / (2 − 1)
+}
+
+TEST(Derive, OpenLoopTimesFromTheSchedule) {
+  RequestRecord r = request(5, {{25, 0}, {45, 0}}, 50);
+  r.scheduled = at(0);
+  const RequestMetrics m = derive(r);
+  EXPECT_DOUBLE_EQ(m.schedule_lag_ms, 5.0);
+  EXPECT_DOUBLE_EQ(*m.ttft_ms, 20.0);
+  EXPECT_DOUBLE_EQ(*m.ttft_from_sched_ms, 25.0);
+  EXPECT_DOUBLE_EQ(*m.e2e_ms, 40.0);
+  EXPECT_DOUBLE_EQ(*m.e2e_from_sched_ms, 45.0);
+  EXPECT_DOUBLE_EQ(m.done_ms, 45.0);
+}
+
+TEST(Derive, NoChunksLeavesLatenciesUndefined) {
+  const RequestRecord r = testing::failure(0, 30, "http_500", 500);
+  const RequestMetrics m = derive(r);
+  EXPECT_FALSE(m.ttft_ms.has_value());
+  EXPECT_FALSE(m.e2e_ms.has_value());
+  EXPECT_FALSE(m.tpot_ms.has_value());
+  EXPECT_DOUBLE_EQ(m.done_ms, 30.0);
+}
+
+TEST(AppendItl, ReusesTheCallersVector) {
+  RequestRecord r = request(0, {{10, 1}, {20, 1}}, 20);
+  std::vector<double> out;
+  out.reserve(16);
+  const double* data = out.data();
+  const RequestMetrics m = derive(r);
+  append_itl_ms(r, m, out);
+  append_itl_ms(r, m, out);
+  EXPECT_EQ(out, (std::vector<double>{10.0, 10.0}));
+  EXPECT_EQ(out.data(), data);  // appended in place, no reallocation
+}
+
+}  // namespace
+}  // namespace inferbench::metrics

@@ -1,0 +1,77 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "metrics/stats.hpp"
+
+namespace inferbench::metrics {
+namespace {
+
+TEST(Percentile, MatchesNumpyLinearOnSmallArrays) {
+  const std::vector<double> a{1, 2, 3, 4};
+  // np.percentile([1,2,3,4], 90) = 3.7: index 0.9·3 = 2.7 → 3 + 0.7·(4 − 3).
+  EXPECT_NEAR(percentile_sorted(a, 90), 3.7, 1e-12);
+  // np.percentile([1,2,3,4], 50) = 2.5: index 1.5 → 2 + 0.5.
+  EXPECT_NEAR(percentile_sorted(a, 50), 2.5, 1e-12);
+  // np.percentile([1,2,3,4], 25) = 1.75: index 0.75.
+  EXPECT_NEAR(percentile_sorted(a, 25), 1.75, 1e-12);
+  EXPECT_EQ(percentile_sorted(a, 0), 1.0);
+  EXPECT_EQ(percentile_sorted(a, 100), 4.0);
+
+  const std::vector<double> b{15, 20, 35, 40, 50};
+  // np.percentile(b, 40) = 29: index 0.4·4 = 1.6 → 20 + 0.6·15.
+  EXPECT_NEAR(percentile_sorted(b, 40), 29.0, 1e-12);
+  // np.percentile(b, 90) = 46: index 3.6 → 40 + 0.6·10.
+  EXPECT_NEAR(percentile_sorted(b, 90), 46.0, 1e-12);
+  // np.percentile(b, 99.9) = 49.96: index 3.996 → 40 + 0.996·10.
+  EXPECT_NEAR(percentile_sorted(b, 99.9), 49.96, 1e-12);
+}
+
+TEST(Percentile, EmptyIsNaN) {
+  EXPECT_TRUE(std::isnan(percentile_sorted(std::vector<double>{}, 50)));
+}
+
+TEST(Describe, ComputesEveryStatistic) {
+  // Unsorted on purpose; sorted it is {2,4,4,4,5,5,7,9}: mean 5, population std exactly 2.
+  const Distribution d = describe({9, 4, 2, 5, 4, 7, 4, 5});
+  EXPECT_EQ(d.count, 8u);
+  EXPECT_DOUBLE_EQ(d.mean, 5.0);
+  EXPECT_DOUBLE_EQ(d.std, 2.0);
+  EXPECT_EQ(d.min, 2.0);
+  EXPECT_EQ(d.max, 9.0);
+  EXPECT_NEAR(d.p50, 4.5, 1e-12);    // index 3.5 → 4 + 0.5·1
+  EXPECT_NEAR(d.p90, 7.6, 1e-12);    // index 6.3 → 7 + 0.3·2
+  EXPECT_NEAR(d.p95, 8.3, 1e-12);    // index 6.65 → 7 + 0.65·2
+  EXPECT_NEAR(d.p99, 8.86, 1e-12);   // index 6.93 → 7 + 0.93·2
+  EXPECT_NEAR(d.p99_9, 8.986, 1e-12);  // index 6.993 → 7 + 0.993·2
+}
+
+TEST(Describe, SingleSample) {
+  const Distribution d = describe({42.5});
+  EXPECT_EQ(d.count, 1u);
+  EXPECT_EQ(d.mean, 42.5);
+  EXPECT_EQ(d.std, 0.0);
+  EXPECT_EQ(d.min, 42.5);
+  EXPECT_EQ(d.p50, 42.5);
+  EXPECT_EQ(d.p99_9, 42.5);
+  EXPECT_EQ(d.max, 42.5);
+}
+
+TEST(Describe, EmptyIsCountZeroAndNaN) {
+  const Distribution d = describe({});
+  EXPECT_EQ(d.count, 0u);
+  for (double v : {d.mean, d.std, d.min, d.p50, d.p90, d.p95, d.p99, d.p99_9, d.max}) {
+    EXPECT_TRUE(std::isnan(v));
+  }
+}
+
+TEST(Describe, StdIsStableForLargeOffsets) {
+  // A naive E[x²] − E[x]² loses every digit here; the population std of {o−1, o, o+1} is √(2/3).
+  const double o = 1e9;
+  const Distribution d = describe({o - 1, o, o + 1});
+  EXPECT_NEAR(d.std, std::sqrt(2.0 / 3.0), 1e-6);
+}
+
+}  // namespace
+}  // namespace inferbench::metrics

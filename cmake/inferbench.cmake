@@ -1,7 +1,9 @@
 # Helpers shared by every module: one way to define a library, a test and a benchmark.
 
 set(INFERBENCH_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wold-style-cast
-    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough)
+    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+    # GCC 12 reports Asio's coroutine frame allocator (sized operator delete) as mismatched.
+    -Wno-mismatched-new-delete)
 
 # inferbench_module(NAME SOURCES ... DEPS ...): a static library `inferbench_NAME`,
 # alias `inferbench::NAME`, whose public include root is src/ (so includes read "core/clock.hpp").

@@ -1,0 +1,42 @@
+#pragma once
+// The JSON bodies the simulator sends, in the shapes vLLM sends them.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace inferbench::sim {
+
+// What the simulator understood of one completions or chat request.
+struct ParsedRequest {
+  bool chat = false;
+  bool stream = false;
+  bool include_usage = false;
+  bool ignore_eos = false;
+  std::int64_t max_tokens = 0;     // 0 = not given
+  std::int64_t prompt_tokens = 0;  // words in the prompt (the simulator's tokenizer)
+  std::string model;
+  std::string error;               // non-empty: the request is invalid (HTTP 400 with this message)
+};
+
+// Parses a request body; never throws (a bad body sets `error`).
+ParsedRequest parse_request(std::string_view body, bool chat);
+
+// Counts prompt tokens the way the simulator does: whitespace-separated words.
+std::int64_t count_words(std::string_view text);
+
+// Appends the SSE event for a chunk carrying `text` (finish_reason set on the last one).
+void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model,
+                        std::string_view text, std::string_view finish_reason);
+// Appends the chat role-only first chunk event.
+void append_role_event(std::string& out, std::string_view id, std::string_view model);
+// Appends the usage-only chunk event (empty choices).
+void append_usage_event(std::string& out, bool chat, std::string_view id, std::string_view model,
+                        std::int64_t prompt_tokens, std::int64_t completion_tokens);
+// A complete non-streamed response body.
+std::string full_response(bool chat, std::string_view id, std::string_view model, std::string_view text,
+                          std::string_view finish_reason, std::int64_t prompt_tokens,
+                          std::int64_t completion_tokens);
+// An OpenAI-style error body.
+std::string error_body(std::string_view message, std::string_view type, int code);
+
+}  // namespace inferbench::sim

@@ -1,0 +1,24 @@
+#pragma once
+// JSON views of the metrics (schema in docs/summary-schema.md). NaN and undefined → null.
+#include <nlohmann/json.hpp>
+
+#include "metrics/request_metrics.hpp"
+#include "metrics/request_record.hpp"
+#include "metrics/stats.hpp"
+#include "metrics/summary.hpp"
+
+namespace inferbench::report {
+
+// `v` as a JSON number, or null when it is NaN or infinite.
+nlohmann::json number_or_null(double v);
+
+// {"count","mean","std","min","p50","p90","p95","p99","p99_9","max"}; values null when count 0.
+nlohmann::json to_json(const metrics::Distribution& d);
+
+// One load point: the element of summary.json's "runs" array.
+nlohmann::json to_json(const metrics::LoadPointSummary& s);
+
+// One line of requests.jsonl; `m` must be metrics::derive(r). Safe to call off the hot path only.
+nlohmann::json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m);
+
+}  // namespace inferbench::report

@@ -1,0 +1,161 @@
+#include "report/table.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+namespace inferbench::report {
+
+using metrics::LoadPointSummary;
+using metrics::LoadSpec;
+
+namespace {
+
+// Fixed-point number, or "-" when undefined.
+std::string num(double v, int decimals = 2) {
+  if (!std::isfinite(v)) return "-";
+  return fmt::format("{:.{}f}", v, decimals);
+}
+
+std::string percent(double fraction) {
+  if (!std::isfinite(fraction)) return "-";
+  return fmt::format("{:.1f}%", fraction * 100.0);
+}
+
+// Shortest decimal form of a configured number ("10", "2.5").
+std::string plain(double v) { return fmt::format("{}", v); }
+
+// "http_429 ×2, http_500 ×1" for the `limit` most frequent labels (ties by label).
+std::string top_failures(const LoadPointSummary& s, std::size_t limit) {
+  std::vector<std::pair<std::string, std::size_t>> v(s.requests.failures.begin(),
+                                                     s.requests.failures.end());
+  std::stable_sort(v.begin(), v.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::string out;
+  for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
+    if (i > 0) out += ", ";
+    out += fmt::format("{} x{}", v[i].first, v[i].second);
+  }
+  if (v.size() > limit) out += fmt::format(", +{} more", v.size() - limit);
+  return out;
+}
+
+// Right-aligns every column but the first (left-aligned) and joins rows with '\n'.
+std::string render(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+  std::vector<std::size_t> width;
+  for (const auto& row : rows) {
+    if (width.size() < row.size()) width.resize(row.size(), 0);
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line = indent;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      if (c == 0) {
+        line += fmt::format("{:<{}}", row[c], width[c]);
+      } else {
+        line += fmt::format("  {:>{}}", row[c], width[c]);
+      }
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line;
+    out += '\n';
+  }
+  return out;
+}
+
+void add_latency(std::vector<std::vector<std::string>>& rows, const char* name,
+                 const metrics::Distribution& d) {
+  rows.push_back({name, num(d.mean), num(d.p50), num(d.p90), num(d.p99), num(d.max),
+                  fmt::format("{}", d.count)});
+}
+
+}  // namespace
+
+std::string load_label(const LoadSpec& load) {
+  if (load.mode == LoadSpec::Mode::Closed) return fmt::format("concurrency {}", load.concurrency);
+  std::string label = load.rate > 0.0 && std::isfinite(load.rate)
+                          ? fmt::format("rate {}/s {}", plain(load.rate), load.arrival)
+                          : std::string("rate unlimited");
+  if (load.arrival == "gamma") label += fmt::format("({})", plain(load.burstiness));
+  if (load.concurrency > 0) label += fmt::format(", cap {}", load.concurrency);
+  return label;
+}
+
+std::string format_table(const LoadPointSummary& s) {
+  const bool open = s.load.mode == LoadSpec::Mode::Open;
+  std::string out = load_label(s.load);
+  if (s.interrupted) out += " (interrupted)";
+  out += '\n';
+
+  std::vector<std::vector<std::string>> facts;
+  std::string failed = fmt::format("{}", s.requests.failed);
+  if (s.requests.failed > 0) {
+    failed += fmt::format(" ({}: {})", percent(s.requests.failure_rate), top_failures(s, 3));
+  }
+  facts.push_back({"completed", fmt::format("{}", s.requests.completed)});
+  facts.push_back({"failed", failed});
+  if (s.requests.warmup > 0) facts.push_back({"warm-up", fmt::format("{} excluded", s.requests.warmup)});
+  facts.push_back({"duration", num(s.duration_s) + " s"});
+  facts.push_back({"req/s", num(s.throughput.requests_per_s)});
+  facts.push_back({"in tok/s", num(s.throughput.input_tokens_per_s, 1)});
+  facts.push_back({"out tok/s", num(s.throughput.output_tokens_per_s, 1)});
+  facts.push_back({"concurrency", fmt::format("mean {}, max {}", num(s.concurrency.mean),
+                                              num(s.concurrency.max, 0))});
+  if (s.rate) {
+    facts.push_back({"rate", fmt::format("achieved {}/s of requested {}/s", num(s.rate->achieved),
+                                         num(s.rate->requested))});
+  }
+  if (s.goodput) {
+    std::string detail;
+    for (const auto& [key, v] : s.goodput->attainment) {
+      detail += fmt::format("{}{} {}", detail.empty() ? "" : ", ", key, percent(v));
+    }
+    facts.push_back({"goodput", fmt::format("{} req/s, SLO attainment {} ({})",
+                                            num(s.goodput->requests_per_s),
+                                            percent(s.goodput->slo_attainment), detail)});
+  }
+  // Facts are label + free text: left-align both.
+  std::size_t w = 0;
+  for (const auto& f : facts) w = std::max(w, f[0].size());
+  for (const auto& f : facts) out += fmt::format("  {:<{}}  {}\n", f[0], w, f[1]);
+
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"latency (ms)", "mean", "p50", "p90", "p99", "max", "n"});
+  const metrics::Latencies& l = s.latency;
+  add_latency(rows, "TTFT", l.ttft_ms);
+  add_latency(rows, "TPOT", l.tpot_ms);
+  add_latency(rows, "ITL", l.itl_ms);
+  add_latency(rows, "inter-chunk", l.inter_chunk_ms);
+  add_latency(rows, "E2E", l.e2e_ms);
+  add_latency(rows, "NTPOT", l.ntpot_ms);
+  if (open) {
+    add_latency(rows, "TTFT from sched", l.ttft_from_sched_ms);
+    add_latency(rows, "E2E from sched", l.e2e_from_sched_ms);
+    add_latency(rows, "schedule lag", l.schedule_lag_ms);
+  }
+  out += render(rows, "  ");
+  return out;
+}
+
+std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"load", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99",
+                  "E2E p50", "failed"});
+  for (const LoadPointSummary& s : points) {
+    const metrics::Latencies& l = s.latency;
+    std::string label = load_label(s.load);
+    if (s.interrupted) label += " (interrupted)";
+    std::string failed = fmt::format("{}", s.requests.failed);
+    if (s.requests.failed > 0) failed += fmt::format(" ({})", percent(s.requests.failure_rate));
+    rows.push_back({label, num(s.throughput.requests_per_s),
+                    num(s.throughput.output_tokens_per_s, 1), num(l.ttft_ms.p50),
+                    num(l.ttft_ms.p99), num(l.tpot_ms.p50), num(l.tpot_ms.p99), num(l.e2e_ms.p50),
+                    failed});
+  }
+  return render(rows, "");
+}
+
+}  // namespace inferbench::report

@@ -1,0 +1,424 @@
+// Hot path: decoding streamed OpenAI chunks with simdjson On-Demand. Fields are read in
+// document order in one pass; unknown fields (id, created, model, system_fingerprint, timings,
+// logprobs, stop_reason, ...) are skipped without being parsed. No allocation per chunk once
+// the padded buffer, the parser and the text buffer have grown to the largest chunk.
+#include <simdjson.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <utility>
+
+#include "protocol/openai.hpp"
+
+namespace inferbench::protocol {
+
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// nullptr = fine; otherwise a short static reason why the chunk is malformed.
+using Reason = const char*;
+
+constexpr std::string_view kFinishReasonError = "finish_reason is \"error\"";
+
+// The text pieces of one chunk; joined (copied) only when a chunk has more than one.
+class TextCollector {
+ public:
+  explicit TextCollector(std::string& buffer) : buffer_(buffer) {}
+  void add(std::string_view piece) {
+    if (piece.empty()) return;
+    if (count_ == 0) {
+      first_ = piece;
+    } else {
+      if (count_ == 1) buffer_.assign(first_);
+      buffer_.append(piece);
+    }
+    ++count_;
+  }
+  std::string_view text() const { return count_ <= 1 ? first_ : std::string_view(buffer_); }
+
+ private:
+  std::string& buffer_;
+  std::string_view first_;
+  int count_ = 0;
+};
+
+// Everything gathered while walking one document.
+struct Scan {
+  ChunkInfo& out;
+  TextCollector text;
+  bool object_is_error = false;  // top-level "object":"error" (old vLLM error body)
+  bool has_choices_key = false;
+  std::string_view top_message;
+  std::string_view top_type;
+  std::optional<std::int64_t> top_code;
+};
+
+Reason type_of(od::value& v, od::json_type& type) {
+  return v.type().get(type) ? "invalid JSON value" : nullptr;
+}
+
+// A string, or null / absent (empty view).
+Reason read_string_or_null(od::value& v, std::string_view& out) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) {
+    out = {};
+    return nullptr;
+  }
+  if (type != od::json_type::string) return "expected a string";
+  return v.get_string().get(out) ? "invalid string" : nullptr;
+}
+
+// A token count: an integer (or an integral double), or null.
+Reason read_count(od::value& v, std::optional<std::int64_t>& out) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  if (type != od::json_type::number) return "token count is not a number";
+  std::int64_t n = 0;
+  if (!v.get_int64().get(n)) {
+    out = n;
+    return nullptr;
+  }
+  double d = 0;
+  if (v.get_double().get(d) || !std::isfinite(d) || d < 0 || d > 9.0e15) {
+    return "token count out of range";
+  }
+  out = static_cast<std::int64_t>(d);
+  return nullptr;
+}
+
+// An error code: a number, or a string holding one; anything else is ignored.
+void read_error_code(od::value& v, std::optional<std::int64_t>& out) {
+  od::json_type type;
+  if (type_of(v, type)) return;
+  std::int64_t n = 0;
+  if (type == od::json_type::number) {
+    if (!v.get_int64().get(n)) out = n;
+  } else if (type == od::json_type::string) {
+    std::string_view s;
+    if (v.get_string().get(s)) return;
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
+    if (ec == std::errc() && end == s.data() + s.size()) out = n;
+  }
+}
+
+Reason parse_tool_calls(od::value& v, Scan& scan) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  od::array calls;
+  if (v.get_array().get(calls)) return "tool_calls is not an array";
+  for (auto call_result : calls) {
+    od::object call;
+    if (call_result.get_object().get(call)) return "tool call is not an object";
+    scan.out.has_tool_calls = true;
+    for (auto field_result : call) {
+      od::field field;
+      if (std::move(field_result).get(field)) return "invalid tool call";
+      if (field.key() != "function") continue;
+      od::json_type ftype;
+      if (Reason r = type_of(field.value(), ftype)) return r;
+      if (ftype == od::json_type::null) continue;
+      od::object function;
+      if (field.value().get_object().get(function)) return "tool function is not an object";
+      for (auto fn_result : function) {
+        od::field fn_field;
+        if (std::move(fn_result).get(fn_field)) return "invalid tool function";
+        if (fn_field.key() == "name" || fn_field.key() == "arguments") {
+          std::string_view s;
+          if (Reason r = read_string_or_null(fn_field.value(), s)) return r;
+          scan.text.add(s);
+        }
+      }
+    }
+  }
+  return nullptr;
+}
+
+// A chat `delta` (streamed) or `message` (non-streamed).
+Reason parse_delta(od::value& v, Scan& scan) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  od::object delta;
+  if (v.get_object().get(delta)) return "delta is not an object";
+  for (auto field_result : delta) {
+    od::field field;
+    if (std::move(field_result).get(field)) return "invalid delta";
+    const auto key = field.key();
+    if (key == "content") {
+      std::string_view s;
+      if (Reason r = read_string_or_null(field.value(), s)) return r;
+      if (!s.empty()) scan.out.has_content = true;
+      scan.text.add(s);
+    } else if (key == "reasoning_content" || key == "reasoning") {
+      std::string_view s;
+      if (Reason r = read_string_or_null(field.value(), s)) return r;
+      if (!s.empty()) scan.out.has_reasoning = true;
+      scan.text.add(s);
+    } else if (key == "tool_calls") {
+      if (Reason r = parse_tool_calls(field.value(), scan)) return r;
+    }
+  }
+  return nullptr;
+}
+
+Reason parse_choice(od::value& v, Scan& scan) {
+  od::object choice;
+  if (v.get_object().get(choice)) return "choice is not an object";
+  for (auto field_result : choice) {
+    od::field field;
+    if (std::move(field_result).get(field)) return "invalid choice";
+    const auto key = field.key();
+    if (key == "text") {
+      std::string_view s;
+      if (Reason r = read_string_or_null(field.value(), s)) return r;
+      if (!s.empty()) scan.out.has_content = true;
+      scan.text.add(s);
+    } else if (key == "delta" || key == "message") {
+      if (Reason r = parse_delta(field.value(), scan)) return r;
+    } else if (key == "finish_reason") {
+      if (Reason r = read_string_or_null(field.value(), scan.out.finish_reason)) return r;
+    }
+  }
+  return nullptr;
+}
+
+Reason parse_choices(od::value& v, Scan& scan) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  od::array choices;
+  if (v.get_array().get(choices)) return "choices is not an array";
+  // Only choices[0] is read (one completion per request); the rest are skipped unparsed.
+  for (auto choice_result : choices) {
+    od::value choice;
+    if (std::move(choice_result).get(choice)) return "invalid choices";
+    scan.out.has_choices = true;
+    return parse_choice(choice, scan);
+  }
+  return nullptr;
+}
+
+Reason parse_usage(od::value& v, Scan& scan) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  od::object usage;
+  if (v.get_object().get(usage)) return "usage is not an object";
+  scan.out.has_usage = true;
+  Usage& u = scan.out.usage;
+  for (auto field_result : usage) {
+    od::field field;
+    if (std::move(field_result).get(field)) return "invalid usage";
+    const auto key = field.key();
+    Reason r = nullptr;
+    if (key == "prompt_tokens") {
+      r = read_count(field.value(), u.prompt_tokens);
+    } else if (key == "completion_tokens") {
+      r = read_count(field.value(), u.completion_tokens);
+    } else if (key == "total_tokens") {
+      r = read_count(field.value(), u.total_tokens);
+    } else if (key == "prompt_tokens_details") {
+      od::json_type dtype;
+      if ((r = type_of(field.value(), dtype))) return r;
+      if (dtype == od::json_type::null) continue;
+      od::object details;
+      if (field.value().get_object().get(details)) return "prompt_tokens_details is not an object";
+      for (auto detail_result : details) {
+        od::field detail;
+        if (std::move(detail_result).get(detail)) return "invalid prompt_tokens_details";
+        if (detail.key() == "cached_tokens") {
+          if ((r = read_count(detail.value(), u.cached_tokens))) return r;
+        }
+      }
+    }
+    if (r) return r;
+  }
+  return nullptr;
+}
+
+// `"error": {...}` or `"error": "text"` inside a response or stream.
+Reason parse_error(od::value& v, Scan& scan) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  scan.out.error = true;
+  if (type == od::json_type::string) return v.get_string().get(scan.out.error_message) ? "invalid string" : nullptr;
+  if (type != od::json_type::object) return nullptr;
+  od::object error;
+  if (v.get_object().get(error)) return "invalid error object";
+  for (auto field_result : error) {
+    od::field field;
+    if (std::move(field_result).get(field)) return "invalid error object";
+    const auto key = field.key();
+    if (key == "message") {
+      od::json_type mtype;
+      if (Reason r = type_of(field.value(), mtype)) return r;
+      if (mtype == od::json_type::string && field.value().get_string().get(scan.out.error_message)) {
+        return "invalid string";
+      }
+    } else if (key == "type") {
+      od::json_type ttype;
+      if (Reason r = type_of(field.value(), ttype)) return r;
+      if (ttype == od::json_type::string && field.value().get_string().get(scan.out.error_type)) {
+        return "invalid string";
+      }
+    } else if (key == "code") {
+      read_error_code(field.value(), scan.out.error_code);
+    }
+  }
+  return nullptr;
+}
+
+// Reads an optional top-level string (ignored when of another type).
+Reason read_top_string(od::value& v, std::string_view& out) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::string && v.get_string().get(out)) return "invalid string";
+  return nullptr;
+}
+
+Reason parse_root(od::document& doc, Scan& scan) {
+  od::object root;
+  if (doc.get_object().get(root)) return "not a JSON object";
+  for (auto field_result : root) {
+    od::field field;
+    if (std::move(field_result).get(field)) return "invalid JSON";
+    const auto key = field.key();
+    Reason r = nullptr;
+    if (key == "choices") {
+      scan.has_choices_key = true;
+      r = parse_choices(field.value(), scan);
+    } else if (key == "usage") {
+      r = parse_usage(field.value(), scan);
+    } else if (key == "error") {
+      r = parse_error(field.value(), scan);
+    } else if (key == "object") {
+      std::string_view object;
+      r = read_top_string(field.value(), object);
+      if (object == "error") scan.object_is_error = true;
+    } else if (key == "message") {
+      r = read_top_string(field.value(), scan.top_message);
+    } else if (key == "type") {
+      r = read_top_string(field.value(), scan.top_type);
+    } else if (key == "code") {
+      read_error_code(field.value(), scan.top_code);
+    }
+    if (r) return r;
+  }
+  // On-Demand does not look past the root value by itself.
+  const char* trailing = nullptr;
+  if (!doc.current_location().get(trailing)) return "trailing content after JSON";
+  return nullptr;
+}
+
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const auto first = s.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return s.substr(first, s.find_last_not_of(kSpace) - first + 1);
+}
+
+}  // namespace
+
+struct ChunkDecoder::Impl {
+  od::parser parser;
+  std::unique_ptr<char[]> buffer;  // padded copy of the data (simdjson reads past the end)
+  std::size_t capacity = 0;        // bytes in buffer, padding included
+  std::string text;                // joined output text when a chunk has several pieces
+
+  explicit Impl(std::size_t initial_capacity) {
+    reserve(initial_capacity);
+    text.reserve(4096);
+    // A failure here only means the parser allocates on first use.
+    if (parser.allocate(initial_capacity) != simdjson::SUCCESS) return;
+  }
+
+  void reserve(std::size_t json_bytes) {
+    const std::size_t needed = json_bytes + simdjson::SIMDJSON_PADDING;
+    if (needed <= capacity) return;
+    const std::size_t grown = std::max(needed, capacity * 2);
+    buffer = std::make_unique<char[]>(grown);
+    capacity = grown;
+  }
+
+  ChunkInfo decode(std::string_view data) {
+    ChunkInfo out;
+    const std::string_view trimmed = trim(data);
+    if (trimmed == "[DONE]") {
+      out.done = true;
+      return out;
+    }
+    if (trimmed.empty()) return malformed("empty data");
+    reserve(data.size());
+    std::memcpy(buffer.get(), data.data(), data.size());
+    std::memset(buffer.get() + data.size(), 0, simdjson::SIMDJSON_PADDING);
+    od::document doc;
+    if (parser.iterate(buffer.get(), data.size(), capacity).get(doc)) {
+      return malformed("invalid JSON");
+    }
+    Scan scan{out, TextCollector(text), false, false, {}, {}, std::nullopt};
+    if (Reason r = parse_root(doc, scan)) return malformed(r);
+
+    if (scan.object_is_error ||
+        (!out.error && !scan.has_choices_key && !out.has_usage && !scan.top_message.empty() &&
+         (scan.top_code || !scan.top_type.empty()))) {
+      // Old vLLM `{"object":"error","message":...,"code":400}` or a bare error body.
+      out.error = true;
+      if (out.error_message.empty()) out.error_message = scan.top_message;
+      if (out.error_type.empty()) out.error_type = scan.top_type;
+      if (!out.error_code) out.error_code = scan.top_code;
+    }
+    if (out.finish_reason == "error") {
+      out.error = true;
+      if (out.error_message.empty()) out.error_message = kFinishReasonError;
+    }
+    out.has_output = out.has_content || out.has_reasoning || out.has_tool_calls;
+    out.output_text = scan.text.text();
+    return out;
+  }
+
+  static ChunkInfo malformed(std::string_view reason) {
+    ChunkInfo out;
+    out.malformed = true;
+    out.malformed_reason = reason;
+    return out;
+  }
+};
+
+ChunkDecoder::ChunkDecoder(std::size_t initial_capacity)
+    : impl_(std::make_unique<Impl>(initial_capacity)) {}
+ChunkDecoder::~ChunkDecoder() = default;
+ChunkDecoder::ChunkDecoder(ChunkDecoder&&) noexcept = default;
+ChunkDecoder& ChunkDecoder::operator=(ChunkDecoder&&) noexcept = default;
+
+ChunkInfo ChunkDecoder::decode(std::string_view data) { return impl_->decode(data); }
+
+ResponseInfo ChunkDecoder::decode_response(std::string_view body) {
+  ChunkInfo chunk = impl_->decode(body);
+  if (chunk.done) chunk = Impl::malformed("[DONE] is not a response body");
+  ResponseInfo out;
+  out.malformed = chunk.malformed;
+  out.malformed_reason = chunk.malformed_reason;
+  out.error = chunk.error;
+  out.error_message = chunk.error_message;
+  out.error_type = chunk.error_type;
+  out.error_code = chunk.error_code;
+  out.has_output = chunk.has_output;
+  out.output_text = chunk.output_text;
+  out.finish_reason = chunk.finish_reason;
+  out.usage = chunk.usage;
+  return out;
+}
+
+ResponseInfo decode_response(std::string_view body) {
+  ChunkDecoder decoder(body.size());
+  return decoder.decode_response(body);
+}
+
+}  // namespace inferbench::protocol

@@ -53,6 +53,7 @@ class Histogram {
   double relative_error() const noexcept;
   // The value this histogram reports for a recording of `value` (bucket middle, not clamped).
   double representative(std::uint64_t value) const noexcept;
+  // The layout parameter b given at construction (histograms merge only with equal b).
   int sub_bucket_bits() const noexcept { return bits_; }
   // Raw bucket counters (for serialization of shards); index layout as described above.
   const std::vector<std::uint64_t>& buckets() const noexcept { return counts_; }

@@ -8,11 +8,7 @@ namespace inferbench::sim {
 namespace {
 
 EngineConfig preset_config(const char* model, const char* hardware, std::uint32_t tp = 1) {
-  EngineConfig c;
-  c.model = find_model(model);
-  c.hardware = find_hardware(hardware);
-  c.roofline.tensor_parallel = tp;
-  return c;
+  return make_engine_config(model, hardware, tp);
 }
 
 struct SingleStream {

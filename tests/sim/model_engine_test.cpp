@@ -318,9 +318,11 @@ TEST(Engine, AbortFreesBlocks) {
   e.step();
   const std::uint32_t used = e.pool().num_used();
   ASSERT_GT(used, 0u);
+  EXPECT_DOUBLE_EQ(e.stats().kv_cache_usage, static_cast<double>(used) / 100);
   EXPECT_TRUE(e.abort(1));
   EXPECT_FALSE(e.abort(1));
   EXPECT_LT(e.pool().num_used(), used);
+  EXPECT_DOUBLE_EQ(e.stats().kv_cache_usage, static_cast<double>(e.pool().num_used()) / 100);
   EXPECT_EQ(e.stats().running, 1u);
   EXPECT_EQ(e.stats().finished_abort, 1u);
   e.submit(SeqRequest::from_length(3, 10, 5, e.now()));

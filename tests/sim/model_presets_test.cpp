@@ -101,5 +101,15 @@ TEST(Presets, ModelThatDoesNotFitIsAnError) {
   EXPECT_GT(EngineModel::compute_num_gpu_blocks(c), 1000u);
 }
 
+TEST(Presets, EngineConfigFromNames) {
+  const EngineConfig c = make_engine_config("qwen3-8b", "h200", 2);
+  EXPECT_EQ(c.model.name, "Qwen3-8B");
+  EXPECT_EQ(c.hardware.name, "H200");
+  EXPECT_EQ(c.roofline.tensor_parallel, 2u);
+  EXPECT_THROW(make_engine_config("nope", "H100"), Error);
+  EXPECT_EQ(EngineConfig{}.model.name, "Llama-3.1-8B");  // defaults are usable as is
+  EXPECT_GT(EngineModel(EngineConfig{}).num_gpu_blocks(), 0u);
+}
+
 }  // namespace
 }  // namespace inferbench::sim

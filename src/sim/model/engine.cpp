@@ -30,6 +30,15 @@ double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 
 }  // namespace
 
+EngineConfig make_engine_config(std::string_view model, std::string_view hardware,
+                                std::uint32_t tensor_parallel) {
+  EngineConfig c;
+  c.model = find_model(model);
+  c.hardware = find_hardware(hardware);
+  c.roofline.tensor_parallel = tensor_parallel;
+  return c;
+}
+
 SeqRequest SeqRequest::from_tokens(std::uint64_t id, std::vector<std::uint32_t> tokens,
                                    std::uint32_t max_tokens, double arrival_s) {
   SeqRequest r;

@@ -24,8 +24,8 @@ namespace inferbench::sim {
 
 // Engine configuration (vLLM engine-argument names where one exists).
 struct EngineConfig {
-  ModelPreset model;                         // the model (see find_model)
-  HardwarePreset hardware;                   // one accelerator (see find_hardware)
+  ModelPreset model = find_model("Llama-3.1-8B");    // the model (see find_model)
+  HardwarePreset hardware = find_hardware("H100");   // one accelerator (see find_hardware)
   RooflineParams roofline;                   // step-time efficiencies and TP degree
   std::uint32_t max_num_seqs = 256;          // running sequences at most
   std::uint32_t max_num_batched_tokens = 8192;  // token budget per iteration (chunked prefill)
@@ -40,6 +40,11 @@ struct EngineConfig {
   double admission_delay_s = 0.004;          // arrival → schedulable (API server, tokenize), s
   std::uint64_t seed = 0;                    // salts the content hash of unshared blocks
 };
+
+// An EngineConfig for preset names (case-insensitive) and TP degree; throws Error on unknown
+// names. Other fields keep their defaults.
+EngineConfig make_engine_config(std::string_view model, std::string_view hardware,
+                                std::uint32_t tensor_parallel = 1);
 
 // One request to the engine. Give the prompt as token ids (prefix caching hashes real blocks),
 // or cheaply as a length, optionally with per-block content hashes that say which full

@@ -1,0 +1,155 @@
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "tokenizer/regex.hpp"
+
+#include <pcre2.h>
+
+#include <fmt/format.h>
+
+#include "core/error.hpp"
+#include "tokenizer/unicode.hpp"
+
+namespace inferbench::tokenizer {
+namespace {
+
+// Ranges without the generator's empty-table sentinel (first >= 0x110000).
+std::string class_items(std::span<const CodepointRange> ranges) {
+  std::string out;
+  for (const auto& r : ranges) {
+    if (r.first >= 0x110000) continue;
+    if (r.first == r.last)
+      out += fmt::format("\\x{{{:X}}}", static_cast<unsigned>(r.first));
+    else
+      out += fmt::format("\\x{{{:X}}}-\\x{{{:X}}}", static_cast<unsigned>(r.first), static_cast<unsigned>(r.last));
+  }
+  return out;
+}
+
+bool has_items(std::span<const CodepointRange> ranges) {
+  return !ranges.empty() && ranges.front().first < 0x110000;
+}
+
+// Pattern text for \p{X} (positive) inside or outside a character class.
+std::string property(char name, bool negated, bool in_class, std::string_view original) {
+  const auto extra = name == 'L' ? extra_letters() : extra_numbers();
+  const auto missing = name == 'L' ? missing_letters() : missing_numbers();
+  const std::string base = fmt::format("\\p{{{}}}", name);
+  if (has_items(missing)) {
+    // PCRE2 knows letters HF does not: subtract them with a lookahead (outside classes only).
+    if (in_class) throw Error(fmt::format("regex: cannot translate {} inside a character class", original));
+    const std::string set = fmt::format("[{}{}]", base, class_items(extra));
+    const std::string minus = fmt::format("[{}]", class_items(missing));
+    return negated ? fmt::format("(?:(?!{}){}|{})", set, "[\\s\\S]", minus) : fmt::format("(?:(?!{}){})", minus, set);
+  }
+  if (!negated) return in_class ? base + class_items(extra) : fmt::format("[{}{}]", base, class_items(extra));
+  if (in_class) {
+    if (has_items(extra)) throw Error(fmt::format("regex: cannot translate {} inside a character class", original));
+    return fmt::format("\\P{{{}}}", name);
+  }
+  return fmt::format("[^{}{}]", base, class_items(extra));
+}
+
+}  // namespace
+
+std::string translate_pattern(std::string_view p) {
+  const std::string ws = class_items(whitespace_ranges());
+  std::string out;
+  bool in_class = false;
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      const char e = p[i + 1];
+      if (e == 's') {
+        out += in_class ? ws : "[" + ws + "]";
+        ++i;
+        continue;
+      }
+      if (e == 'S') {
+        if (in_class) throw Error(fmt::format("regex: \\S inside a character class is not supported: {}", p));
+        out += "[^" + ws + "]";
+        ++i;
+        continue;
+      }
+      if ((e == 'p' || e == 'P') && i + 4 < p.size() && p[i + 2] == '{' && p[i + 4] == '}' &&
+          (p[i + 3] == 'L' || p[i + 3] == 'N')) {
+        out += property(p[i + 3], e == 'P', in_class, p.substr(i, 5));
+        i += 4;
+        continue;
+      }
+      out += c;
+      out += e;
+      ++i;
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      out += c;
+      // A ']' right after '[' or '[^' is a literal.
+      if (i + 1 < p.size() && p[i + 1] == '^') out += p[++i];
+      if (i + 1 < p.size() && p[i + 1] == ']') out += p[++i];
+      continue;
+    }
+    if (in_class && c == ']') in_class = false;
+    out += c;
+  }
+  return out;
+}
+
+struct Regex::Impl {
+  pcre2_code* code = nullptr;
+  ~Impl() {
+    if (code) pcre2_code_free(code);
+  }
+};
+
+Regex::Regex(std::string_view pattern) : impl_(std::make_unique<Impl>()), translated_(translate_pattern(pattern)) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  impl_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated_.data()), translated_.size(),
+                              PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &error, &offset, nullptr);
+  if (!impl_->code) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(error, message, sizeof message);
+    throw Error(fmt::format("tokenizer regex {:?} rejected by PCRE2 at offset {}: {}", std::string(pattern), offset,
+                            reinterpret_cast<const char*>(message)));
+  }
+  pcre2_jit_compile(impl_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
+}
+
+Regex::~Regex() = default;
+Regex::Regex(Regex&&) noexcept = default;
+Regex& Regex::operator=(Regex&&) noexcept = default;
+
+void Regex::find_all(std::string_view subject, std::vector<std::pair<std::size_t, std::size_t>>& out) const {
+  struct MatchData {
+    pcre2_match_data* data = pcre2_match_data_create(4, nullptr);
+    ~MatchData() { pcre2_match_data_free(data); }
+  };
+  thread_local MatchData md;
+  const auto* s = reinterpret_cast<PCRE2_SPTR>(subject.data());
+  std::size_t pos = 0;
+  while (pos <= subject.size()) {
+    const int rc = pcre2_match(impl_->code, s, subject.size(), pos, PCRE2_NO_UTF_CHECK, md.data, nullptr);
+    if (rc == PCRE2_ERROR_NOMATCH) break;
+    if (rc < 0) throw Error(fmt::format("tokenizer regex match failed (PCRE2 error {})", rc));
+    const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);
+    const std::size_t start = ov[0], end = ov[1];
+    out.emplace_back(start, end);
+    if (end > start) {
+      pos = end;
+    } else {
+      if (end >= subject.size()) break;
+      pos = end + utf8_length(static_cast<unsigned char>(subject[end]));
+    }
+  }
+}
+
+bool is_alphanumeric(char32_t cp) {
+  static const Regex re("^[\\p{L}\\p{N}]$");
+  std::string s;
+  append_utf8(s, cp);
+  std::vector<std::pair<std::size_t, std::size_t>> m;
+  re.find_all(s, m);
+  return !m.empty();
+}
+
+}  // namespace inferbench::tokenizer

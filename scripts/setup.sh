@@ -16,7 +16,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and micro-benchmarks
   nodejs npm                                       # test oracles from the npm registry
   nghttp2-client                                   # h2load, the raw-read baseline in bench/
-  openssl                                          # test certificates for the TLS tests
+  openssl jq                                       # TLS test certificates; JSON checks in CLI tests
 )
 
 missing=()

@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# inferbench run as a user runs it: the real binary, the built-in simulator over loopback,
+# the files it writes, Ctrl-C, and bad input. Usage: cli_test.sh path/to/inferbench
+set -uo pipefail
+BIN=$1
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+failures=0
+passes=0
+check() {  # check "what" command...
+  local what=$1; shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+}
+
+# 1. A small run with every output: the files, their keys, the counts, and no API key anywhere.
+"$BIN" run --concurrency 2 --num-requests 6 --warmup 1 --input-tokens 16 --output-tokens 8 \
+  --api-key sk-SECRET-4242 --header "X-Team-Token=hunter2" --slo ttft=1000,tpot=100 \
+  --output "$WORK/out" --json >"$WORK/stdout" 2>"$WORK/stderr"
+check "small run exits 0" test $? -eq 0
+S="$WORK/out/summary.json"
+check "summary.json is valid JSON" jq -e . "$S" >/dev/null
+check "stdout is the summary" jq -e --slurpfile f "$S" '. == $f[0]' "$WORK/stdout" >/dev/null
+check "completed 6, failed 0" jq -e '.runs[0].requests.completed == 6 and .runs[0].requests.failed == 0' "$S" >/dev/null
+check "load and throughput keys" jq -e '.runs[0].load.mode == "closed" and .runs[0].load.concurrency == 2
+  and (.runs[0].throughput | has("requests_per_s") and has("input_tokens_per_s") and has("output_tokens_per_s") and has("total_tokens_per_s"))
+  and .runs[0].duration_s > 0' "$S" >/dev/null
+check "latency distributions" jq -e '[.runs[0].latency | .ttft_ms, .tpot_ms, .itl_ms, .e2e_ms, .ntpot_ms
+  | has("mean") and has("std") and has("min") and has("p50") and has("p90") and has("p95") and has("p99") and has("p99_9") and has("max")] | all' "$S" >/dev/null
+check "goodput with SLOs" jq -e '.runs[0].goodput.slo_attainment == 1' "$S" >/dev/null
+check "requests.jsonl has warm-up + measured lines" test "$(wc -l <"$WORK/out/requests.jsonl")" -eq 7
+check "request lines carry the required keys" jq -e -s 'map(has("id") and has("ok") and has("error") and has("prompt_tokens")
+  and has("completion_tokens") and has("input_tokens") and has("output_tokens") and has("chunks") and has("ttft_ms") and has("e2e_ms")) | all' \
+  "$WORK/out/requests.jsonl" >/dev/null
+check "server usage recorded as sent" jq -e -s 'map(select(.warmup | not) | .prompt_tokens == 16 and .completion_tokens == 8 and .output_tokens == 8) | all' \
+  "$WORK/out/requests.jsonl" >/dev/null
+check "summary.csv written" test -s "$WORK/out/summary.csv"
+check "the API key and header values appear nowhere" bash -c "! grep -r -e SECRET-4242 -e hunter2 '$WORK/out' '$WORK/stdout' '$WORK/stderr'"
+check "the run says it uses the simulator" grep -q "built-in simulator" "$WORK/stderr"
+
+# 2. Open loop with a table on stdout.
+"$BIN" run --rate 50 --arrival poisson --num-requests 20 --input-tokens 8 --output-tokens 4 >"$WORK/open.txt" 2>&1
+check "open loop exits 0" test $? -eq 0
+check "open loop table shows achieved rate" grep -q "achieved" "$WORK/open.txt"
+
+# 3. Ctrl-C: a valid partial summary marked interrupted, and every ended request on disk.
+"$BIN" run --concurrency 2 --num-requests 100000 --input-tokens 8 --output-tokens 32 --output "$WORK/int" \
+  >"$WORK/int.out" 2>"$WORK/int.err" &
+pid=$!
+for _ in $(seq 1 100); do [ -s "$WORK/int/requests.jsonl" ] && break; sleep 0.1; done
+sleep 1
+kill -INT $pid
+wait $pid
+rc=$?
+check "interrupted run exits 130 (got $rc)" test $rc -eq 130
+check "partial summary is valid and marked" jq -e '.interrupted == true and .runs[0].interrupted == true and .runs[0].requests.completed > 0' \
+  "$WORK/int/summary.json" >/dev/null
+completed=$(jq '.runs[0].requests.completed + .runs[0].requests.failed' "$WORK/int/summary.json")
+ok_lines=$(jq -s 'map(select(.error != "cancelled")) | length' "$WORK/int/requests.jsonl")
+check "requests.jsonl holds every ended request ($ok_lines vs $completed)" test "$ok_lines" -eq "$completed"
+
+# 4. Bad input: a one-line error and a non-zero exit, never a crash.
+bad() {  # bad "what" args...
+  local what=$1; shift
+  "$BIN" "$@" >"$WORK/bad.out" 2>"$WORK/bad.err"
+  local rc=$?
+  check "$what: non-zero exit (got $rc)" test $rc -ne 0 -a $rc -lt 128
+  check "$what: one-line message" test "$(grep -c . "$WORK/bad.err")" -le 2
+  check "$what: no result printed" test ! -s "$WORK/bad.out"
+}
+bad "unreachable endpoint" run --endpoint http://127.0.0.1:9 --num-requests 1 --concurrency 1
+bad "DNS failure" run --endpoint http://no-such-host.invalid:8000 --num-requests 1 --concurrency 1
+bad "bad scheme" run --endpoint ftp://localhost --num-requests 1
+bad "zero rate" run --rate 0 --num-requests 1
+bad "non-numeric concurrency" run --concurrency abc
+bad "unknown SLO" run --slo speed=3
+bad "extra body not an object" run --extra-body '[1,2]'
+bad "unknown flag" run --frobnicate
+bad "rate and concurrency together" run --rate 1 --concurrency 2
+check "unreachable endpoint message names it" bash -c "'$BIN' run --endpoint http://127.0.0.1:9 2>&1 | grep -q 'cannot reach http://127.0.0.1:9'"
+
+# 5. Help documents the flags.
+"$BIN" run --help >"$WORK/help.txt"
+for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness --num-requests --duration \
+            --warmup --input-tokens --output-tokens --slo --output --json --api-key --header --insecure; do
+  check "run --help lists $flag" grep -q -- "$flag" "$WORK/help.txt"
+done
+
+echo "cli_test: $passes passed, $failures failed"
+test $failures -eq 0

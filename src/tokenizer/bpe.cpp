@@ -33,6 +33,12 @@ const ByteAlphabet& alphabet() {
   return a;
 }
 
+constexpr std::uint64_t kEmptyKey = ~std::uint64_t{0};
+
+std::uint64_t slot_of(std::uint64_t key, std::uint64_t mask) {
+  return ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+}
+
 std::uint64_t pair_key(std::int32_t a, std::int32_t b) {
   return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
 }
@@ -70,7 +76,10 @@ BpeModel::BpeModel(BpeConfig config) : config_(std::move(config)) {
   for (const auto& [token, id] : config_.vocab) id_to_token_[static_cast<std::size_t>(id)] = token;
 
   const std::size_t prefix_len = config_.continuing_subword_prefix.size();
-  merges_.reserve(config_.merges.size());
+  std::size_t capacity = 16;
+  while (capacity < config_.merges.size() * 2) capacity *= 2;
+  merge_table_.assign(capacity, MergeSlot{kEmptyKey, Merge{0, 0}});
+  merge_mask_ = capacity - 1;
   for (std::size_t rank = 0; rank < config_.merges.size(); ++rank) {
     const auto& [a, b] = config_.merges[rank];
     const auto ia = config_.vocab.find(a);
@@ -81,8 +90,18 @@ BpeModel::BpeModel(BpeConfig config) : config_(std::move(config)) {
     if (ia == config_.vocab.end() || ib == config_.vocab.end() || im == config_.vocab.end())
       throw Error(fmt::format("tokenizer: BPE merge #{} ({:?} {:?}) uses a token missing from the vocab", rank, a, b));
     // The first (lowest-rank) occurrence of a pair wins, as in HF.
-    merges_.try_emplace(pair_key(ia->second, ib->second), Merge{static_cast<std::int32_t>(rank), im->second});
+    const std::uint64_t key = pair_key(ia->second, ib->second);
+    std::uint64_t slot = slot_of(key, merge_mask_);
+    while (merge_table_[slot].key != kEmptyKey && merge_table_[slot].key != key) slot = (slot + 1) & merge_mask_;
+    if (merge_table_[slot].key == kEmptyKey)
+      merge_table_[slot] = MergeSlot{key, Merge{static_cast<std::int32_t>(rank), im->second}};
   }
+  const std::string_view kMeta = "\u2581";
+  split_before_metaspace_ = !config_.byte_level_input && !config_.ignore_merges && config_.vocab.contains(kMeta) &&
+                            config_.continuing_subword_prefix.empty() && config_.end_of_word_suffix.empty() &&
+                            std::ranges::none_of(config_.merges, [&](const auto& m) {
+                              return m.second.starts_with(kMeta) && !m.first.ends_with(kMeta);
+                            });
   config_.merges.clear();
   config_.merges.shrink_to_fit();
 
@@ -113,8 +132,12 @@ std::optional<std::int32_t> BpeModel::token_to_id(std::string_view token) const 
 }
 
 const BpeModel::Merge* BpeModel::find_merge(std::int32_t a, std::int32_t b) const {
-  const auto it = merges_.find(pair_key(a, b));
-  return it == merges_.end() ? nullptr : &it->second;
+  const std::uint64_t key = pair_key(a, b);
+  for (std::uint64_t slot = slot_of(key, merge_mask_);; slot = (slot + 1) & merge_mask_) {
+    const MergeSlot& s = merge_table_[slot];
+    if (s.key == key) return &s.merge;
+    if (s.key == kEmptyKey) return nullptr;
+  }
 }
 
 void BpeModel::initial_symbols(std::string_view piece, std::vector<std::int32_t>& symbols) const {
@@ -219,6 +242,22 @@ void BpeModel::merge_symbols(std::vector<std::int32_t>& symbols) const {
 }
 
 void BpeModel::encode_piece(std::string_view piece, std::vector<std::int32_t>& out) const {
+  if (!split_before_metaspace_) {
+    encode_word(piece, out);
+    return;
+  }
+  constexpr std::string_view kMeta = "\u2581";
+  std::size_t start = 0;
+  for (std::size_t pos = piece.find(kMeta, 1); pos != std::string_view::npos; pos = piece.find(kMeta, pos + kMeta.size())) {
+    if (pos >= start + kMeta.size() && piece.substr(pos - kMeta.size(), kMeta.size()) == kMeta) continue;
+    if (pos == start) continue;
+    encode_word(piece.substr(start, pos - start), out);
+    start = pos;
+  }
+  encode_word(piece.substr(start), out);
+}
+
+void BpeModel::encode_word(std::string_view piece, std::vector<std::int32_t>& out) const {
   if (piece.empty()) return;
   const bool cacheable = piece.size() <= kCacheMaxPieceBytes;
   if (cacheable) {

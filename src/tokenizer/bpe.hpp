@@ -54,16 +54,26 @@ class BpeModel {
     std::int32_t rank;
     std::int32_t new_id;
   };
+  void encode_word(std::string_view word, std::vector<std::int32_t>& out) const;
   void initial_symbols(std::string_view piece, std::vector<std::int32_t>& symbols) const;
   void merge_symbols(std::vector<std::int32_t>& symbols) const;
   const Merge* find_merge(std::int32_t a, std::int32_t b) const;
 
   BpeConfig config_;
   std::vector<std::string> id_to_token_;
-  std::unordered_map<std::uint64_t, Merge> merges_;
+  // Open-addressing table (linear probing, power-of-two size) of pair key -> merge; the BPE hot path.
+  struct MergeSlot {
+    std::uint64_t key;  // kEmptyKey when unused
+    Merge merge;
+  };
+  std::vector<MergeSlot> merge_table_;
+  std::uint64_t merge_mask_ = 0;
   std::int32_t byte_ids_[256];       // byte-level: id of the mapped single byte, or -1
   std::int32_t fallback_ids_[256];   // byte_fallback: id of <0xNN>, or -1
   std::int32_t unk_id_ = -1;
+  // SentencePiece speed-up: no merge joins "x" with a following "▁", so a piece can be cut before
+  // every "▁" that follows another character without changing the result (and the parts are cacheable).
+  bool split_before_metaspace_ = false;
 
   mutable std::shared_mutex cache_mutex_;
   mutable std::unordered_map<std::string, std::vector<std::int32_t>, StringHash, std::equal_to<>> cache_;

@@ -88,8 +88,8 @@ class SplitPreTokenizer : public PreTokenizer {
   }
   void apply(PreTokenized& pt) const override {
     thread_local Matches matches;
-    std::vector<Span> out;
-    out.reserve(pt.pieces.size() * 4);
+    thread_local std::vector<Span> out;
+    out.clear();
     for (const Span piece : pt.pieces) {
       matches.clear();
       const std::string_view text = std::string_view(pt.text).substr(piece.begin, piece.end - piece.begin);
@@ -102,7 +102,7 @@ class SplitPreTokenizer : public PreTokenizer {
       }
       split_by_matches(matches, piece, behavior_, invert_, out);
     }
-    pt.pieces = std::move(out);
+    pt.pieces.swap(out);
   }
 
  private:

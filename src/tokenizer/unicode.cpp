@@ -230,23 +230,14 @@ std::string nfd(std::string_view s) {
   return out;
 }
 
-std::string nfc(std::string_view s) {
-  const NormData& data = norm_data();
-  bool stable = true;
-  for (std::size_t i = 0; i < s.size() && stable;) {
-    if (static_cast<unsigned char>(s[i]) < 0xC3) {  // below U+00C0: nothing composes or decomposes
-      i += utf8_length(static_cast<unsigned char>(s[i]));
-      continue;
-    }
-    stable = !data.unstable[next_codepoint(s, i)];
-  }
-  if (stable) return std::string(s);
+namespace {
 
-  std::vector<char32_t> cps;
+// NFC of a chunk that starts at a safe boundary and ends before one.
+void nfc_chunk(const NormData& data, std::string_view s, std::string& out) {
+  thread_local std::vector<char32_t> cps;
+  cps.clear();
   decompose(s, cps);
-  std::string out;
-  out.reserve(s.size());
-  if (cps.empty()) return out;
+  if (cps.empty()) return;
   // Canonical composition (UAX #15): compose each character with the last starter unless blocked.
   std::size_t starter = 0;
   unsigned last_class = ccc_of(cps[0]) == 0 ? 0 : 256;
@@ -263,8 +254,49 @@ std::string nfc(std::string_view s) {
     last_class = cls;
     cps[write++] = cp;
   }
-  cps.resize(write);
-  for (const char32_t cp : cps) append_utf8(out, cp);
+  for (std::size_t i = 0; i < write; ++i) append_utf8(out, cps[i]);
+}
+
+}  // namespace
+
+std::string nfc(std::string_view s) {
+  // A code point that is not "unstable" is a safe boundary: nothing before it interacts with it or
+  // anything after it. Only the chunks between safe boundaries that contain unstable code points are
+  // normalized; everything else is copied.
+  const NormData& data = norm_data();
+  std::string out;
+  std::size_t copied = 0;        // s[0, copied) is already in out
+  std::size_t last_safe = 0;     // start of the last stable code point seen
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0xC3) {  // below U+00C0: always stable
+      last_safe = i;
+      i += utf8_length(b);
+      continue;
+    }
+    const std::size_t at = i;
+    if (!data.unstable[next_codepoint(s, i)]) {
+      last_safe = at;
+      continue;
+    }
+    // Unstable code point: the chunk runs from the last safe boundary to the next stable code point.
+    const std::size_t chunk_begin = std::max(last_safe, copied);
+    std::size_t chunk_end = i;
+    while (chunk_end < s.size()) {
+      std::size_t next = chunk_end;
+      const char32_t cp = next_codepoint(s, next);
+      if (!data.unstable[cp]) break;
+      chunk_end = next;
+    }
+    if (out.empty()) out.reserve(s.size());
+    out.append(s, copied, chunk_begin - copied);
+    nfc_chunk(data, s.substr(chunk_begin, chunk_end - chunk_begin), out);
+    copied = chunk_end;
+    last_safe = chunk_end;
+    i = chunk_end;
+  }
+  if (copied == 0) return std::string(s);
+  out.append(s, copied, std::string_view::npos);
   return out;
 }
 

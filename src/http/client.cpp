@@ -199,7 +199,7 @@ net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, Respons
   for (int attempt_no = 0;; ++attempt_no) {
     if (shut_down_) co_return Outcome{Outcome::Kind::Cancelled, "cancelled"};
     std::unique_ptr<Connection> conn;
-    if (!idle_.empty()) {
+    if (attempt_no == 0 && !idle_.empty()) {  // the retry needs a fresh connection: others may be stale too
       conn = std::move(idle_.back());
       idle_.pop_back();
     } else if (tls_) {

@@ -8,5 +8,7 @@ namespace inferbench::app {
 void add_run_command(CLI::App& app);
 // Adds `inferbench sim` (simulated OpenAI-compatible server) to `app`.
 void add_sim_command(CLI::App& app);
+// Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.
+void add_tokenize_command(CLI::App& app);
 
 }  // namespace inferbench::app

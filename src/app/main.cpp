@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "inferbench 0.1.0");
   inferbench::app::add_run_command(app);
   inferbench::app::add_sim_command(app);
+  inferbench::app::add_tokenize_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -66,8 +66,11 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
     if (std::filesystem::exists(path / "tokenizer_config.json", ec)) config = path / "tokenizer_config.json";
   }
   const auto read = [](const std::filesystem::path& p) {
+    std::error_code exists_ec;
+    if (!std::filesystem::exists(p, exists_ec))
+      throw Error(fmt::format("tokenizer: {} does not exist", p.string()));
     std::ifstream in(p, std::ios::binary);
-    if (!in) throw Error(fmt::format("tokenizer: cannot open {}", p.string()));
+    if (!in) throw Error(fmt::format("tokenizer: cannot read {}", p.string()));
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();

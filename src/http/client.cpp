@@ -86,8 +86,14 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer,
   using Kind = Outcome::Kind;
   auto& tcp_layer = beast::get_lowest_layer(stream);
   error_code ec;
-  tcp_layer.expires_at(handler.deadline());
-  handler.on_sent(Clock::now());
+  // Beast's stream timer closes the socket only when its handler runs on the event loop, so an
+  // operation that completes at once (warm connection, bytes already waiting) beats an expired
+  // deadline. The deadline is also compared with the clock readings taken here and after each read.
+  const TimePoint write_deadline = handler.deadline();
+  const TimePoint sent = Clock::now();
+  if (sent >= write_deadline) co_return Outcome{Kind::Timeout, "the deadline passed before the request was sent"};
+  tcp_layer.expires_at(write_deadline);
+  handler.on_sent(sent);
   co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, ec));
   if (ec) {
     if (ec == beast::error::timeout) co_return Outcome{Kind::Timeout, "timed out sending the request"};
@@ -96,11 +102,13 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer,
 
   StreamingParser parser(handler);
   for (;;) {
-    tcp_layer.expires_at(handler.deadline());
+    const TimePoint read_deadline = handler.deadline();
+    tcp_layer.expires_at(read_deadline);
     const std::size_t n = co_await stream.async_read_some(buffer.prepare(64 * 1024),
                                                           redirect_error(use_awaitable, ec));
     // Why here: this is the moment the bytes crossed the socket; everything after is parsing.
     parser.read_time = Clock::now();
+    if (parser.read_time > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
     if (n > 0) response_started = true;
     buffer.commit(n);
     while (buffer.size() > 0 && !parser.is_done()) {

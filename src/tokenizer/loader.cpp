@@ -181,7 +181,9 @@ std::unique_ptr<BpeModel> build_model(const Ctx& ctx, const element& e, bool byt
     if (kv.value.get_int64().get(id)) ctx.fail(fmt::format("vocab entry {:?} has a non-integer id", kv.key));
     config.vocab.emplace(std::string(kv.key), static_cast<std::int32_t>(id));
   }
-  for (const element m : arr(ctx, e, "merges")) {
+  const array merges = arr(ctx, e, "merges");
+  config.merges.reserve(merges.size());
+  for (const element m : merges) {
     std::string_view s;
     array pair;
     if (!m.get_string().get(s)) {

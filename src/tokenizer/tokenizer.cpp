@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "core/error.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
@@ -71,9 +70,10 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
       throw Error(fmt::format("tokenizer: {} does not exist", p.string()));
     std::ifstream in(p, std::ios::binary);
     if (!in) throw Error(fmt::format("tokenizer: cannot read {}", p.string()));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    std::string content(std::filesystem::file_size(p), '\0');
+    if (!in.read(content.data(), static_cast<std::streamsize>(content.size())))
+      throw Error(fmt::format("tokenizer: cannot read {}", p.string()));
+    return content;
   };
   auto impl = parse_tokenizer_json(read(file), file.string());
   if (config) {

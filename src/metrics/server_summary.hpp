@@ -1,0 +1,83 @@
+#pragma once
+// Plain-data summary of the server's own Prometheus metrics over one load point, in one
+// canonical set of names whatever the engine (vLLM, SGLang, TGI, llama.cpp). Filled by
+// engine::ServerMetricsScraper, read by the reporters. Absent metrics are not in the maps and
+// are listed in `absent`; undefined numbers are NaN (reported as null), never zero.
+#include <array>
+#include <cstddef>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "metrics/stats.hpp"
+
+namespace inferbench::metrics {
+
+// Canonical gauges: running_requests, waiting_requests (counts), kv_cache_usage (fraction 0–1).
+inline constexpr std::array<std::string_view, 3> kServerGauges{"running_requests", "waiting_requests",
+                                                                "kv_cache_usage"};
+// Canonical counters: prompt/generation tokens, prefix-cache queries/hits (tokens), preemptions,
+// successfully finished requests.
+inline constexpr std::array<std::string_view, 6> kServerCounters{
+    "prompt_tokens", "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions",
+    "requests_succeeded"};
+// Canonical server-side latency histograms (reported in ms).
+inline constexpr std::array<std::string_view, 8> kServerLatencies{"ttft", "itl", "tpot", "e2e",
+                                                                   "queue", "prefill", "decode", "inference"};
+
+// One gauge over the scrapes of the window, summed across label sets and replicas per scrape.
+struct ServerGauge {
+  std::string metric;       // the server's series name that was read, e.g. "vllm:num_requests_running"
+  std::size_t samples = 0;  // scrapes that contributed
+  double mean = kNaN;       // sample mean over those scrapes
+  double max = kNaN;
+};
+
+// One counter's increase over the window (resets counted from 0), summed across series.
+struct ServerCounter {
+  std::string metric;  // e.g. "vllm:prompt_tokens_total"
+  double delta = kNaN;
+};
+
+// One histogram's increase over the window, summed across series, in ms.
+struct ServerLatency {
+  std::string metric;  // family name, e.g. "vllm:time_to_first_token_seconds"
+  double count = kNaN;  // observations in the window (Δ_count)
+  double mean = kNaN;   // Δ_sum / Δ_count, ms
+  double p50 = kNaN;    // Prometheus histogram_quantile semantics, ms
+  double p90 = kNaN;
+  double p99 = kNaN;
+};
+
+// Prefix-cache hit rate (0–1) over the window.
+struct ServerHitRate {
+  double value = kNaN;
+  std::string from;  // "counters" (Δhits/Δqueries) or the gauge's series name (its mean)
+};
+
+// One scraped URL.
+struct ServerSource {
+  std::string url;
+  std::string engine = "unknown";  // vllm | sglang | tgi | llamacpp | unknown
+  std::size_t scrapes_ok = 0;
+  std::size_t scrapes_failed = 0;
+  std::string error;  // the last failure ("HTTP 404", "connection refused", "line 3: …"); empty if none
+};
+
+// Everything reported about the server for one load point.
+struct ServerSummary {
+  bool available = false;  // at least one source answered with a parsable exposition
+  std::string reason;      // why not available (empty when available)
+  std::string engine = "unknown";  // the sources' engine, "mixed" when they differ
+  std::vector<ServerSource> sources;
+  std::size_t scrapes = 0;  // scrape rounds in the window (each round reads every source)
+  double window_s = kNaN;   // first round's start → last round's start
+  std::map<std::string, ServerGauge, std::less<>> gauges;          // keys from kServerGauges
+  std::map<std::string, ServerCounter, std::less<>> counters;      // keys from kServerCounters
+  std::map<std::string, ServerLatency, std::less<>> latencies_ms;  // keys from kServerLatencies
+  ServerHitRate prefix_cache_hit_rate;                             // NaN value when unknown
+  std::vector<std::string> absent;  // canonical names with no metric (incl. "prefix_cache_hit_rate")
+};
+
+}  // namespace inferbench::metrics

@@ -16,6 +16,7 @@
 #include "protocol/openai.hpp"
 #include "report/csv.hpp"
 #include "report/json.hpp"
+#include "report/server.hpp"
 #include "report/table.hpp"
 #include "schedule/schedule.hpp"
 #include "sim/server.hpp"
@@ -108,6 +109,7 @@ int execute_run(const RunFlags& flags) {
   summary["config"]["model"] = config.target.model;
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
+  bool warned_server = false;  // one warning per run when /metrics cannot be read
   for (std::size_t i = 0; i < config.points.size() && !interrupted; ++i) {
     const PlannedPoint& point = config.points[i];
     engine::LoadPlan plan;
@@ -127,19 +129,36 @@ int execute_run(const RunFlags& flags) {
     hooks.on_progress = [&progress](const engine::LiveStats& s, std::size_t total) { progress.update(s, total); };
     hooks.progress_interval = progress.interval();
 
+    std::unique_ptr<engine::ServerMetricsScraper> scraper;
+    if (config.scrape_server) {
+      scraper = std::make_unique<engine::ServerMetricsScraper>(scrape_options(config));
+      scraper->start();
+    }
     engine::LoadResult result = engine::run_load(config.target, prepared, plan, hooks);
+    std::optional<metrics::ServerSummary> server;
+    if (scraper) server = scraper->stop();
     progress.clear();
     interrupted = result.interrupted;
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
     nlohmann::json run = report::to_json(s);
     run["requests"]["cancelled"] = result.cancelled;
+    if (server) {
+      run["server"] = report::to_json(*server);
+      if (!server->available && !warned_server) {
+        fmt::print(stderr, "inferbench: warning: server metrics unavailable ({}); the run continues without them\n",
+                   server->reason);
+        warned_server = true;
+      }
+    }
     summary["runs"].push_back(std::move(run));
     summary["interrupted"] = interrupted;
     points.push_back(std::move(s));
     if (writer) writer->write_summary(summary, report::to_csv(points));
     if (!config.json) {
-      fmt::print("{}\n", report::format_table(points.back()));
+      fmt::print("{}", report::format_table(points.back()));
+      if (server) fmt::print("{}", report::format_server_table(*server));
+      fmt::print("\n");
       std::fflush(stdout);
     }
   }

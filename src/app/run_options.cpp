@@ -84,6 +84,13 @@ void bind_run_flags(CLI::App& cmd, RunFlags& f) {
       ->capture_default_str()->check(CLI::NonNegativeNumber);
   cmd.add_option("--sim-itl-ms", f.sim_itl_ms, "Built-in simulator: inter-token latency, ms")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  auto* sm = cmd.add_option("--server-metrics", f.server_metrics,
+                            "Prometheus /metrics URL of the server, repeatable for replicas (summed); "
+                            "default: the target's /metrics");
+  cmd.add_option("--scrape-interval", f.scrape_interval_s,
+                 "Seconds between /metrics scrapes (one more at the start and end of each load point)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_flag("--no-server-metrics", f.no_server_metrics, "Do not read the server's /metrics")->excludes(sm);
 }
 
 metrics::Slo parse_slo(const std::string& text) {
@@ -185,7 +192,30 @@ RunConfig validate(const RunFlags& f) {
   c.workers = f.workers;
   c.output_dir = f.output_dir;
   c.json = f.json;
+  c.scrape_server = !f.no_server_metrics;
+  for (const auto& u : f.server_metrics) c.server_metrics.push_back(http::Url::parse(u));
+  c.scrape_interval = from_s(f.scrape_interval_s);
   return c;
+}
+
+engine::ScrapeOptions scrape_options(const RunConfig& c) {
+  engine::ScrapeOptions options;
+  options.interval = c.scrape_interval;
+  std::vector<http::Url> urls = c.server_metrics;
+  if (urls.empty()) {
+    http::Url u = c.target.client.url;
+    u.base_path = "/metrics";
+    urls.push_back(u);
+  }
+  const http::Url& target = c.target.client.url;
+  for (const auto& u : urls) {
+    engine::MetricsSource source;
+    source.url = u;
+    source.insecure = c.target.client.insecure;
+    if (u.tls == target.tls && u.host == target.host && u.port == target.port) source.headers = c.target.headers;
+    options.sources.push_back(std::move(source));
+  }
+  return options;
 }
 
 nlohmann::json config_json(const RunConfig& c, const RunFlags& f) {

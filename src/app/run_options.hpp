@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "engine/runner.hpp"
+#include "engine/server_metrics.hpp"
 #include "engine/target.hpp"
 #include "metrics/summary.hpp"
 
@@ -44,6 +45,9 @@ struct RunFlags {
   std::uint64_t seed = 0;
   double sim_ttft_ms = 15;
   double sim_itl_ms = 4;
+  std::vector<std::string> server_metrics;  // /metrics URLs, one per replica (default: the target's)
+  double scrape_interval_s = 5;
+  bool no_server_metrics = false;
 };
 
 // Adds every flag of `run` to `cmd`, bound to `flags`.
@@ -71,9 +75,16 @@ struct RunConfig {
   bool json = false;
   std::string arrival;
   double burstiness = 1.0;
+  bool scrape_server = true;                    // read the server's /metrics around each load point
+  std::vector<http::Url> server_metrics;        // empty = the target's /metrics
+  Duration scrape_interval = std::chrono::seconds(5);
 };
 
 RunConfig validate(const RunFlags& flags);
+
+// The /metrics sources for a run whose target URL is final (the simulator's once started).
+// The target's headers (auth) go only to sources on the target's own host and port.
+engine::ScrapeOptions scrape_options(const RunConfig& config);
 
 // Parses "ttft=500,tpot=50,e2e=10000,itl=100,ntpot=60" (ms).
 metrics::Slo parse_slo(const std::string& text);

@@ -2,10 +2,12 @@
 // Compare with the HF reference: bench/tokenizer_compare.sh runs this and bench/tokenizer_reference_bench.js.
 //   EncodeStrings/<tok>   each corpus string encoded separately (warm word cache)
 //   EncodeText/<tok>      the corpus joined by "\n" and repeated 8x, one encode call (warm cache)
+//   EncodeShortWords/<tok> as EncodeText without the strings holding words of more than 256 bytes
 //   EncodeTextCold/<tok>  the same text with a freshly loaded tokenizer each iteration (cold cache)
 //   Decode/<tok>          decode of the corpus ids
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -76,6 +78,35 @@ void encode_text(benchmark::State& state, const std::string& name) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * corpus_text().size()));
 }
 
+// The corpus without its 49 "very long word" strings (runs of 257-5000 non-space bytes, which no BPE
+// cache holds): closer to ordinary prompts.
+const std::string& short_words_text() {
+  static const std::string text = [] {
+    std::string joined;
+    for (const auto& s : corpus()) {
+      std::size_t run = 0, longest = 0;
+      for (const char c : s) {
+        run = (c == ' ' || c == '\n' || c == '\t') ? 0 : run + 1;
+        longest = std::max(longest, run);
+      }
+      if (longest <= 256) joined += s + "\n";
+    }
+    std::string out;
+    for (int i = 0; i < 8; ++i) out += joined;
+    return out;
+  }();
+  return text;
+}
+
+void encode_short_words(benchmark::State& state, const std::string& name) {
+  const Tokenizer& t = tokenizer(name);
+  for (auto _ : state) {
+    const auto ids = t.encode(short_words_text());
+    benchmark::DoNotOptimize(ids.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * short_words_text().size()));
+}
+
 void encode_text_cold(benchmark::State& state, const std::string& name) {
   const std::string json = [&] {
     std::ifstream in(path_of(name), std::ios::binary);
@@ -110,6 +141,8 @@ const int registered = [] {
   for (const std::string name : {"llama3", "qwen3", "llama2"}) {
     benchmark::RegisterBenchmark(("EncodeStrings/" + name).c_str(), encode_strings, name)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("EncodeText/" + name).c_str(), encode_text, name)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("EncodeShortWords/" + name).c_str(), encode_short_words, name)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("EncodeTextCold/" + name).c_str(), encode_text_cold, name)
         ->Unit(benchmark::kMillisecond)
         ->UseManualTime()

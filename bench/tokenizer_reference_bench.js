@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // HF reference throughput (npm `tokenizers`, Rust core) on tests/tokenizer/corpus.jsonl, single thread.
 // Same cases as bench/tokenizer_bench.cpp: EncodeStrings (one call per corpus string), EncodeText (corpus
-// joined by "\n", repeated 8x, one call; warm), EncodeTextCold (fresh tokenizer). Prints JSON lines
+// joined by "\n", repeated 8x, one call; warm), EncodeShortWords (the same without strings holding words
+// of more than 256 bytes), EncodeTextCold (fresh tokenizer). Prints JSON lines
 // {name, mb_per_s}. Run from the repository root; RAYON_NUM_THREADS=1 keeps the Rust core on one thread.
 'use strict';
 process.env.RAYON_NUM_THREADS = process.env.RAYON_NUM_THREADS || '1';
@@ -19,6 +20,10 @@ const text = joined.repeat(8);
 const bytes = (s) => Buffer.byteLength(s, 'utf8');
 const corpusBytes = corpus.reduce((n, s) => n + bytes(s), 0);
 const textBytes = bytes(text);
+// Same filter as EncodeShortWords in tokenizer_bench.cpp: drop strings with a run of > 256 non-space bytes.
+const longestRun = (s) => Math.max(0, ...Buffer.from(s, 'utf8').toString('latin1').split(/[ \n\t]/).map((w) => w.length));
+const shortText = corpus.filter((s) => longestRun(s) <= 256).map((s) => s + '\n').join('').repeat(8);
+const shortBytes = bytes(shortText);
 const seconds = (t0) => Number(process.hrtime.bigint() - t0) / 1e9;
 
 async function main() {
@@ -44,6 +49,15 @@ async function main() {
       rounds++;
     }
     report('EncodeText', (rounds * textBytes) / 1e6, seconds(t0));
+
+    await tk.encode(shortText, null, { addSpecialTokens: false });
+    t0 = process.hrtime.bigint();
+    rounds = 0;
+    while (seconds(t0) < 2 || rounds < 1) {
+      await tk.encode(shortText, null, { addSpecialTokens: false });
+      rounds++;
+    }
+    report('EncodeShortWords', (rounds * shortBytes) / 1e6, seconds(t0));
 
     let total = 0;
     for (let i = 0; i < 3; i++) {

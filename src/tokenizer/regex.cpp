@@ -3,6 +3,8 @@
 
 #include <pcre2.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "core/error.hpp"
@@ -94,25 +96,81 @@ std::string translate_pattern(std::string_view p) {
   return out;
 }
 
+namespace {
+
+struct Reclassified {
+  std::vector<CodepointRange> ranges;  // sorted, disjoint
+  bool lead[256] = {};                 // UTF-8 lead bytes of code points in ranges
+
+  Reclassified() {
+    for (const auto set : {extra_letters(), extra_numbers(), missing_letters(), missing_numbers()})
+      for (const auto& r : set)
+        if (r.first < 0x110000) ranges.push_back(r);
+    ranges.push_back({0x180E, 0x180E});  // PCRE2's \s has it, HF's does not
+    std::ranges::sort(ranges, {}, &CodepointRange::first);
+    const auto lead_of = [](char32_t cp) {
+      std::string s;
+      append_utf8(s, cp);
+      return static_cast<unsigned char>(s[0]);
+    };
+    for (const auto& r : ranges)
+      for (unsigned b = lead_of(r.first); b <= lead_of(r.last); ++b) lead[b] = true;
+  }
+};
+
+const Reclassified& reclassified() {
+  static const Reclassified r;
+  return r;
+}
+
+pcre2_code* compile(const std::string& pattern, std::string_view original) {
+  int error = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                   PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &error, &offset, nullptr);
+  if (!code) {
+    PCRE2_UCHAR message[256];
+    pcre2_get_error_message(error, message, sizeof message);
+    throw Error(fmt::format("tokenizer regex {:?} rejected by PCRE2 at offset {}: {}", std::string(original), offset,
+                            reinterpret_cast<const char*>(message)));
+  }
+  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
+  return code;
+}
+
+}  // namespace
+
+bool has_reclassified_codepoint(std::string_view s) {
+  const Reclassified& r = reclassified();
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (!r.lead[b]) {
+      ++i;
+      continue;
+    }
+    const char32_t cp = next_codepoint(s, i);
+    const auto it = std::ranges::upper_bound(r.ranges, cp, {}, &CodepointRange::first);
+    if (it != r.ranges.begin() && cp <= std::prev(it)->last) return true;
+  }
+  return false;
+}
+
+std::span<const CodepointRange> reclassified_ranges() { return reclassified().ranges; }
+
+// `exact` is the translated pattern; `fast` the original, used for text without reclassified code points
+// (null when translation changed nothing).
 struct Regex::Impl {
-  pcre2_code* code = nullptr;
+  pcre2_code* exact = nullptr;
+  pcre2_code* fast = nullptr;
   ~Impl() {
-    if (code) pcre2_code_free(code);
+    if (exact) pcre2_code_free(exact);
+    if (fast) pcre2_code_free(fast);
   }
 };
 
 Regex::Regex(std::string_view pattern) : impl_(std::make_unique<Impl>()), translated_(translate_pattern(pattern)) {
-  int error = 0;
-  PCRE2_SIZE offset = 0;
-  impl_->code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(translated_.data()), translated_.size(),
-                              PCRE2_UTF | PCRE2_UCP | PCRE2_NO_UTF_CHECK, &error, &offset, nullptr);
-  if (!impl_->code) {
-    PCRE2_UCHAR message[256];
-    pcre2_get_error_message(error, message, sizeof message);
-    throw Error(fmt::format("tokenizer regex {:?} rejected by PCRE2 at offset {}: {}", std::string(pattern), offset,
-                            reinterpret_cast<const char*>(message)));
-  }
-  pcre2_jit_compile(impl_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter if JIT is unavailable
+  impl_->exact = compile(translated_, pattern);
+  if (translated_ != pattern) impl_->fast = compile(std::string(pattern), pattern);
 }
 
 Regex::~Regex() = default;
@@ -126,9 +184,10 @@ void Regex::find_all(std::string_view subject, std::vector<std::pair<std::size_t
   };
   thread_local MatchData md;
   const auto* s = reinterpret_cast<PCRE2_SPTR>(subject.data());
+  pcre2_code* code = impl_->fast && !has_reclassified_codepoint(subject) ? impl_->fast : impl_->exact;
   std::size_t pos = 0;
   while (pos <= subject.size()) {
-    const int rc = pcre2_match(impl_->code, s, subject.size(), pos, PCRE2_NO_UTF_CHECK, md.data, nullptr);
+    const int rc = pcre2_match(code, s, subject.size(), pos, PCRE2_NO_UTF_CHECK, md.data, nullptr);
     if (rc == PCRE2_ERROR_NOMATCH) break;
     if (rc < 0) throw Error(fmt::format("tokenizer regex match failed (PCRE2 error {})", rc));
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md.data);

@@ -2,10 +2,13 @@
 // PCRE2 (UTF + UCP + JIT) regular expressions that behave like HF tokenizers' Oniguruma ones.
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "tokenizer/unicode.hpp"
 
 namespace inferbench::tokenizer {
 
@@ -23,7 +26,7 @@ class Regex {
   // Byte ranges [start, end) of successive non-overlapping matches in subject (valid UTF-8);
   // an empty match advances by one character, as Oniguruma's find_iter does.
   void find_all(std::string_view subject, std::vector<std::pair<std::size_t, std::size_t>>& out) const;
-  // The PCRE2 pattern actually compiled (after rewriting \s, \p{L}, \p{N}).
+  // The exact PCRE2 pattern (after rewriting \s, \p{L}, \p{N}).
   const std::string& translated() const { return translated_; }
 
  private:
@@ -31,6 +34,12 @@ class Regex {
   std::unique_ptr<Impl> impl_;
   std::string translated_;
 };
+
+// True if s holds a code point that PCRE2's own tables classify differently from HF's (U+180E, letters and
+// digits newer than Unicode 14). Text without one matches the untranslated pattern exactly, which is faster.
+bool has_reclassified_codepoint(std::string_view s);
+// The sorted code point ranges has_reclassified_codepoint looks for.
+std::span<const CodepointRange> reclassified_ranges();
 
 // Rewrites an Oniguruma pattern so PCRE2 10.42 classifies characters as HF does: \s/\S use HF's
 // whitespace set (no U+180E) and \p{L}/\p{N} gain the letters and digits of newer Unicode versions.

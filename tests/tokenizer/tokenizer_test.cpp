@@ -7,6 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
 #include "core/error.hpp"
 #include "tokenizer/regex.hpp"
 #include "tokenizer/tokenizer.hpp"
@@ -198,6 +201,56 @@ TEST(Regex, LettersNewerThanPcre2Tables) {
   Regex("[^\\s\\p{L}\\p{N}]+").find_all("\U000138DB!", m);
   ASSERT_EQ(m.size(), 1u);
   EXPECT_EQ(m[0].first, 4u);
+}
+
+// A compiled, anchored single-code-point matcher for a raw PCRE2 pattern (UTF + UCP + JIT).
+class CodepointMatcher {
+ public:
+  explicit CodepointMatcher(const std::string& pattern) {
+    int error = 0;
+    PCRE2_SIZE offset = 0;
+    const std::string anchored = "^(?:" + pattern + ")$";
+    code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.data()), anchored.size(), PCRE2_UTF | PCRE2_UCP,
+                          &error, &offset, nullptr);
+    EXPECT_NE(code_, nullptr) << pattern;
+    pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE);
+    md_ = pcre2_match_data_create(1, nullptr);
+  }
+  ~CodepointMatcher() {
+    pcre2_match_data_free(md_);
+    pcre2_code_free(code_);
+  }
+  bool operator()(char32_t cp) {
+    buf_.clear();
+    append_utf8(buf_, cp);
+    return pcre2_match(code_, reinterpret_cast<PCRE2_SPTR>(buf_.data()), buf_.size(), 0, 0, md_, nullptr) > 0;
+  }
+
+ private:
+  pcre2_code* code_ = nullptr;
+  pcre2_match_data* md_ = nullptr;
+  std::string buf_;
+};
+
+// The fast path runs the untranslated pattern on text without reclassified code points: that is exact only
+// if PCRE2's own \s, \p{L} and \p{N} differ from the translated (HF) classes nowhere else.
+TEST(Regex, UntranslatedClassesDifferOnlyOnReclassifiedCodepoints) {
+  const auto reclassified = [](char32_t cp) {
+    for (const auto& r : reclassified_ranges())
+      if (cp >= r.first && cp <= r.last) return true;
+    return false;
+  };
+  for (const std::string cls : {"\\s", "\\p{L}", "\\p{N}", "\\S", "\\P{L}"}) {
+    CodepointMatcher raw(cls);
+    CodepointMatcher hf(translate_pattern(cls));
+    std::size_t differing = 0;
+    for (char32_t cp = 0; cp < 0x110000; ++cp) {
+      if ((cp >= 0xD800 && cp <= 0xDFFF) || raw(cp) == hf(cp)) continue;
+      ++differing;
+      EXPECT_TRUE(reclassified(cp)) << cls << " differs at U+" << std::hex << static_cast<unsigned>(cp);
+    }
+    EXPECT_GT(differing, 0u) << cls;
+  }
 }
 
 TEST(Unicode, NfcAsHf) {

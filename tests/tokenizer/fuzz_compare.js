@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Random differential test: N seeded random strings encoded by the HF reference (npm tokenizers) and by
-// `inferbench tokenize --jsonl`; prints the number of strings whose ids differ, per tokenizer.
+// Random differential test against the HF reference (npm tokenizers), through `inferbench tokenize --jsonl`:
+// N seeded random strings (encode with special tokens) and up to 5,000 random id sequences (decode, with
+// and without skip_special_tokens); prints the number of differences per tokenizer.
 // Usage: node tests/tokenizer/fuzz_compare.js <inferbench binary> [count=20000] [seed=1]
 'use strict';
 const path = require('path');
@@ -53,5 +54,23 @@ function randomString() {
       }
     }
     console.log(`${name}: ${diff} of ${strings.length} random strings differ`);
+
+    // Decode of random id sequences (any id, special ones included; partial UTF-8 and lone <0xNN> bytes).
+    const size = tk.getVocabSize(true);
+    const idLists = Array.from({ length: Math.min(strings.length, 5000) }, () =>
+      Array.from({ length: Math.floor(rand() * 30) }, () => Math.floor(rand() * size)));
+    for (const skip of [false, true]) {
+      const args = ['tokenize', '--tokenizer', path.join(dir, 'tokenizer.json'), '--jsonl', '--decode'];
+      if (skip) args.push('--skip-special');
+      const decoded = execFileSync(binary, args, { input: idLists.map((l) => JSON.stringify(l)).join('\n') + '\n',
+        maxBuffer: 1 << 30 }).toString().trim().split('\n');
+      let ddiff = 0;
+      for (let k = 0; k < idLists.length; k++) {
+        const ref = await tk.decode(idLists[k], skip);
+        if (JSON.stringify(ref) !== decoded[k] && ++ddiff <= 3)
+          console.log(`${name} decode differs on ${JSON.stringify(idLists[k])}\n  HF   ${JSON.stringify(ref)}\n  ours ${decoded[k]}`);
+      }
+      console.log(`${name}: ${ddiff} of ${idLists.length} random id sequences decode differently (skip_special=${skip})`);
+    }
   }
 })();

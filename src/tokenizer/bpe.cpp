@@ -18,11 +18,14 @@ constexpr std::size_t kCacheMaxPieceBytes = 256;  // longer pieces are rare and 
 struct ByteAlphabet {
   std::array<char32_t, 256> to_char{};
   std::array<std::string, 256> to_utf8;
+  std::array<std::int16_t, 256 + 68> to_byte{};  // code point -> byte, or -1
   ByteAlphabet() {
+    to_byte.fill(-1);
     char32_t next = 256;
     for (int b = 0; b < 256; ++b) {
       const bool printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
       to_char[static_cast<std::size_t>(b)] = printable ? static_cast<char32_t>(b) : next++;
+      to_byte[to_char[static_cast<std::size_t>(b)]] = static_cast<std::int16_t>(b);
       append_utf8(to_utf8[static_cast<std::size_t>(b)], to_char[static_cast<std::size_t>(b)]);
     }
   }
@@ -47,17 +50,7 @@ std::uint64_t pair_key(std::int32_t a, std::int32_t b) {
 
 char32_t byte_to_char(std::uint8_t b) { return alphabet().to_char[b]; }
 
-int char_to_byte(char32_t cp) {
-  if (cp < 256) {
-    const bool printable = (cp >= '!' && cp <= '~') || (cp >= 0xA1 && cp <= 0xAC) || (cp >= 0xAE && cp <= 0xFF);
-    return printable ? static_cast<int>(cp) : -1;
-  }
-  if (cp < 256 + 68) {
-    for (int b = 0; b < 256; ++b)
-      if (alphabet().to_char[static_cast<std::size_t>(b)] == cp) return b;
-  }
-  return -1;
-}
+int char_to_byte(char32_t cp) { return cp < 256 + 68 ? alphabet().to_byte[cp] : -1; }
 
 std::string bytes_to_byte_level(std::string_view bytes) {
   std::string out;

@@ -12,6 +12,7 @@ namespace inferbench::tokenizer {
 
 void TokenizerImpl::encode_normalized(std::string_view text, bool at_origin, std::vector<std::int32_t>& out) const {
   if (text.empty()) return;
+  require(text.size() < (std::size_t{1} << 32), "tokenizer: a text segment of 4 GiB or more cannot be encoded");
   if (!pre_tokenizer) {
     model->encode_piece(text, out);
     return;

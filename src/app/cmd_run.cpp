@@ -95,12 +95,6 @@ int execute_run(const RunFlags& flags) {
   }
   check_target(config.target);
 
-  std::size_t most = 0;
-  for (const auto& p : config.points) most = std::max(most, p.num_requests + config.warmup);
-  const std::size_t distinct = std::clamp<std::size_t>(most, 1, 10000);
-  const auto specs = workload::make_word_prompts(distinct, config.input_tokens, config.output_tokens, config.seed);
-  const auto prepared = engine::prepare_requests(config.target, specs);
-
   std::unique_ptr<ResultsWriter> writer;
   if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);
 
@@ -112,6 +106,12 @@ int execute_run(const RunFlags& flags) {
   bool warned_server = false;  // one warning per run when /metrics cannot be read
   for (std::size_t i = 0; i < config.points.size() && !interrupted; ++i) {
     const PlannedPoint& point = config.points[i];
+    // Fresh prompts for every load point: prompts an earlier point sent would hit the
+    // server's prefix cache and flatter the later points.
+    const std::size_t distinct = std::clamp<std::size_t>(point.num_requests + config.warmup, 1, 10000);
+    const auto specs = workload::make_word_prompts(distinct, config.input_tokens, config.output_tokens,
+                                                   config.seed ^ (i * 0x9E3779B97F4A7C15ull));
+    const auto prepared = engine::prepare_requests(config.target, specs);
     engine::LoadPlan plan;
     plan.load = point.load;
     plan.num_requests = point.num_requests;

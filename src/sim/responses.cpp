@@ -17,15 +17,21 @@ std::int64_t int_field(const nlohmann::json& body, const char* key) {
 
 }  // namespace
 
-std::int64_t count_words(std::string_view text) {
-  std::int64_t words = 0;
+void append_word_ids(std::string_view text, std::vector<std::uint32_t>& ids) {
+  std::uint32_t hash = 2166136261u;  // FNV-1a over the word's bytes
   bool in_word = false;
   for (const char c : text) {
     const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-    if (!space && !in_word) ++words;
-    in_word = !space;
+    if (!space) {
+      hash = (hash ^ static_cast<unsigned char>(c)) * 16777619u;
+      in_word = true;
+    } else if (in_word) {
+      ids.push_back(hash);
+      hash = 2166136261u;
+      in_word = false;
+    }
   }
-  return words;
+  if (in_word) ids.push_back(hash);
 }
 
 ParsedRequest parse_request(std::string_view body, bool chat) {
@@ -64,7 +70,7 @@ ParsedRequest parse_request(std::string_view body, bool chat) {
         return req;
       }
       const auto& content = m["content"];
-      if (content.is_string()) req.prompt_tokens += count_words(content.get_ref<const std::string&>());
+      if (content.is_string()) append_word_ids(content.get_ref<const std::string&>(), req.prompt_ids);
     }
   } else {
     const auto prompt = json.find("prompt");
@@ -72,8 +78,9 @@ ParsedRequest parse_request(std::string_view body, bool chat) {
       req.error = "prompt must be a string";
       return req;
     }
-    req.prompt_tokens = count_words(prompt->get_ref<const std::string&>());
+    append_word_ids(prompt->get_ref<const std::string&>(), req.prompt_ids);
   }
+  req.prompt_tokens = static_cast<std::int64_t>(req.prompt_ids.size());
   return req;
 }
 
@@ -107,24 +114,27 @@ void append_role_event(std::string& out, std::string_view id, std::string_view m
 }
 
 void append_usage_event(std::string& out, bool chat, std::string_view id, std::string_view model,
-                        std::int64_t prompt_tokens, std::int64_t completion_tokens) {
+                        std::int64_t prompt_tokens, std::int64_t completion_tokens,
+                        std::optional<std::int64_t> cached_tokens) {
+  const std::string details =
+      cached_tokens ? fmt::format(",\"prompt_tokens_details\":{{\"cached_tokens\":{}}}", *cached_tokens) : "";
   fmt::format_to(std::back_inserter(out),
                  "data: {{\"id\":\"{}{}\",\"object\":\"{}\",\"created\":0,\"model\":\"{}\",\"choices\":[],"
-                 "\"usage\":{{\"prompt_tokens\":{},\"total_tokens\":{},\"completion_tokens\":{}}}}}\n\n",
+                 "\"usage\":{{\"prompt_tokens\":{},\"total_tokens\":{},\"completion_tokens\":{}{}}}}}\n\n",
                  chat ? "chatcmpl-" : "cmpl-", id, chat ? "chat.completion.chunk" : "text_completion",
-                 model, prompt_tokens, prompt_tokens + completion_tokens, completion_tokens);
+                 model, prompt_tokens, prompt_tokens + completion_tokens, completion_tokens, details);
 }
 
 std::string full_response(bool chat, std::string_view id, std::string_view model, std::string_view text,
                           std::string_view finish_reason, std::int64_t prompt_tokens,
-                          std::int64_t completion_tokens) {
+                          std::int64_t completion_tokens, std::optional<std::int64_t> cached_tokens) {
   nlohmann::json choice = {{"index", 0}, {"finish_reason", finish_reason}, {"logprobs", nullptr}};
   if (chat) {
     choice["message"] = {{"role", "assistant"}, {"content", text}};
   } else {
     choice["text"] = text;
   }
-  const nlohmann::json body = {
+  nlohmann::json body = {
       {"id", std::string(chat ? "chatcmpl-" : "cmpl-") + std::string(id)},
       {"object", chat ? "chat.completion" : "text_completion"},
       {"created", 0},
@@ -134,6 +144,7 @@ std::string full_response(bool chat, std::string_view id, std::string_view model
        {{"prompt_tokens", prompt_tokens},
         {"completion_tokens", completion_tokens},
         {"total_tokens", prompt_tokens + completion_tokens}}}};
+  if (cached_tokens) body["usage"]["prompt_tokens_details"] = {{"cached_tokens", *cached_tokens}};
   return body.dump();
 }
 

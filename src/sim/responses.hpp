@@ -1,8 +1,10 @@
 #pragma once
 // The JSON bodies the simulator sends, in the shapes vLLM sends them.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace inferbench::sim {
 
@@ -14,6 +16,7 @@ struct ParsedRequest {
   bool ignore_eos = false;
   std::int64_t max_tokens = 0;     // 0 = not given
   std::int64_t prompt_tokens = 0;  // words in the prompt (the simulator's tokenizer)
+  std::vector<std::uint32_t> prompt_ids;  // one id per word (a hash), for the prefix cache
   std::string model;
   std::string error;               // non-empty: the request is invalid (HTTP 400 with this message)
 };
@@ -21,8 +24,9 @@ struct ParsedRequest {
 // Parses a request body; never throws (a bad body sets `error`).
 ParsedRequest parse_request(std::string_view body, bool chat);
 
-// Counts prompt tokens the way the simulator does: whitespace-separated words.
-std::int64_t count_words(std::string_view text);
+// Tokenizes the way the simulator does: one token per whitespace-separated word, whose id is
+// a hash of the word (so equal prefixes have equal ids). Appends to `ids`.
+void append_word_ids(std::string_view text, std::vector<std::uint32_t>& ids);
 
 // Appends the SSE event for a chunk carrying `text` (finish_reason set on the last one).
 void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model,
@@ -31,11 +35,12 @@ void append_chunk_event(std::string& out, bool chat, std::string_view id, std::s
 void append_role_event(std::string& out, std::string_view id, std::string_view model);
 // Appends the usage-only chunk event (empty choices).
 void append_usage_event(std::string& out, bool chat, std::string_view id, std::string_view model,
-                        std::int64_t prompt_tokens, std::int64_t completion_tokens);
+                        std::int64_t prompt_tokens, std::int64_t completion_tokens,
+                        std::optional<std::int64_t> cached_tokens);
 // A complete non-streamed response body.
 std::string full_response(bool chat, std::string_view id, std::string_view model, std::string_view text,
                           std::string_view finish_reason, std::int64_t prompt_tokens,
-                          std::int64_t completion_tokens);
+                          std::int64_t completion_tokens, std::optional<std::int64_t> cached_tokens);
 // An OpenAI-style error body.
 std::string error_body(std::string_view message, std::string_view type, int code);
 

@@ -1,7 +1,9 @@
 #pragma once
-// `inferbench sim`: an OpenAI-compatible HTTP server whose answers follow a latency model
-// (time to first token, inter-token latency, output length) and which can inject faults.
-// Runs its own I/O threads; used in-process by `inferbench run` and by the tests.
+// `inferbench sim`: an OpenAI-compatible HTTP server. Its answers follow either a latency
+// profile (fixed or llm-d-inference-sim style TTFT and inter-token latency) or, with a model
+// preset, the continuous-batching engine model of sim/model run in real time. It exposes
+// vLLM's metric names at /metrics and can inject faults. Runs its own I/O threads; used
+// in-process by `inferbench run` and by the tests.
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -9,9 +11,11 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "core/clock.hpp"
+#include "sim/faults.hpp"
 
 namespace inferbench::sim {
 
@@ -19,25 +23,45 @@ struct SimOptions {
   std::string host = "127.0.0.1";
   unsigned short port = 8000;         // 0 = any free port
   std::string model = "inferbench-sim";
-  double ttft_ms = 20.0;              // from reading the request to the first token
-  double itl_ms = 5.0;                // between consecutive tokens
+  // Latency-profile mode (when model_preset is empty), in llm-d-inference-sim's terms.
+  double ttft_ms = 20.0;              // time to first token (constant calculator)
+  double ttft_std_ms = 0.0;           // its standard deviation (≤ 30% of the mean)
+  double prefill_overhead_ms = 0.0;   // per-token calculator: fixed part of TTFT
+  double prefill_per_token_ms = 0.0;  // per-token calculator: per uncached prompt token
+  double itl_ms = 5.0;                // inter-token latency
+  double itl_std_ms = 0.0;            // its standard deviation (≤ 30% of the mean)
+  double time_factor_under_load = 1.0;  // latency multiplier at max_num_seqs running (≥ 1)
+  // Engine mode: the continuous-batching model of a model preset on a hardware preset.
+  std::string model_preset;           // e.g. "Llama-3.1-8B"; empty = latency-profile mode
+  std::string hardware = "H100";
+  std::uint32_t tensor_parallel = 1;
+  double time_scale = 1.0;            // > 1 runs simulated time faster than real time
+  std::uint32_t max_num_batched_tokens = 8192;  // token budget per iteration
+  std::uint32_t max_waiting = 0;      // waiting-queue limit, HTTP 429 beyond; 0 = none
+  bool prefix_caching = true;
+  // Both modes.
+  std::uint32_t max_num_seqs = 256;   // engine: running sequences; profile: load-factor scale
   std::int64_t output_tokens = 0;     // natural answer length (EOS); 0 = always max_tokens
   std::int64_t default_max_tokens = 16;  // when the request names none (OpenAI's default)
   int tokens_per_chunk = 1;           // tokens carried by one SSE chunk
-  double fail_rate = 0.0;             // share of requests answered with HTTP 500
-  double reset_rate = 0.0;            // share of streams cut mid-way (connection closed)
+  std::vector<std::pair<Fault, double>> fault_rates;  // share of requests per fault type
+  double startup_delay_s = 0.0;       // /health/ready answers 503 until then
   std::uint64_t seed = 0;
   int threads = 1;                    // I/O threads
   bool record_emissions = false;      // keep each stream's true chunk emission times
+  std::string trace_path;             // append each stream's emission times (JSON lines) here
 };
 
 // Emission times of one streamed response, keyed by the request's x-request-id header.
 struct Emissions {
+  TimePoint received{};                // when the request was read
   std::vector<TimePoint> chunk_times;  // when each output chunk's bytes were handed to the socket
+  std::vector<std::uint32_t> chunk_tokens;  // tokens in each chunk
 };
 
 class SimServer {
  public:
+  // Validates the options; throws inferbench::Error with a one-line reason.
   explicit SimServer(SimOptions options);
   ~SimServer();
   SimServer(const SimServer&) = delete;
@@ -54,8 +78,10 @@ class SimServer {
   std::uint64_t requests_served() const { return served_.load(); }
   // Emission times recorded so far (requires options.record_emissions). Thread-safe.
   std::map<std::string, Emissions> emissions() const;
+  // A one-line description of the latency model, for start-up messages.
+  std::string describe() const;
 
-  struct Impl;  // the Beast server; public so the session code in server.cpp can name it
+  struct Impl;  // the Beast server; defined in server.cpp
 
  private:
   SimOptions options_;
@@ -63,9 +89,6 @@ class SimServer {
   std::atomic<std::uint64_t> served_{0};
   std::unique_ptr<Impl> impl_;
   std::vector<std::thread> threads_;
-  mutable std::mutex emissions_mutex_;
-  std::map<std::string, Emissions> emissions_;
-  friend struct Impl;
 };
 
 }  // namespace inferbench::sim

@@ -44,6 +44,14 @@ struct Bench {
   }
 };
 
+// Simulator options with a fixed latency profile (other fields at their defaults).
+sim::SimOptions latency(double ttft_ms, double itl_ms) {
+  sim::SimOptions o;
+  o.ttft_ms = ttft_ms;
+  o.itl_ms = itl_ms;
+  return o;
+}
+
 LoadPlan closed(int concurrency, std::size_t n) {
   LoadPlan plan;
   plan.load = {LoadSpec::Mode::Closed, concurrency, 0.0, "", 1.0};
@@ -53,7 +61,7 @@ LoadPlan closed(int concurrency, std::size_t n) {
 
 TEST(EngineLoopback, CountsEqualServerUsageAndTimingMatchesTheSimulator) {
   for (const auto api : {protocol::Api::Chat, protocol::Api::Completions}) {
-    Bench bench({.ttft_ms = 40, .itl_ms = 10}, api);
+    Bench bench(latency(40, 10), api);
     const LoadResult result = bench.run(closed(4, 12), 32, 16);
     ASSERT_EQ(result.records.size(), 12u);
     for (const auto& r : result.records) {
@@ -81,7 +89,9 @@ TEST(EngineLoopback, CountsEqualServerUsageAndTimingMatchesTheSimulator) {
 }
 
 TEST(EngineLoopback, MultiTokenChunksKeepTokenCounts) {
-  Bench bench({.ttft_ms = 5, .itl_ms = 2, .tokens_per_chunk = 4});
+  sim::SimOptions options = latency(5, 2);
+  options.tokens_per_chunk = 4;
+  Bench bench(options);
   const LoadResult result = bench.run(closed(2, 6), 8, 18);
   ASSERT_EQ(result.records.size(), 6u);
   for (const auto& r : result.records) {
@@ -92,7 +102,7 @@ TEST(EngineLoopback, MultiTokenChunksKeepTokenCounts) {
 }
 
 TEST(EngineLoopback, NonStreamingRequestsCountAsOneChunk) {
-  Bench bench({.ttft_ms = 5, .itl_ms = 1});
+  Bench bench(latency(5, 1));
   bench.target.stream = false;
   const LoadResult result = bench.run(closed(2, 4), 8, 10);
   ASSERT_EQ(result.records.size(), 4u);
@@ -105,7 +115,7 @@ TEST(EngineLoopback, NonStreamingRequestsCountAsOneChunk) {
 }
 
 TEST(EngineLoopback, OpenLoopSendsOnScheduleAndMeasuresLag) {
-  Bench bench({.ttft_ms = 5, .itl_ms = 1});
+  Bench bench(latency(5, 1));
   LoadPlan plan;
   plan.load = {LoadSpec::Mode::Open, 0, 40.0, "constant", 1.0};
   plan.num_requests = 40;
@@ -123,7 +133,7 @@ TEST(EngineLoopback, OpenLoopSendsOnScheduleAndMeasuresLag) {
 TEST(EngineLoopback, OpenLoopCapQueuesAndTheLagShowsIt) {
   // 20 req/s but each request takes ~200 ms and only one may be in flight: requests queue
   // client-side, and latency from the intended time grows while latency from the send does not.
-  Bench bench({.ttft_ms = 100, .itl_ms = 10});
+  Bench bench(latency(100, 10));
   LoadPlan plan;
   plan.load = {LoadSpec::Mode::Open, 1, 20.0, "constant", 1.0};
   plan.num_requests = 8;
@@ -152,7 +162,7 @@ TEST(EngineLoopback, InjectedFaultsAreLabelledFailures) {
       {"stall", "timeout_request"},
   };
   for (const auto& c : cases) {
-    Bench bench({.ttft_ms = 2, .itl_ms = 1});
+    Bench bench(latency(2, 1));
     bench.target.headers = {{"x-inferbench-fault", c.fault}};
     bench.target.request_timeout = std::chrono::milliseconds(300);
     const LoadResult result = bench.run(closed(2, 4), 4, 8);
@@ -169,7 +179,7 @@ TEST(EngineLoopback, InjectedFaultsAreLabelledFailures) {
 }
 
 TEST(EngineLoopback, FirstTokenTimeoutIsItsOwnLabel) {
-  Bench bench({.ttft_ms = 2000, .itl_ms = 1});
+  Bench bench(latency(2000, 1));
   bench.target.first_token_timeout = std::chrono::milliseconds(100);
   const LoadResult result = bench.run(closed(1, 2), 4, 4);
   ASSERT_EQ(result.records.size(), 2u);
@@ -177,7 +187,10 @@ TEST(EngineLoopback, FirstTokenTimeoutIsItsOwnLabel) {
 }
 
 TEST(EngineLoopback, RandomFailuresAreCountedNotLost) {
-  Bench bench({.ttft_ms = 1, .itl_ms = 1, .fail_rate = 0.3, .reset_rate = 0.2, .seed = 11});
+  sim::SimOptions options = latency(1, 1);
+  options.fault_rates = {{sim::Fault::Http500, 0.3}, {sim::Fault::ResetMidStream, 0.2}};
+  options.seed = 11;
+  Bench bench(options);
   const LoadResult result = bench.run(closed(4, 100), 4, 6);
   ASSERT_EQ(result.records.size(), 100u);
   const auto s = metrics::summarize(result.records, closed(4, 100).load, {});
@@ -193,7 +206,9 @@ TEST(EngineLoopback, RandomFailuresAreCountedNotLost) {
 TEST(EngineLoopback, UnreachableServerIsAConnectFailure) {
   TargetOptions target;
   {
-    sim::SimServer probe({.port = 0});
+    sim::SimOptions options;
+    options.port = 0;
+    sim::SimServer probe(options);
     probe.start();
     target.client.url = http::Url::parse("http://127.0.0.1:" + std::to_string(probe.port()));
   }  // stopped: nothing listens on that port now
@@ -205,7 +220,7 @@ TEST(EngineLoopback, UnreachableServerIsAConnectFailure) {
 }
 
 TEST(EngineLoopback, StopEndsTheRunWithWhatFinished) {
-  Bench bench({.ttft_ms = 5, .itl_ms = 5});
+  Bench bench(latency(5, 5));
   const TimePoint stop_at = Clock::now() + std::chrono::milliseconds(600);
   const LoadResult result = bench.run(closed(4, 10000), 4, 20, [stop_at] { return Clock::now() >= stop_at; });
   EXPECT_TRUE(result.interrupted);
@@ -216,7 +231,7 @@ TEST(EngineLoopback, StopEndsTheRunWithWhatFinished) {
 }
 
 TEST(EngineLoopback, ClosedLoopDurationStopsNewRequests) {
-  Bench bench({.ttft_ms = 5, .itl_ms = 5});
+  Bench bench(latency(5, 5));
   LoadPlan plan = closed(2, 0);
   plan.duration = std::chrono::milliseconds(500);
   const TimePoint t0 = Clock::now();
@@ -229,7 +244,7 @@ TEST(EngineLoopback, ClosedLoopDurationStopsNewRequests) {
 }
 
 TEST(EngineLoopback, WarmupRequestsAreMarked) {
-  Bench bench({.ttft_ms = 1, .itl_ms = 1});
+  Bench bench(latency(1, 1));
   LoadPlan plan = closed(1, 5);
   plan.warmup = 3;
   const LoadResult result = bench.run(plan, 4, 4);

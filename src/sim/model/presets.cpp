@@ -47,24 +47,31 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 template <typename Preset, std::size_t N>
+std::string names_of(const std::array<Preset, N>& presets) {
+  std::string names;
+  for (const auto& p : presets) {
+    if (!names.empty()) names += ", ";
+    names += p.name;
+  }
+  return names;
+}
+
+template <typename Preset, std::size_t N>
 const Preset& find_in(const std::array<Preset, N>& presets, std::string_view name,
                       std::string_view kind) {
   for (const auto& p : presets) {
     if (iequals(p.name, name)) return p;
   }
-  std::string valid;
-  for (const auto& p : presets) {
-    if (!valid.empty()) valid += ", ";
-    valid += p.name;
-  }
-  throw Error("unknown " + std::string(kind) + " '" + std::string(name) + "' (valid: " + valid +
-              ")");
+  throw Error("unknown " + std::string(kind) + " '" + std::string(name) + "' (valid: " +
+              names_of(presets) + ")");
 }
 
 }  // namespace
 
 std::span<const ModelPreset> model_presets() { return models(); }
 std::span<const HardwarePreset> hardware_presets() { return hardware(); }
+std::string model_preset_names() { return names_of(models()); }
+std::string hardware_preset_names() { return names_of(hardware()); }
 
 const ModelPreset& find_model(std::string_view name) { return find_in(models(), name, "model"); }
 

@@ -47,6 +47,10 @@ std::span<const ModelPreset> model_presets();
 // All hardware presets, in a fixed order.
 std::span<const HardwarePreset> hardware_presets();
 
+// The preset names, comma-separated, for help texts and messages.
+std::string model_preset_names();
+std::string hardware_preset_names();
+
 // The model preset named `name` (case-insensitive); throws Error listing valid names otherwise.
 const ModelPreset& find_model(std::string_view name);
 // The hardware preset named `name` (case-insensitive); throws Error listing valid names otherwise.

@@ -14,7 +14,6 @@ PACKAGES=(
   libyaml-cpp-dev libcli11-dev libfmt-dev          # profiles, command line, formatting
   libsqlite3-dev libpcre2-dev                      # run history, tokenizer pre-tokenization
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and micro-benchmarks
-  nodejs npm                                       # test oracles from the npm registry
   nghttp2-client                                   # h2load, the raw-read baseline in bench/
   openssl jq                                       # TLS test certificates; JSON checks in CLI tests
   prometheus                                       # promtool checks the simulator's /metrics
@@ -25,6 +24,10 @@ missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js runs the test oracles from the npm registry. A machine that already has node and
+# npm (for example NodeSource's nodejs, which bundles npm) keeps them: Debian's npm package
+# conflicts with that build.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   $SUDO apt-get update -qq

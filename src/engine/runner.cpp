@@ -69,12 +69,8 @@ LoadResult run_load(const TargetOptions& target, const std::vector<PreparedReque
   } else {
     const int users = std::max(1, plan.load.concurrency);
     for (int w = 0; w < workers; ++w) {
-      const int share = users / workers + (w < users % workers ? 1 : 0);
-      if (share > 0) {
-        pool[static_cast<std::size_t>(w)]->start_closed(share);
-      } else {
-        pool[static_cast<std::size_t>(w)]->start_closed(0);
-      }
+      // A worker given no user ends at once (more workers than users).
+      pool[static_cast<std::size_t>(w)]->start_closed(users / workers + (w < users % workers ? 1 : 0));
     }
   }
 

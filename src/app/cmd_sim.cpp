@@ -66,6 +66,9 @@ void add_sim_command(CLI::App& app) {
                       sim::fault_names());
   cmd->add_option("--startup-delay", opts->startup_delay_s, "Seconds during which /health/ready answers 503")
       ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tokenizer", opts->tokenizer_path,
+                  "Count prompt tokens with this Hugging Face tokenizer.json (default: one token per word); "
+                  "answers then re-tokenize to exactly their usage count under it");
   cmd->add_option("--trace", opts->trace_path, "Append each stream's true chunk emission times (JSON lines) to FILE");
   cmd->add_option("--seed", opts->seed, "Seed of the random draws")->capture_default_str();
   cmd->add_option("--threads", opts->threads, "I/O threads")->capture_default_str()->check(CLI::PositiveNumber);

@@ -34,7 +34,16 @@ void append_word_ids(std::string_view text, std::vector<std::uint32_t>& ids) {
   if (in_word) ids.push_back(hash);
 }
 
-ParsedRequest parse_request(std::string_view body, bool chat) {
+namespace {
+
+void append_prompt_ids(std::string_view text, const tokenizer::Tokenizer* tokenizer, std::vector<std::uint32_t>& ids) {
+  if (!tokenizer) return append_word_ids(text, ids);
+  for (const std::int32_t id : tokenizer->encode(text)) ids.push_back(static_cast<std::uint32_t>(id));
+}
+
+}  // namespace
+
+ParsedRequest parse_request(std::string_view body, bool chat, const tokenizer::Tokenizer* tokenizer) {
   ParsedRequest req;
   req.chat = chat;
   const auto json = nlohmann::json::parse(body, nullptr, false);
@@ -70,7 +79,7 @@ ParsedRequest parse_request(std::string_view body, bool chat) {
         return req;
       }
       const auto& content = m["content"];
-      if (content.is_string()) append_word_ids(content.get_ref<const std::string&>(), req.prompt_ids);
+      if (content.is_string()) append_prompt_ids(content.get_ref<const std::string&>(), tokenizer, req.prompt_ids);
     }
   } else {
     const auto prompt = json.find("prompt");
@@ -78,7 +87,7 @@ ParsedRequest parse_request(std::string_view body, bool chat) {
       req.error = "prompt must be a string";
       return req;
     }
-    append_word_ids(prompt->get_ref<const std::string&>(), req.prompt_ids);
+    append_prompt_ids(prompt->get_ref<const std::string&>(), tokenizer, req.prompt_ids);
   }
   req.prompt_tokens = static_cast<std::int64_t>(req.prompt_ids.size());
   return req;

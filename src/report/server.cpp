@@ -1,3 +1,4 @@
+#include "report/format.hpp"
 #include "report/server.hpp"
 
 #include <fmt/format.h>
@@ -14,16 +15,6 @@ using nlohmann::json;
 namespace {
 
 json nullable_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
-
-std::string num(double v, int decimals = 2) {
-  if (!std::isfinite(v)) return "-";
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
-std::string percent(double fraction) {
-  if (!std::isfinite(fraction)) return "-";
-  return fmt::format("{:.1f}%", fraction * 100.0);
-}
 
 }  // namespace
 

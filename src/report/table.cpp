@@ -1,3 +1,4 @@
+#include "report/format.hpp"
 #include "report/table.hpp"
 
 #include <fmt/format.h>
@@ -12,17 +13,6 @@ using metrics::LoadPointSummary;
 using metrics::LoadSpec;
 
 namespace {
-
-// Fixed-point number, or "-" when undefined.
-std::string num(double v, int decimals = 2) {
-  if (!std::isfinite(v)) return "-";
-  return fmt::format("{:.{}f}", v, decimals);
-}
-
-std::string percent(double fraction) {
-  if (!std::isfinite(fraction)) return "-";
-  return fmt::format("{:.1f}%", fraction * 100.0);
-}
 
 // Shortest decimal form of a configured number ("10", "2.5").
 std::string plain(double v) { return fmt::format("{}", v); }

@@ -1,0 +1,145 @@
+#include "workload/exact_text.hpp"
+
+#include <fmt/core.h>
+
+#include <random>
+
+#include "core/error.hpp"
+
+namespace inferbench::workload {
+
+namespace {
+
+constexpr int kFitRounds = 48;    // cut/extend rounds for one candidate text
+constexpr int kCandidates = 8;    // fresh candidates before giving up
+
+bool is_byte_token(const std::string& t) {
+  // <0xNN>: SentencePiece byte-fallback tokens; decoded alone they are rarely valid UTF-8.
+  const auto hex = [](char c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'); };
+  return t.size() == 6 && t[0] == '<' && t[1] == '0' && t[2] == 'x' && hex(t[3]) && hex(t[4]) && t[5] == '>';
+}
+
+}  // namespace
+
+ExactText::ExactText(tokenizer::Tokenizer tok, std::string_view corpus) : tok_(std::move(tok)), corpus_(corpus) {
+  require(!corpus_.empty(), "the synthetic corpus is empty");
+  if (corpus_.back() != '\n') corpus_ += '\n';
+  const std::int64_t newline = count("\n");
+  std::string with_newline;
+  for (std::size_t begin = 0; begin < corpus_.size();) {
+    const std::size_t end = corpus_.find('\n', begin) + 1;
+    Line line;
+    line.begin = begin;
+    line.size = end - begin;
+    const std::string_view text(corpus_.data() + begin, line.size);
+    line.ids = tok_.encode(text);
+    with_newline.assign("\n");
+    with_newline += text;
+    line.in_context = std::max<std::int64_t>(1, count(with_newline) - newline);
+    if (!line.ids.empty()) lines_.push_back(std::move(line));
+    begin = end;
+  }
+  require(!lines_.empty(), "the synthetic corpus encodes to no tokens");
+  for (const std::int32_t id : tok_.regular_ids()) {
+    const auto text = tok_.id_to_token(id);
+    if (text && !is_byte_token(*text)) pool_.push_back(id);
+  }
+  require(!pool_.empty(), "the tokenizer has no regular (non-added, non-byte) token to draw random prompts from");
+}
+
+void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
+  while (k > 0) {
+    const Line& line = lines_[cursor.line];
+    const std::int64_t left = cursor.offset == 0 ? line.in_context
+                                                 : static_cast<std::int64_t>(line.ids.size() - cursor.offset);
+    if (k >= left) {
+      if (cursor.offset == 0) {
+        out.append(corpus_, line.begin, line.size);
+      } else {
+        out += tok_.decode(std::span(line.ids).subspan(cursor.offset));
+      }
+      k -= left;
+      cursor = {(cursor.line + 1) % lines_.size(), 0};
+    } else {
+      const auto n = std::min<std::size_t>(static_cast<std::size_t>(k), line.ids.size() - cursor.offset);
+      out += tok_.decode(std::span(line.ids).subspan(cursor.offset, n));
+      cursor.offset += n;
+      if (cursor.offset >= line.ids.size()) cursor = {(cursor.line + 1) % lines_.size(), 0};
+      k = 0;
+    }
+  }
+}
+
+void ExactText::take_random(std::int64_t k, Rng& rng, std::string& out) const {
+  std::uniform_int_distribution<std::size_t> pick(0, pool_.size() - 1);
+  std::vector<std::int32_t> ids(static_cast<std::size_t>(std::max<std::int64_t>(k, 1)));
+  for (auto& id : ids) id = pool_[pick(rng)];
+  out += tok_.decode(ids);
+}
+
+bool ExactText::fit(std::string_view head, std::string& tail, std::int64_t n,
+                    const std::function<void(std::int64_t, std::string&)>& more) const {
+  std::string full;
+  for (int round = 0; round < kFitRounds; ++round) {
+    std::int64_t c = 0;
+    if (head.empty()) {
+      c = count(tail);
+    } else {
+      full.assign(head);
+      full += tail;
+      c = count(full);
+    }
+    if (c == n) return true;
+    if (c < n) {
+      more(n - c, tail);
+      continue;
+    }
+    // Too long: cut the excess off the tail's own tokens (decode of a prefix of canonical ids).
+    auto ids = tok_.encode(tail);
+    const auto excess = static_cast<std::size_t>(c - n);
+    if (ids.empty()) return false;  // the head alone is too long
+    ids.resize(ids.size() > excess ? ids.size() - excess : 0);
+    tail = tok_.decode(ids);
+  }
+  return false;
+}
+
+std::string ExactText::build(std::string_view head, std::int64_t n, bool random_tail, Rng& rng) const {
+  require(n >= 1, fmt::format("a prompt must have at least 1 token, not {}", n));
+  const std::int64_t head_tokens = head.empty() ? 0 : count(head);
+  require(head_tokens < n, fmt::format("cannot build {} tokens after a head of {} tokens", n, head_tokens));
+  std::uniform_int_distribution<std::size_t> pick_line(0, lines_.size() - 1);
+  for (int candidate = 0; candidate < kCandidates; ++candidate) {
+    std::string tail;
+    tail.reserve(static_cast<std::size_t>(n - head_tokens) * 5 + 16);
+    std::function<void(std::int64_t, std::string&)> more;
+    Cursor cursor;
+    if (random_tail) {
+      more = [&](std::int64_t k, std::string& out) { take_random(k, rng, out); };
+    } else {
+      cursor.line = pick_line(rng);
+      const auto& ids = lines_[cursor.line].ids;
+      cursor.offset = std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng);
+      more = [&](std::int64_t k, std::string& out) { take(cursor, k, out); };
+    }
+    more(n - head_tokens, tail);
+    if (fit(head, tail, n, more)) {
+      if (head.empty()) return tail;
+      std::string full(head);
+      full += tail;
+      return full;
+    }
+  }
+  throw Error(fmt::format("could not build a text of exactly {} tokens with this tokenizer ({} attempts)", n,
+                          kCandidates));
+}
+
+std::string ExactText::synthetic(std::int64_t n, Rng& rng) const { return build({}, n, false, rng); }
+
+std::string ExactText::random(std::int64_t n, Rng& rng) const { return build({}, n, true, rng); }
+
+std::string ExactText::extend(std::string_view head, std::int64_t n, bool random_tail, Rng& rng) const {
+  return build(head, n, random_tail, rng);
+}
+
+}  // namespace inferbench::workload

@@ -1,0 +1,63 @@
+#pragma once
+// Texts of an exact token count under one tokenizer. Every text returned has been re-encoded
+// and has exactly the asked count; when that cannot be reached an inferbench::Error is thrown,
+// never a text of another length. Method in docs/workloads.md ("Exactness").
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/rng.hpp"
+#include "tokenizer/tokenizer.hpp"
+
+namespace inferbench::workload {
+
+class ExactText {
+ public:
+  // Prepares the corpus (one encode per line) and the random-token pool. The pool is the model
+  // vocabulary minus added/special tokens and minus byte-fallback tokens such as <0x0A>.
+  explicit ExactText(tokenizer::Tokenizer tok, std::string_view corpus);
+
+  // A slice of the corpus, starting at a random token of a random line, of exactly n tokens.
+  std::string synthetic(std::int64_t n, Rng& rng) const;
+  // Random vocabulary ids decoded to text and repaired to exactly n tokens (vLLM's random method
+  // with a verified result).
+  std::string random(std::int64_t n, Rng& rng) const;
+  // head + text such that the whole has exactly n tokens; the added text comes from the corpus
+  // (`random_tail` false) or from random ids. Requires n > count(head).
+  std::string extend(std::string_view head, std::int64_t n, bool random_tail, Rng& rng) const;
+
+  // The token count of text (one encode).
+  std::int64_t count(std::string_view text) const { return static_cast<std::int64_t>(tok_.count(text)); }
+  const tokenizer::Tokenizer& tokenizer() const { return tok_; }
+  // Number of ids random prompts are drawn from.
+  std::size_t pool_size() const { return pool_.size(); }
+
+ private:
+  struct Line {
+    std::size_t begin = 0;            // byte offset in corpus_
+    std::size_t size = 0;             // bytes, '\n' included
+    std::vector<std::int32_t> ids;    // the line encoded alone
+    std::int64_t in_context = 0;      // its count after a newline (estimate used to fill)
+  };
+  struct Cursor {
+    std::size_t line = 0;
+    std::size_t offset = 0;  // token offset within the line's ids
+  };
+  // Appends about k tokens of corpus text from the cursor and advances it.
+  void take(Cursor& cursor, std::int64_t k, std::string& out) const;
+  // Appends about k tokens of random ids, decoded.
+  void take_random(std::int64_t k, Rng& rng, std::string& out) const;
+  // Makes count(head + tail) == n by cutting the tail or adding `more`; true on success.
+  bool fit(std::string_view head, std::string& tail, std::int64_t n,
+           const std::function<void(std::int64_t, std::string&)>& more) const;
+  std::string build(std::string_view head, std::int64_t n, bool random_tail, Rng& rng) const;
+
+  tokenizer::Tokenizer tok_;
+  std::string corpus_;
+  std::vector<Line> lines_;
+  std::vector<std::int32_t> pool_;
+};
+
+}  // namespace inferbench::workload

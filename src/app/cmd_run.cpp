@@ -20,7 +20,7 @@
 #include "report/table.hpp"
 #include "schedule/schedule.hpp"
 #include "sim/server.hpp"
-#include "workload/word_prompts.hpp"
+#include "workload/workload.hpp"
 
 namespace inferbench::app {
 
@@ -77,6 +77,15 @@ class Progress {
 
 int execute_run(const RunFlags& flags) {
   RunConfig config = validate(flags);
+  const workload::Workload workload(config.workload);
+  if (workload.bad_lines().count > 0) {
+    fmt::print(stderr, "inferbench: warning: skipped {} bad dataset entries (first: {})\n", workload.bad_lines().count,
+               workload.bad_lines().first.front());
+  }
+  if (!config.workload.tokenizer && !config.use_sim) {
+    fmt::print(stderr, "inferbench: no --tokenizer: prompts are common words, exact for the built-in simulator but "
+                       "approximate for a real model's tokenizer\n");
+  }
   install_stop_handlers();
 
   std::unique_ptr<sim::SimServer> simulator;
@@ -109,9 +118,9 @@ int execute_run(const RunFlags& flags) {
     // Fresh prompts for every load point: prompts an earlier point sent would hit the
     // server's prefix cache and flatter the later points.
     const std::size_t distinct = std::clamp<std::size_t>(point.num_requests + config.warmup, 1, 10000);
-    const auto specs = workload::make_word_prompts(distinct, config.input_tokens, config.output_tokens,
-                                                   config.seed ^ (i * 0x9E3779B97F4A7C15ull));
+    const auto specs = workload.build(distinct, config.seed ^ (i * 0x9E3779B97F4A7C15ull));
     const auto prepared = engine::prepare_requests(config.target, specs);
+    if (i == 0) summary["config"]["workload"] = workload.describe();
     engine::LoadPlan plan;
     plan.load = point.load;
     plan.num_requests = point.num_requests;
@@ -143,6 +152,7 @@ int execute_run(const RunFlags& flags) {
     s.interrupted = result.interrupted;
     nlohmann::json run = report::to_json(s);
     run["requests"]["cancelled"] = result.cancelled;
+    if (const auto ratio = workload.intended_cache_ratio()) run["workload"] = {{"intended_cache_ratio", *ratio}};
     if (server) {
       run["server"] = report::to_json(*server);
       if (!server->available && !warned_server) {

@@ -29,6 +29,12 @@ double parse_number(const std::string& text, const std::string& what) {
   return value;
 }
 
+// A fixed length as a number (as before distributions existed), any other as its text.
+nlohmann::json length_json(const workload::LengthDist& d) {
+  if (d.kind() == workload::LengthDist::Kind::Fixed) return d.min();
+  return d.str();
+}
+
 }  // namespace
 
 void bind_run_flags(CLI::App& cmd, RunFlags& f) {
@@ -56,10 +62,23 @@ void bind_run_flags(CLI::App& cmd, RunFlags& f) {
       ->check(CLI::PositiveNumber);
   cmd.add_option("--warmup", f.warmup, "Warm-up requests per load point, sent first and excluded")
       ->capture_default_str();
-  cmd.add_option("--input-tokens", f.input_tokens, "Prompt length in tokens")->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  cmd.add_option("--output-tokens", f.output_tokens, "Output length in tokens (max_tokens, with ignore_eos)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd.add_option("--input-tokens", f.input_tokens,
+                 "Prompt length in tokens: N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX] or "
+                 "lognormal:MEAN:STD[:MIN:MAX] (exact with --tokenizer)")->capture_default_str();
+  cmd.add_option("--output-tokens", f.output_tokens,
+                 "Output length in tokens (max_tokens, with ignore_eos), same forms as --input-tokens; "
+                 "overrides a dataset's own output lengths")
+      ->capture_default_str()->each([&f](const std::string&) { f.output_tokens_given = true; });
+  cmd.add_option("--tokenizer", f.tokenizer,
+                 "The model's tokenizer.json (or its directory): exact prompt lengths, and output counted "
+                 "client-side when the server sends no usage");
+  cmd.add_option("--dataset", f.dataset,
+                 "Prompt source: synthetic (default with --tokenizer), random, sharegpt:PATH[,min_tokens=4,"
+                 "max_prompt=1024,max_total=2048], jsonl:PATH, shared-prefix:groups=G,prompts_per_group=K,"
+                 "system_prompt_tokens=S,question_tokens=Q, prefix-ratio:R[,prefix_file=PATH], "
+                 "multi-turn[:turns=T] (see docs/workloads.md)");
+  cmd.add_option("--on-bad-line", f.on_bad_line, "A dataset entry that is not valid: stop (error) or skip it")
+      ->capture_default_str()->check(CLI::IsMember({"skip", "stop"}));
   cmd.add_option("--slo", f.slo, "Service-level objectives in ms for goodput, e.g. ttft=500,tpot=50,e2e=10000 "
                                  "(also itl = largest inter-token gap, ntpot)");
   cmd.add_option("--output", f.output_dir, "Directory for requests.jsonl (written as requests finish), "
@@ -185,8 +204,18 @@ RunConfig validate(const RunFlags& f) {
   }
   require(!c.points.empty(), "no load point: give --concurrency or --rate");
   c.warmup = f.warmup;
-  c.input_tokens = f.input_tokens;
-  c.output_tokens = f.output_tokens;
+  c.workload.input = workload::LengthDist::parse(f.input_tokens, "--input-tokens");
+  c.workload.output = workload::LengthDist::parse(f.output_tokens, "--output-tokens");
+  c.workload.output_given = f.output_tokens_given;
+  c.workload.chat = c.target.api == protocol::Api::Chat;
+  c.workload.dataset = f.dataset;
+  c.workload.on_bad_line = f.on_bad_line == "skip" ? workload::OnBadLine::Skip : workload::OnBadLine::Stop;
+  if (!f.tokenizer.empty()) {
+    c.workload.tokenizer = tokenizer::Tokenizer::load(f.tokenizer);
+    c.target.output_tokenizer = c.workload.tokenizer;
+  }
+  // Checks the dataset's syntax now, before anything starts (files are read by the Workload).
+  (void)workload::parse_dataset(f.dataset, c.workload.tokenizer.has_value());
   c.slo = parse_slo(f.slo);
   c.seed = f.seed;
   c.workers = f.workers;
@@ -227,8 +256,9 @@ nlohmann::json config_json(const RunConfig& c, const RunFlags& f) {
       {"api", f.api},
       {"stream", c.target.stream},
       {"ignore_eos", c.target.ignore_eos},
-      {"input_tokens", c.input_tokens},
-      {"output_tokens", c.output_tokens},
+      {"input_tokens", length_json(c.workload.input)},
+      {"output_tokens", length_json(c.workload.output)},
+      {"tokenizer", f.tokenizer.empty() ? nlohmann::json(nullptr) : nlohmann::json(f.tokenizer)},
       {"warmup", c.warmup},
       {"seed", c.seed},
       {"workers", c.workers},

@@ -11,6 +11,7 @@
 #include "engine/server_metrics.hpp"
 #include "engine/target.hpp"
 #include "metrics/summary.hpp"
+#include "workload/workload.hpp"
 
 namespace inferbench::app {
 
@@ -27,8 +28,12 @@ struct RunFlags {
   std::size_t num_requests = 0;  // 0 = auto
   double duration_s = 0;
   std::size_t warmup = 0;
-  std::int64_t input_tokens = 128;
-  std::int64_t output_tokens = 128;
+  std::string input_tokens = "128";   // N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX], lognormal:...
+  std::string output_tokens = "128";
+  bool output_tokens_given = false;   // --output-tokens typed (overrides a dataset's own lengths)
+  std::string tokenizer;              // tokenizer.json or its directory; empty = word prompts
+  std::string dataset;                // --dataset; empty = synthetic with a tokenizer
+  std::string on_bad_line = "stop";   // dataset entries that are not valid: skip or stop
   std::string slo;
   std::string output_dir;
   bool json = false;
@@ -66,8 +71,7 @@ struct RunConfig {
   bool use_sim = false;
   std::vector<PlannedPoint> points;
   std::size_t warmup = 0;
-  std::int64_t input_tokens = 0;
-  std::int64_t output_tokens = 0;
+  workload::WorkloadOptions workload;  // prompt source, lengths and tokenizer (loaded)
   metrics::Slo slo;
   std::uint64_t seed = 0;
   int workers = 1;

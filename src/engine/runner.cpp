@@ -19,8 +19,13 @@ std::vector<PreparedRequest> prepare_requests(const TargetOptions& target,
     body.api = target.api;
     body.model = target.model;
     if (target.api == protocol::Api::Chat) {
-      body.messages = {{"user", spec.prompt}};
+      if (spec.messages.empty()) {
+        body.messages = {{"user", spec.prompt}};
+      } else {
+        for (const auto& m : spec.messages) body.messages.emplace_back(m.role, m.content);
+      }
     } else {
+      require(spec.messages.empty(), "a request with chat messages needs --api chat");
       body.prompt = spec.prompt;
     }
     body.max_tokens = spec.max_tokens;

@@ -36,13 +36,18 @@ std::string outcome_label(const http::Outcome& outcome, bool first_token_seen, b
 }
 
 StreamRecorder::StreamRecorder(metrics::RequestRecord& record, protocol::ChunkDecoder& decoder, bool stream,
-                               bool closed_loop, Duration first_token_timeout, Duration request_timeout)
+                               bool closed_loop, Duration first_token_timeout, Duration request_timeout,
+                               const tokenizer::Tokenizer* output_tokenizer, std::size_t expected_tokens)
     : record_(record),
       decoder_(decoder),
       stream_(stream),
       closed_loop_(closed_loop),
       first_token_timeout_(first_token_timeout),
-      request_timeout_(request_timeout) {}
+      request_timeout_(request_timeout),
+      output_tokenizer_(output_tokenizer) {
+  // ~4 bytes per token in English; 8 leaves room so the hot path does not reallocate.
+  if (output_tokenizer_ && stream_) output_text_.reserve(expected_tokens * 8 + 64);
+}
 
 void StreamRecorder::on_sent(TimePoint t) {
   // A retry on a fresh connection (stale keep-alive) sends again: the later send counts.
@@ -87,7 +92,10 @@ void StreamRecorder::on_event(std::string_view data, TimePoint t) {
     return;
   }
   if (chunk.has_usage) take_usage(record_.usage, chunk.usage);
-  if (chunk.has_output) record_.chunks.push_back({t, 0});
+  if (chunk.has_output) {
+    record_.chunks.push_back({t, 0});
+    if (output_tokenizer_) output_text_.append(chunk.output_text);
+  }
 }
 
 TimePoint StreamRecorder::deadline() const {
@@ -118,6 +126,7 @@ void StreamRecorder::finish_body() {
       fail("no_output", record_.events == 0 ? "2xx response without any SSE event (is streaming supported?)"
                                             : "the stream carried no output");
     }
+    count_output(output_text_);
     return;
   }
   const protocol::ResponseInfo info = decoder_.decode_response(body_);
@@ -125,9 +134,17 @@ void StreamRecorder::finish_body() {
   if (info.error) return fail("response_error", "error in the response: " + info.error_message);
   take_usage(record_.usage, info.usage);
   if (!info.has_output) return fail("no_output", "the response carried no output");
+  count_output(info.output_text);
   // Without streaming every token arrives at once: one chunk holding all of them.
-  const auto tokens = record_.usage.completion_tokens.value_or(0);
+  const auto tokens = record_.usage.completion_tokens.value_or(std::max<std::int64_t>(0, record_.client_output_tokens));
   record_.chunks.push_back({last_read_, static_cast<std::uint32_t>(std::max<std::int64_t>(0, tokens))});
+}
+
+void StreamRecorder::count_output(std::string_view text) {
+  // Once per response, after its last byte: never on the per-chunk path.
+  if (output_tokenizer_ && !record_.usage.completion_tokens) {
+    record_.client_output_tokens = static_cast<std::int64_t>(output_tokenizer_->count(text));
+  }
 }
 
 void StreamRecorder::finish(const http::Outcome& outcome) {

@@ -7,6 +7,7 @@
 #include "metrics/request_record.hpp"
 #include "protocol/openai.hpp"
 #include "protocol/sse_parser.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace inferbench::engine {
 
@@ -14,8 +15,11 @@ class StreamRecorder final : public http::ResponseHandler {
  public:
   // `record` and `decoder` must outlive the recorder; `decoder` may be shared by the streams
   // of one worker (decode is synchronous and its views are consumed before it returns).
+  // With `output_tokenizer`, the output text is kept (room reserved for `expected_tokens`) and
+  // counted once at the end when the server's usage has no completion_tokens.
   StreamRecorder(metrics::RequestRecord& record, protocol::ChunkDecoder& decoder, bool stream,
-                 bool closed_loop, Duration first_token_timeout, Duration request_timeout);
+                 bool closed_loop, Duration first_token_timeout, Duration request_timeout,
+                 const tokenizer::Tokenizer* output_tokenizer = nullptr, std::size_t expected_tokens = 0);
 
   void on_sent(TimePoint t) override;
   void on_headers(int status, TimePoint t) override;
@@ -29,6 +33,7 @@ class StreamRecorder final : public http::ResponseHandler {
   void on_event(std::string_view data, TimePoint t);
   void fail(std::string label, std::string detail);
   void finish_body();
+  void count_output(std::string_view text);
 
   metrics::RequestRecord& record_;
   protocol::ChunkDecoder& decoder_;
@@ -41,6 +46,8 @@ class StreamRecorder final : public http::ResponseHandler {
   bool done_seen_ = false;
   TimePoint last_read_{};
   std::string body_;  // non-streamed body, or the start of an error body
+  const tokenizer::Tokenizer* output_tokenizer_;  // null = do not keep the output text
+  std::string output_text_;                       // streamed output text (only with a tokenizer)
 };
 
 // The label of a transport outcome ("connect_failed", "reset_mid_stream", ...).

@@ -10,6 +10,7 @@
 #include "core/clock.hpp"
 #include "http/client.hpp"
 #include "protocol/openai.hpp"
+#include "tokenizer/tokenizer.hpp"
 
 namespace inferbench::engine {
 
@@ -23,6 +24,8 @@ struct TargetOptions {
   std::optional<nlohmann::json> extra_body;   // merged into every request body
   Duration first_token_timeout = std::chrono::seconds(60);  // send → first output chunk
   Duration request_timeout = std::chrono::seconds(600);     // send → end of response
+  // Counts the output text of responses whose usage has no completion_tokens (--tokenizer).
+  std::optional<tokenizer::Tokenizer> output_tokenizer;
 };
 
 }  // namespace inferbench::engine

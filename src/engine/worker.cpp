@@ -112,7 +112,9 @@ net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
   record.chunks.reserve(static_cast<std::size_t>(std::max<std::int64_t>(prepared.max_tokens, 1)) + 8);
 
   StreamRecorder recorder(record, decoder_, target.stream, run_.closed_loop,
-                          target.first_token_timeout, target.request_timeout);
+                          target.first_token_timeout, target.request_timeout,
+                          target.output_tokenizer ? &*target.output_tokenizer : nullptr,
+                          static_cast<std::size_t>(std::max<std::int64_t>(prepared.max_tokens, 0)));
   const http::Outcome outcome = co_await pool_.exchange(message, recorder);
   recorder.finish(outcome);
   run_.collector->push(std::move(record));

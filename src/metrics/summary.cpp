@@ -104,9 +104,10 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
       t.cached += *r.usage.cached_tokens;
       ++t.cached_reported;
     }
-    if (r.usage.prompt_tokens && r.client_prompt_tokens >= 0 &&
-        *r.usage.prompt_tokens != r.client_prompt_tokens) {
-      ++t.prompt_mismatches;
+    if (r.usage.prompt_tokens && r.client_prompt_tokens >= 0) {
+      ++t.prompt_compared;
+      t.prompt_difference += *r.usage.prompt_tokens - r.client_prompt_tokens;
+      if (*r.usage.prompt_tokens != r.client_prompt_tokens) ++t.prompt_mismatches;
     }
 
     if (m.ttft_ms) ttft.push_back(*m.ttft_ms);

@@ -61,6 +61,8 @@ struct TokenTotals {
   std::size_t output_unknown = 0;       // requests with neither usage nor client output count
   std::size_t output_from_client = 0;   // out_i came from the client tokenizer, not usage
   std::size_t prompt_mismatches = 0;    // usage.prompt_tokens ≠ client count (both known)
+  std::size_t prompt_compared = 0;      // requests with both usage.prompt_tokens and a client count
+  std::int64_t prompt_difference = 0;   // Σ (usage.prompt_tokens − client count) over those (chat template)
 };
 
 // Latency distributions (ms) over successful measured requests.

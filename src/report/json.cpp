@@ -87,7 +87,11 @@ json to_json(const metrics::LoadPointSummary& s) {
                  {"input_unknown", t.input_unknown},
                  {"output_unknown", t.output_unknown},
                  {"output_from_client", t.output_from_client},
-                 {"prompt_mismatches", t.prompt_mismatches}};
+                 {"prompt_mismatches", t.prompt_mismatches},
+                 {"prompt_difference_total", t.prompt_difference},
+                 {"prompt_difference_mean", t.prompt_compared > 0 ? json(static_cast<double>(t.prompt_difference) /
+                                                                         static_cast<double>(t.prompt_compared))
+                                                                  : json(nullptr)}};
 
   const metrics::Latencies& l = s.latency;
   json latency = {{"ttft_ms", to_json(l.ttft_ms)},

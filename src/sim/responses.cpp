@@ -98,19 +98,21 @@ ParsedRequest parse_request(std::string_view body, bool chat, const tokenizer::T
 // checked at start-up).
 void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model,
                         std::string_view text, std::string_view finish_reason) {
-  const std::string finish = finish_reason.empty() ? "null" : fmt::format("\"{}\"", finish_reason);
+  // finish_reason is a JSON string, or null while the answer goes on.
+  const std::string_view quote = finish_reason.empty() ? "" : "\"";
+  const std::string_view finish = finish_reason.empty() ? "null" : finish_reason;
   if (chat) {
     fmt::format_to(std::back_inserter(out),
                    "data: {{\"id\":\"chatcmpl-{}\",\"object\":\"chat.completion.chunk\",\"created\":0,"
                    "\"model\":\"{}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{}\"}},"
-                   "\"logprobs\":null,\"finish_reason\":{}}}]}}\n\n",
-                   id, model, text, finish);
+                   "\"logprobs\":null,\"finish_reason\":{}{}{}}}]}}\n\n",
+                   id, model, text, quote, finish, quote);
   } else {
     fmt::format_to(std::back_inserter(out),
                    "data: {{\"id\":\"cmpl-{}\",\"object\":\"text_completion\",\"created\":0,"
                    "\"model\":\"{}\",\"choices\":[{{\"index\":0,\"text\":\"{}\",\"logprobs\":null,"
-                   "\"finish_reason\":{},\"stop_reason\":null}}],\"usage\":null}}\n\n",
-                   id, model, text, finish);
+                   "\"finish_reason\":{}{}{},\"stop_reason\":null}}],\"usage\":null}}\n\n",
+                   id, model, text, quote, finish, quote);
   }
 }
 

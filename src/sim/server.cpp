@@ -166,8 +166,14 @@ struct SimServer::Impl {
         if (!acceptor.is_open()) co_return;
         continue;
       }
-      // A strand per connection: engine-mode token hand-over wakes the session from another thread.
-      net::co_spawn(net::make_strand(ioc), session(std::move(socket)), net::detached);
+      // With several I/O threads, a strand per connection keeps each session serial (the
+      // engine thread wakes sessions through their executor); one thread is serial already,
+      // and a strand would only add a shared_ptr copy to every handler.
+      if (opt.threads > 1) {
+        net::co_spawn(net::make_strand(ioc), session(std::move(socket)), net::detached);
+      } else {
+        net::co_spawn(ioc, session(std::move(socket)), net::detached);
+      }
     }
   }
 
@@ -404,7 +410,8 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   Emissions trace_entry;
   trace_entry.received = arrived;
   const std::int64_t chunks_expected = (n + per_chunk - 1) / per_chunk;
-  std::string out;
+  const bool tracing = opt.record_emissions || trace != nullptr;
+  std::string out, text;  // reused for every chunk
   out.reserve(1024);
   std::int64_t chunk = 0;
   Emission em;
@@ -418,7 +425,7 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
     }
     out.clear();
     if (chunk == 0 && chat) append_role_event(out, id_text, opt.model);
-    std::string text;
+    text.clear();
     words.append(text, id, emitted, em.tokens);
     emitted += em.tokens;
     const bool last = engine ? engine_done : emitted == n;
@@ -429,8 +436,10 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
     }
     if (last && pr.include_usage) append_usage_event(out, chat, id_text, opt.model, pr.prompt_tokens, emitted, cached());
     if (last) out += "data: [DONE]\n\n";
-    trace_entry.chunk_times.push_back(Clock::now());
-    trace_entry.chunk_tokens.push_back(static_cast<std::uint32_t>(em.tokens));
+    if (tracing) {
+      trace_entry.chunk_times.push_back(Clock::now());
+      trace_entry.chunk_tokens.push_back(static_cast<std::uint32_t>(em.tokens));
+    }
     co_await net::async_write(stream, http::make_chunk(net::buffer(out)), redirect_error(use_awaitable, ec));
     ++chunk;
     if (ec || fault == Fault::ErrorEvent) {
@@ -447,7 +456,7 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   }
   co_await net::async_write(stream, http::make_chunk_last(), redirect_error(use_awaitable, ec));
   observe_profile(Clock::now());
-  record(req, std::move(trace_entry));
+  if (tracing) record(req, std::move(trace_entry));
   co_return !ec;
 }
 

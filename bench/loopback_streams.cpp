@@ -212,6 +212,7 @@ Result run_once(const Args& a, int workers) {
   const TimePoint t1 = Clock::now();
   const Cpu proc1 = process_cpu();
   const Cpu sim1 = threads_cpu(sim_tids);
+  const auto emissions = server.emissions();  // before stop(): stopping drops the recorded times
   server.stop();
 
   Result r;
@@ -220,7 +221,6 @@ Result run_once(const Args& a, int workers) {
   r.client = (proc1 - proc0) - r.server;
   r.wall_s = to_s(t1 - t0);
   r.requests = load.records.size();
-  const auto emissions = server.emissions();
   std::int64_t tokens = 0;
   for (const auto& rec : load.records) {
     if (!rec.ok()) continue;

@@ -1,10 +1,14 @@
 #include "http/client.hpp"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -12,7 +16,12 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
+#include <type_traits>
 #include <variant>
 
 namespace inferbench::http {
@@ -24,25 +33,130 @@ using net::redirect_error;
 using net::use_awaitable;
 using tcp = net::ip::tcp;
 
-struct ConnectionPool::Connection {
-  using Stream = std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>>;
-  explicit Connection(Stream&& s) : stream(std::move(s)) {}
-  Stream stream;
-  beast::flat_buffer buffer;
-  bool open = false;
+namespace {
 
-  beast::tcp_stream& tcp_layer() {
-    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
-  }
-  void close() {
-    error_code ignored;
-    tcp_layer().socket().close(ignored);
-    open = false;
-    buffer.clear();
-  }
+// ---- Plain TCP: reads stamped with the kernel's receive time ------------------------------
+//
+// A read's time should be when its bytes reached the socket, not when this thread came round
+// to reading them: under load (a burst of chunks on many connections) the last read of a burst
+// runs milliseconds after its bytes arrived. For plain TCP the kernel's software receive
+// timestamp (SO_TIMESTAMPNS) gives that time. TLS reads go through OpenSSL and keep the time
+// taken after the read.
+
+// Turns on the software receive timestamp. Without it (refused) reads are stamped "now".
+void enable_receive_timestamps(tcp::socket& socket) {
+  const int on = 1;
+  (void)::setsockopt(socket.native_handle(), SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+}
+
+// A kernel timestamp older than this at the time of the read is not trusted (the wall clock
+// may have been stepped between the bytes' arrival and the read); the read is stamped "now".
+constexpr std::chrono::seconds kMaxReceiveAge{1};
+
+struct StampedRead {
+  std::size_t n = 0;
+  bool would_block = false;
+  error_code ec;          // eof for an orderly close
+  TimePoint arrived{};    // the bytes' receive time on Clock (see stamped_read)
+  TimePoint now{};        // Clock::now() right after the read
 };
 
-namespace {
+// One non-blocking recvmsg into `into`. For TCP the kernel reports, for the bytes of one
+// recvmsg, the receive timestamp of the last segment (skb) the read consumed (tcp_recvmsg
+// overwrites it per skb; segments coalesced in the receive queue keep the later time), so
+// several chunks read together get one time, the last one's, as when one read took them.
+StampedRead stamped_read(int fd, net::mutable_buffer into) {
+  StampedRead r;
+  iovec iov{into.data(), into.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec)) * 2];
+  msghdr msg{};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t got = 0;
+  do {
+    got = ::recvmsg(fd, &msg, MSG_DONTWAIT);
+  } while (got < 0 && errno == EINTR);
+  const int err = got < 0 ? errno : 0;
+  // The offset between the two clocks is taken at this read (vDSO calls, no system call), so
+  // a wall-clock step between two reads cannot skew a stamp.
+  r.now = Clock::now();
+  timespec wall_now{};
+  ::clock_gettime(CLOCK_REALTIME, &wall_now);
+  r.arrived = r.now;
+  if (got < 0) {
+    if (err == EAGAIN || err == EWOULDBLOCK) {
+      r.would_block = true;
+    } else {
+      r.ec = error_code(err, net::error::get_system_category());
+    }
+    return r;
+  }
+  r.n = static_cast<std::size_t>(got);
+  if (got == 0) {
+    r.ec = net::error::eof;
+    return r;
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec ts{};
+    std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    const auto age = std::chrono::seconds(wall_now.tv_sec - ts.tv_sec) +
+                     std::chrono::nanoseconds(wall_now.tv_nsec - ts.tv_nsec);
+    // Never later than now; missing or implausibly old: now.
+    if (age > std::chrono::nanoseconds::zero() && age <= kMaxReceiveAge) {
+      r.arrived = r.now - std::chrono::duration_cast<Duration>(age);
+    }
+  }
+  return r;
+}
+
+// Closes a plain socket when the handler's deadline passes, for reads that wait on the raw
+// socket (Beast's tcp_stream timeout covers only its own operations). One timer per
+// connection, re-armed only when the deadline changes, cancelled when the exchange ends.
+class ReadDeadline {
+ public:
+  template <class Executor>
+  explicit ReadDeadline(const Executor& ex) : timer_(ex), state_(std::make_shared<State>()) {}
+
+  void arm(tcp::socket& socket, TimePoint at) {
+    if (armed_ && at == at_) return;
+    armed_ = true;
+    at_ = at;
+    state_->expired = false;
+    state_->socket = &socket;
+    const std::uint64_t generation = ++state_->generation;
+    timer_.expires_at(at);
+    // The state is shared: a completion already queued when the connection goes away must
+    // find it. A completion of an earlier arming (its generation) does nothing.
+    timer_.async_wait([state = state_, generation](const error_code& ec) {
+      if (ec || state->generation != generation) return;
+      state->expired = true;
+      error_code ignored;
+      state->socket->close(ignored);
+    });
+  }
+  void disarm() {
+    if (!armed_) return;
+    armed_ = false;
+    ++state_->generation;
+    timer_.cancel();
+  }
+  bool expired() const { return state_->expired; }
+
+ private:
+  struct State {
+    std::uint64_t generation = 0;
+    bool expired = false;
+    tcp::socket* socket = nullptr;  // valid while `generation` is the armed one
+  };
+  net::steady_timer timer_;
+  std::shared_ptr<State> state_;
+  TimePoint at_{};
+  bool armed_ = false;
+};
+
 
 // Feeds response bytes to the handler as Beast's parser finds them: the header once,
 // then each piece of the body with the chunked framing removed. No copy of the body.
@@ -78,12 +192,51 @@ class StreamingParser final : public bhttp::basic_parser<false> {
   int status_ = 0;
 };
 
-// One request/response on an open connection. Templated over plain and TLS streams.
+// Feeds the buffered bytes to the parser. False when they are not valid HTTP (`why` says why).
+bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, error_code& why) {
+  while (buffer.size() > 0 && !parser.is_done()) {
+    error_code perr;
+    const std::size_t used = parser.put(buffer.data(), perr);
+    buffer.consume(used);
+    if (perr == bhttp::error::need_more) break;
+    if (perr) {
+      why = perr;
+      return false;
+    }
+    if (used == 0) break;
+  }
+  return true;
+}
+
+// How a read that failed with `ec` (not a timeout) ends the exchange.
+Outcome read_failed(StreamingParser& parser, const error_code& ec) {
+  using Kind = Outcome::Kind;
+  if (ec == net::error::operation_aborted) return Outcome{Kind::Cancelled, "cancelled"};
+  if (ec == net::error::eof && parser.is_header_done()) {
+    error_code eof_ec;
+    parser.put_eof(eof_ec);  // a body delimited by the connection's end is complete here
+    if (!eof_ec && parser.is_done()) return Outcome{};
+  }
+  if (!parser.is_header_done()) {
+    return Outcome{Kind::ClosedBeforeResponse, "connection closed before a response: " + ec.message()};
+  }
+  return Outcome{Kind::ResetMidBody, "connection ended mid-response: " + ec.message()};
+}
+
+// Reads per readiness wait before giving the event loop back (a connection whose bytes keep
+// coming must not starve the others). A read of less than asked emptied the socket.
+constexpr int kReadsPerWait = 16;
+constexpr std::size_t kReadSize = 64 * 1024;
+
+// One request/response on an open connection. Templated over plain and TLS streams: plain
+// TCP waits for readiness and reads with recvmsg, stamping each read with the kernel's receive
+// time; TLS reads through the SSL stream and stamps the read when it returns.
 template <class Stream>
-net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer,
+net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, ReadDeadline& read_timer,
                                     const Request& request, ResponseHandler& handler,
                                     bool& response_started, bool& keep_alive) {
   using Kind = Outcome::Kind;
+  constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
   auto& tcp_layer = beast::get_lowest_layer(stream);
   error_code ec;
   // Beast's stream timer closes the socket only when its handler runs on the event loop, so an
@@ -101,45 +254,95 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer,
   }
 
   StreamingParser parser(handler);
-  for (;;) {
-    const TimePoint read_deadline = handler.deadline();
-    tcp_layer.expires_at(read_deadline);
-    const std::size_t n = co_await stream.async_read_some(buffer.prepare(64 * 1024),
-                                                          redirect_error(use_awaitable, ec));
-    // Why here: this is the moment the bytes crossed the socket; everything after is parsing.
-    parser.read_time = Clock::now();
-    if (parser.read_time > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
-    if (n > 0) response_started = true;
-    buffer.commit(n);
-    while (buffer.size() > 0 && !parser.is_done()) {
-      error_code perr;
-      const std::size_t used = parser.put(buffer.data(), perr);
-      buffer.consume(used);
-      if (perr == bhttp::error::need_more) break;
-      if (perr) co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + perr.message()};
-      if (used == 0) break;
+  if constexpr (kPlain) {
+    tcp::socket& socket = tcp_layer.socket();
+    struct Disarm {
+      ReadDeadline& timer;
+      ~Disarm() { timer.disarm(); }
+    } disarm{read_timer};
+    TimePoint last_stamp = sent;  // stamps never go back in time within an exchange
+    bool must_wait = true;        // the response is not there yet when the request has just gone
+    int reads_since_wait = 0;
+    for (;;) {
+      const TimePoint read_deadline = handler.deadline();
+      read_timer.arm(socket, read_deadline);
+      if (must_wait || reads_since_wait >= kReadsPerWait) {
+        co_await socket.async_wait(tcp::socket::wait_read, redirect_error(use_awaitable, ec));
+        if (read_timer.expired()) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+        if (ec) {
+          if (Clock::now() > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+          co_return read_failed(parser, ec);
+        }
+        must_wait = false;
+        reads_since_wait = 0;
+      }
+      const auto space = buffer.prepare(kReadSize);
+      const StampedRead r = stamped_read(socket.native_handle(), space);
+      if (r.would_block) {
+        must_wait = true;
+        continue;
+      }
+      ++reads_since_wait;
+      // Why here: r.arrived is when these bytes reached the socket; everything after is parsing.
+      last_stamp = std::max(last_stamp, r.arrived);
+      parser.read_time = last_stamp;
+      if (r.now > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+      if (r.n > 0) response_started = true;
+      buffer.commit(r.n);
+      error_code why;
+      if (!parse_buffered(parser, buffer, why)) co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
+      if (parser.is_done()) {
+        keep_alive = parser.keep_alive();
+        co_return Outcome{};
+      }
+      if (r.ec) co_return read_failed(parser, r.ec);
+      must_wait = r.n < space.size();
     }
-    if (parser.is_done()) {
-      keep_alive = parser.keep_alive();
-      co_return Outcome{};
+  } else {
+    (void)read_timer;
+    for (;;) {
+      const TimePoint read_deadline = handler.deadline();
+      tcp_layer.expires_at(read_deadline);
+      const std::size_t n = co_await stream.async_read_some(buffer.prepare(kReadSize),
+                                                            redirect_error(use_awaitable, ec));
+      // Why here: this is the moment the bytes crossed the socket; everything after is parsing.
+      parser.read_time = Clock::now();
+      if (parser.read_time > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+      if (n > 0) response_started = true;
+      buffer.commit(n);
+      error_code why;
+      if (!parse_buffered(parser, buffer, why)) co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
+      if (parser.is_done()) {
+        keep_alive = parser.keep_alive();
+        co_return Outcome{};
+      }
+      if (!ec) continue;
+      if (ec == beast::error::timeout) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+      co_return read_failed(parser, ec);
     }
-    if (!ec) continue;
-    if (ec == beast::error::timeout) co_return Outcome{Kind::Timeout, "no data before the deadline"};
-    if (ec == net::error::operation_aborted) co_return Outcome{Kind::Cancelled, "cancelled"};
-    if (ec == net::error::eof && parser.is_header_done()) {
-      error_code eof_ec;
-      parser.put_eof(eof_ec);  // a body delimited by the connection's end is complete here
-      if (!eof_ec && parser.is_done()) co_return Outcome{};
-    }
-    if (!parser.is_header_done()) {
-      co_return Outcome{Kind::ClosedBeforeResponse,
-                        "connection closed before a response: " + ec.message()};
-    }
-    co_return Outcome{Kind::ResetMidBody, "connection ended mid-response: " + ec.message()};
   }
 }
 
 }  // namespace
+
+struct ConnectionPool::Connection {
+  using Stream = std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>>;
+  explicit Connection(Stream&& s) : stream(std::move(s)), read_deadline(tcp_layer().get_executor()) {}
+  Stream stream;
+  beast::flat_buffer buffer;
+  ReadDeadline read_deadline;  // plain TCP reads (TLS reads use the tcp_stream's timeout)
+  bool open = false;
+
+  beast::tcp_stream& tcp_layer() {
+    return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+  }
+  void close() {
+    error_code ignored;
+    tcp_layer().socket().close(ignored);
+    open = false;
+    buffer.clear();
+  }
+};
 
 ConnectionPool::ConnectionPool(net::io_context& ioc, ClientOptions options)
     : ioc_(ioc), options_(std::move(options)) {
@@ -174,6 +377,7 @@ net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
     co_return Outcome{Kind::ConnectFailed, "cannot connect to " + options_.url.authority() + ": " + why};
   }
   tcp_layer.socket().set_option(tcp::no_delay(true), ec);
+  if (std::holds_alternative<beast::tcp_stream>(conn.stream)) enable_receive_timestamps(tcp_layer.socket());
   ++opened_;
   if (auto* tls = std::get_if<beast::ssl_stream<beast::tcp_stream>>(&conn.stream)) {
     // SNI; SSL_set_tlsext_host_name is a macro over this call (with a C cast).
@@ -197,7 +401,9 @@ net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request&
                                                 ResponseHandler& handler, bool& response_started) {
   bool keep_alive = false;
   Outcome out = co_await std::visit(
-      [&](auto& s) { return exchange_on(s, conn.buffer, request, handler, response_started, keep_alive); },
+      [&](auto& s) {
+        return exchange_on(s, conn.buffer, conn.read_deadline, request, handler, response_started, keep_alive);
+      },
       conn.stream);
   if (out.kind != Outcome::Kind::Complete || !keep_alive) conn.close();
   co_return out;

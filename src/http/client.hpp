@@ -1,7 +1,9 @@
 #pragma once
 // HTTP/1.1 client for one worker thread: a keep-alive connection pool to one server,
 // plain TCP or TLS, on Boost.Beast/Asio coroutines. Bytes are handed to a ResponseHandler
-// with the time the read that carried them returned, before any parsing of the body.
+// with the time they crossed the socket, before any parsing of the body: on plain TCP the
+// kernel's receive timestamp of the read (SO_TIMESTAMPNS, converted to Clock), on TLS the time
+// the read returned.
 #include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 
 #include <boost/asio/awaitable.hpp>
@@ -35,9 +37,9 @@ class ResponseHandler {
   virtual ~ResponseHandler() = default;
   // The request's first byte is about to be written.
   virtual void on_sent(TimePoint t) = 0;
-  // The response header has been read; `t` is when the read holding its end returned.
+  // The response header has been read; `t` is when the read holding its end crossed the socket.
   virtual void on_headers(int status, TimePoint t) = 0;
-  // A piece of the decoded body (chunked framing removed); `t` is when its read returned.
+  // A piece of the decoded body (chunked framing removed); `t` is when its read crossed the socket.
   virtual void on_body(std::string_view bytes, TimePoint t) = 0;
   // The absolute time by which the next read must complete (first-token or total deadline).
   virtual TimePoint deadline() const = 0;

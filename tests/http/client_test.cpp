@@ -2,6 +2,7 @@
 // small servers written here that misbehave on purpose.
 #include "test_support.hpp"
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -373,6 +374,98 @@ TEST(Client, GarbageIsBadHttp) {
   ASSERT_EQ(out.kind, Kind::BadHttp) << describe(out);
   EXPECT_LT(Clock::now() - start, 4s);
   EXPECT_EQ(rec.headers, 0);
+}
+
+
+// Records the time the client gives each piece of the body and when the handler ran.
+class TimedRecorder : public Recorder {
+ public:
+  struct Piece {
+    std::string bytes;
+    TimePoint stamped;    // the `t` the client passed
+    TimePoint processed;  // Clock::now() inside on_body
+  };
+  void on_sent(TimePoint t) override {
+    Recorder::on_sent(t);
+    sent_at = t;
+  }
+  void on_headers(int s, TimePoint t) override {
+    Recorder::on_headers(s, t);
+    headers_at = t;
+  }
+  void on_body(std::string_view bytes, TimePoint t) override {
+    pieces.push_back({std::string(bytes), t, Clock::now()});
+    Recorder::on_body(bytes, t);
+  }
+  TimePoint sent_at{};
+  TimePoint headers_at{};
+  std::vector<Piece> pieces;
+};
+
+TEST(Client, ReadTimeIsWhenTheBytesArrivedNotWhenTheClientGotToThem) {
+  // The server sends a chunk while the client's event loop is busy for 50 ms with other work
+  // (as with a burst of reads on a loaded worker). The chunk's time must be when it reached
+  // the client's socket, not when the client came round to reading it.
+  net::io_context ioc;  // the client's
+  std::atomic<bool> client_has_first{false};
+  std::atomic<bool> client_has_second{false};
+  std::atomic<bool> client_busy{false};
+  std::atomic<bool> chunk_sent{false};
+  std::atomic<TimePoint::rep> sent_before{0}, sent_after{0};
+  const std::string first = "data: first\n\n";
+  const std::string second = "data: second\n\n";
+  LoopbackServer server([&](tcp::socket socket) -> net::awaitable<void> {
+    beast::flat_buffer buffer;
+    bhttp::request<bhttp::string_body> req;
+    error_code ec;
+    co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
+    if (ec) co_return;
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    co_await net::async_write(socket, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
+    co_await net::async_write(socket, bhttp::make_chunk(net::buffer(first)), net::redirect_error(net::use_awaitable, ec));
+    for (int i = 0; i < 5000 && !client_has_first.load(); ++i) co_await sleep_for(1ms);
+    co_await sleep_for(20ms);  // the client is waiting for the next chunk now
+    // Make the client's loop busy, and send once it is: the block lasts until 50 ms after the send.
+    net::post(ioc, [&] {
+      client_busy = true;
+      while (!chunk_sent.load()) std::this_thread::yield();
+      std::this_thread::sleep_for(50ms);
+    });
+    while (!client_busy.load()) std::this_thread::yield();
+    sent_before = Clock::now().time_since_epoch().count();
+    co_await net::async_write(socket, bhttp::make_chunk(net::buffer(second)), net::redirect_error(net::use_awaitable, ec));
+    sent_after = Clock::now().time_since_epoch().count();
+    chunk_sent = true;
+    // The end only once the client has the chunk: bytes read together share one time (the
+    // last segment's), so an end waiting in the socket with it would lend it its later time.
+    for (int i = 0; i < 5000 && !client_has_second.load(); ++i) co_await sleep_for(1ms);
+    co_await net::async_write(socket, bhttp::make_chunk_last(), net::redirect_error(net::use_awaitable, ec));
+  });
+  const Url url = Url::parse(server.url());
+  ConnectionPool pool(ioc, ClientOptions{url});
+  TimedRecorder rec;
+  rec.on_body_hook = [&](const std::string& body) {
+    if (body == first) client_has_first = true;
+    if (body == first + second) client_has_second = true;
+  };
+  const Outcome out = run_exchange(ioc, pool, make_request(url, bhttp::verb::get, "/x", "", {}), rec);
+  ASSERT_EQ(out.kind, Kind::Complete) << describe(out);
+  ASSERT_EQ(rec.body, first + second);
+  ASSERT_EQ(rec.pieces.size(), 2u);
+  const TimePoint before{Duration(sent_before.load())};
+  const TimePoint after{Duration(sent_after.load())};
+  const auto& p = rec.pieces[1];
+  ASSERT_EQ(p.bytes, second);
+  // The handler really ran late: the loop was blocked until 50 ms after the send.
+  EXPECT_GE(p.processed - after, 50ms);
+  // ... but the chunk is stamped with its arrival, within 2 ms of the send.
+  EXPECT_GE(p.stamped, before - 2ms) << "stamped " << to_ms(before - p.stamped) << " ms before the send";
+  EXPECT_LE(p.stamped, after + 2ms) << "stamped " << to_ms(p.stamped - after) << " ms after the send";
+  EXPECT_LE(p.stamped, p.processed);
+  // Times stay in causal order: sent, header, first chunk, second chunk.
+  EXPECT_LE(rec.sent_at, rec.headers_at);
+  EXPECT_LE(rec.headers_at, rec.pieces[0].stamped);
+  EXPECT_LE(rec.pieces[0].stamped, p.stamped);
 }
 
 }  // namespace

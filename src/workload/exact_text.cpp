@@ -12,6 +12,7 @@ namespace {
 
 constexpr int kFitRounds = 48;    // cut/extend rounds for one candidate text
 constexpr int kCandidates = 8;    // fresh candidates before giving up
+constexpr std::size_t kRandomStream = 1 << 16;  // random ids drawn once for random prompts
 
 bool is_byte_token(const std::string& t) {
   // <0xNN>: SentencePiece byte-fallback tokens; decoded alone they are rarely valid UTF-8.
@@ -35,16 +36,63 @@ ExactText::ExactText(tokenizer::Tokenizer tok, std::string_view corpus) : tok_(s
     line.ids = tok_.encode(text);
     with_newline.assign("\n");
     with_newline += text;
-    line.in_context = std::max<std::int64_t>(1, count(with_newline) - newline);
+    line.in_context = std::max<std::int64_t>(0, count(with_newline) - newline);
     if (!line.ids.empty()) lines_.push_back(std::move(line));
     begin = end;
   }
   require(!lines_.empty(), "the synthetic corpus encodes to no tokens");
+  attribute_in_context();
   for (const std::int32_t id : tok_.regular_ids()) {
     const auto text = tok_.id_to_token(id);
     if (text && !is_byte_token(*text)) pool_.push_back(id);
   }
   require(!pool_.empty(), "the tokenizer has no regular (non-added, non-byte) token to draw random prompts from");
+  // A random token stream drawn once and re-encoded: slices of canonical ids decode to text that
+  // re-encodes (nearly) to the same ids, so random prompts need few repair rounds.
+  Rng rng = make_rng(0x5EED, 0xD0);
+  std::uniform_int_distribution<std::size_t> pick(0, pool_.size() - 1);
+  std::vector<std::int32_t> drawn(kRandomStream);
+  for (auto& id : drawn) id = pool_[pick(rng)];
+  random_ids_ = tok_.encode(tok_.decode(drawn));
+  require(random_ids_.size() > 1, "the random token stream encodes to nothing");
+}
+
+void ExactText::attribute_in_context() {
+  // Encode the corpus once as a whole and give each line the tokens that start inside it: the
+  // in-context counts, so that a slice of whole lines is usually exact at the first count.
+  // Token byte lengths come from the token texts, which is valid for ASCII text (the bundled
+  // corpus): one byte per character, '▁' a space, <0xNN> one byte. If the lengths do not add
+  // up (a tokenizer this does not fit), the per-line estimates are kept.
+  const auto ids = tok_.encode(corpus_);
+  std::vector<std::size_t> lengths;
+  lengths.reserve(ids.size());
+  std::size_t total = 0;
+  for (const std::int32_t id : ids) {
+    const auto text = tok_.id_to_token(id);
+    if (!text) return;
+    std::size_t n = 0;
+    if (is_byte_token(*text)) {
+      n = 1;
+    } else {
+      for (const char c : *text) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;  // code points
+    }
+    lengths.push_back(n);
+    total += n;
+  }
+  if (total < corpus_.size() || total > corpus_.size() + 1 || lengths.empty()) return;
+  if (total == corpus_.size() + 1) {  // a prepended '▁' (SentencePiece) belongs to no corpus byte
+    if (lengths[0] == 0) return;
+    --lengths[0];
+  }
+  std::vector<std::int64_t> counts(lines_.size(), 0);
+  std::size_t offset = 0;
+  std::size_t line = 0;
+  for (const std::size_t n : lengths) {
+    while (line + 1 < lines_.size() && offset >= lines_[line + 1].begin) ++line;
+    ++counts[line];
+    offset += n;
+  }
+  for (std::size_t i = 0; i < lines_.size(); ++i) lines_[i].in_context = counts[i];
 }
 
 void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
@@ -70,10 +118,12 @@ void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
   }
 }
 
-void ExactText::take_random(std::int64_t k, Rng& rng, std::string& out) const {
-  std::uniform_int_distribution<std::size_t> pick(0, pool_.size() - 1);
+void ExactText::take_random(std::size_t& offset, std::int64_t k, std::string& out) const {
   std::vector<std::int32_t> ids(static_cast<std::size_t>(std::max<std::int64_t>(k, 1)));
-  for (auto& id : ids) id = pool_[pick(rng)];
+  for (auto& id : ids) {
+    id = random_ids_[offset];
+    offset = (offset + 1) % random_ids_.size();
+  }
   out += tok_.decode(ids);
 }
 
@@ -95,8 +145,22 @@ bool ExactText::fit(std::string_view head, std::string& tail, std::int64_t n,
       continue;
     }
     // Too long: cut the excess off the tail's own tokens (decode of a prefix of canonical ids).
-    auto ids = tok_.encode(tail);
+    // Only the tail's last line is re-encoded when it holds enough tokens (cheap); the next
+    // round's full count verifies the result either way.
     const auto excess = static_cast<std::size_t>(c - n);
+    if (tail.size() > 2) {
+      const auto newline = tail.rfind('\n', tail.size() - 2);
+      if (newline != std::string::npos && newline > 0) {
+        auto last = tok_.encode(std::string_view(tail).substr(newline + 1));
+        if (last.size() > excess) {
+          last.resize(last.size() - excess);
+          tail.resize(newline + 1);
+          tail += tok_.decode(last);
+          continue;
+        }
+      }
+    }
+    auto ids = tok_.encode(tail);
     if (ids.empty()) return false;  // the head alone is too long
     ids.resize(ids.size() > excess ? ids.size() - excess : 0);
     tail = tok_.decode(ids);
@@ -114,8 +178,10 @@ std::string ExactText::build(std::string_view head, std::int64_t n, bool random_
     tail.reserve(static_cast<std::size_t>(n - head_tokens) * 5 + 16);
     std::function<void(std::int64_t, std::string&)> more;
     Cursor cursor;
+    std::size_t random_offset = 0;
     if (random_tail) {
-      more = [&](std::int64_t k, std::string& out) { take_random(k, rng, out); };
+      random_offset = std::uniform_int_distribution<std::size_t>(0, random_ids_.size() - 1)(rng);
+      more = [&](std::int64_t k, std::string& out) { take_random(random_offset, k, out); };
     } else {
       cursor.line = pick_line(rng);
       const auto& ids = lines_[cursor.line].ids;

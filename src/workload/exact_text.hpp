@@ -22,7 +22,7 @@ class ExactText {
   // A slice of the corpus, starting at a random token of a random line, of exactly n tokens.
   std::string synthetic(std::int64_t n, Rng& rng) const;
   // Random vocabulary ids decoded to text and repaired to exactly n tokens (vLLM's random method
-  // with a verified result).
+  // with a verified result): a slice, at a random offset, of a 65,536-id random stream drawn once.
   std::string random(std::int64_t n, Rng& rng) const;
   // head + text such that the whole has exactly n tokens; the added text comes from the corpus
   // (`random_tail` false) or from random ids. Requires n > count(head).
@@ -39,16 +39,18 @@ class ExactText {
     std::size_t begin = 0;            // byte offset in corpus_
     std::size_t size = 0;             // bytes, '\n' included
     std::vector<std::int32_t> ids;    // the line encoded alone
-    std::int64_t in_context = 0;      // its count after a newline (estimate used to fill)
+    std::int64_t in_context = 0;      // its tokens inside the whole corpus (estimate used to fill)
   };
   struct Cursor {
     std::size_t line = 0;
     std::size_t offset = 0;  // token offset within the line's ids
   };
+  // Sets each line's in_context count from one encode of the whole corpus.
+  void attribute_in_context();
   // Appends about k tokens of corpus text from the cursor and advances it.
   void take(Cursor& cursor, std::int64_t k, std::string& out) const;
-  // Appends about k tokens of random ids, decoded.
-  void take_random(std::int64_t k, Rng& rng, std::string& out) const;
+  // Appends about k tokens of the random stream from `offset` (advanced, wrapping), decoded.
+  void take_random(std::size_t& offset, std::int64_t k, std::string& out) const;
   // Makes count(head + tail) == n by cutting the tail or adding `more`; true on success.
   bool fit(std::string_view head, std::string& tail, std::int64_t n,
            const std::function<void(std::int64_t, std::string&)>& more) const;
@@ -58,6 +60,7 @@ class ExactText {
   std::string corpus_;
   std::vector<Line> lines_;
   std::vector<std::int32_t> pool_;
+  std::vector<std::int32_t> random_ids_;  // kRandomStream random pool ids, decoded and re-encoded
 };
 
 }  // namespace inferbench::workload

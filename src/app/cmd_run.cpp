@@ -92,15 +92,19 @@ int execute_run(const RunFlags& flags) {
   if (config.use_sim) {
     sim::SimOptions options;
     options.port = 0;
-    options.ttft_ms = flags.sim_ttft_ms;
-    options.itl_ms = flags.sim_itl_ms;
+    if (flags.sim_latency_profile) {
+      options.ttft_ms = flags.sim_ttft_ms;
+      options.itl_ms = flags.sim_itl_ms;
+    } else {
+      options.model_preset = flags.sim_model_preset;
+      options.hardware = flags.sim_hardware;
+    }
+    options.tokenizer_path = flags.tokenizer;  // the simulator then counts exactly as the client
     simulator = std::make_unique<sim::SimServer>(options);
     simulator->start();
     config.target.client.url = http::Url::parse(fmt::format("http://127.0.0.1:{}", simulator->port()));
-    fmt::print(stderr,
-               "inferbench: no --endpoint given: benchmarking the built-in simulator at {} over loopback HTTP "
-               "(ttft {} ms, itl {} ms)\n",
-               config.target.client.url.str(), flags.sim_ttft_ms, flags.sim_itl_ms);
+    fmt::print(stderr, "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
+               simulator->describe(), config.target.client.url.str());
   }
   check_target(config.target);
 

@@ -99,10 +99,15 @@ void bind_run_flags(CLI::App& cmd, RunFlags& f) {
   cmd.add_option("--workers", f.workers, "Client event-loop threads")->capture_default_str()
       ->check(CLI::Range(1, 256));
   cmd.add_option("--seed", f.seed, "Seed of prompts and arrival times")->capture_default_str();
-  cmd.add_option("--sim-ttft-ms", f.sim_ttft_ms, "Built-in simulator: time to first token, ms")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  cmd.add_option("--sim-itl-ms", f.sim_itl_ms, "Built-in simulator: inter-token latency, ms")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  const char* sim = "Built-in simulator (without --endpoint)";
+  cmd.add_option("--sim-model-preset", f.sim_model_preset, "Engine model of this model (see inferbench sim --help)")
+      ->capture_default_str()->group(sim);
+  cmd.add_option("--sim-hardware", f.sim_hardware, "... on this accelerator")->capture_default_str()->group(sim);
+  const auto profile = [&f](const std::string&) { f.sim_latency_profile = true; };
+  cmd.add_option("--sim-ttft-ms", f.sim_ttft_ms, "A fixed latency profile instead: time to first token, ms")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(profile)->group(sim);
+  cmd.add_option("--sim-itl-ms", f.sim_itl_ms, "A fixed latency profile instead: inter-token latency, ms")
+      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(profile)->group(sim);
   auto* sm = cmd.add_option("--server-metrics", f.server_metrics,
                             "Prometheus /metrics URL of the server, repeatable for replicas (summed); "
                             "default: the target's /metrics");

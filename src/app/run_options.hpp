@@ -48,8 +48,11 @@ struct RunFlags {
   double timeout_s = 600;
   int workers = 1;
   std::uint64_t seed = 0;
-  double sim_ttft_ms = 15;
-  double sim_itl_ms = 4;
+  std::string sim_model_preset = "Llama-3.1-8B";  // built-in simulator: engine model of this model
+  std::string sim_hardware = "H100";              // ... on this accelerator
+  double sim_ttft_ms = 15;                        // built-in simulator: latency profile instead,
+  double sim_itl_ms = 4;                          // when either of these is given
+  bool sim_latency_profile = false;               // --sim-ttft-ms or --sim-itl-ms was given
   std::vector<std::string> server_metrics;  // /metrics URLs, one per replica (default: the target's)
   double scrape_interval_s = 5;
   bool no_server_metrics = false;

@@ -83,10 +83,6 @@ std::string format_server_table(const metrics::ServerSummary& s) {
     if (it == s.latencies_ms.end()) return "absent";
     return fmt::format("mean {} ms, p99 {} ms", num(it->second.mean), num(it->second.p99));
   };
-  const auto p50 = [&s](std::string_view key) -> std::string {
-    const auto it = s.latencies_ms.find(key);
-    return it == s.latencies_ms.end() ? std::string("absent") : num(it->second.p50) + " ms";
-  };
   const auto counter = [&s](std::string_view key) -> std::string {
     const auto it = s.counters.find(key);
     return it == s.counters.end() ? std::string("absent") : num(it->second.delta, 0);
@@ -103,8 +99,10 @@ std::string format_server_table(const metrics::ServerSummary& s) {
       {"decode time", latency("decode")},
       {"preemptions", counter("preemptions")},
       {"prefix-cache hits", hit_rate},
-      {"TTFT p50 (server)", p50("ttft")},
-      {"ITL p50 (server)", p50("itl")},
+      // Means, not p50: a mean from _sum/_count is exact, while a quantile can only be placed
+      // within a bucket (vLLM's first ITL bucket is 0–10 ms, so any ITL below it reads 5 ms).
+      {"TTFT (server)", latency("ttft")},
+      {"ITL (server)", latency("itl")},
   };
   std::string out = fmt::format("  server ({}, {} scrape{} over {} s)\n", s.engine, s.scrapes,
                                 s.scrapes == 1 ? "" : "s", num(s.window_s, 1));

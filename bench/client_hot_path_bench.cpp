@@ -36,6 +36,7 @@
 
 #include "engine/stream_recorder.hpp"
 #include "http/client.hpp"
+#include "http/streaming_parser.hpp"
 #include "http/url.hpp"
 #include "metrics/request_record.hpp"
 #include "protocol/openai.hpp"
@@ -182,37 +183,7 @@ BENCHMARK(BM_Recorder_OneEventPerRead)->Arg(128)->Arg(1024);
 
 // ---- 2. Beast's HTTP/1.1 parser from memory, then the recorder ----------------------------
 
-// The same callbacks as the (file-local) StreamingParser of http/client.cpp.
-class StreamingParser final : public bhttp::basic_parser<false> {
- public:
-  explicit StreamingParser(inferbench::http::ResponseHandler& handler) : handler_(handler) {
-    eager(true);
-    header_limit(64 * 1024);
-    body_limit(std::numeric_limits<std::uint64_t>::max());
-  }
-  TimePoint read_time{};
-
- private:
-  using error_code = boost::system::error_code;
-  void on_request_impl(bhttp::verb, std::string_view, std::string_view, int, error_code&) override {}
-  void on_response_impl(int code, std::string_view, int, error_code&) override { status_ = code; }
-  void on_field_impl(bhttp::field, std::string_view, std::string_view, error_code&) override {}
-  void on_header_impl(error_code&) override { handler_.on_headers(status_, read_time); }
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
-  std::size_t on_body_impl(std::string_view body, error_code&) override {
-    handler_.on_body(body, read_time);
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, std::string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, std::string_view body, error_code&) override {
-    handler_.on_body(body, read_time);
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
-
-  inferbench::http::ResponseHandler& handler_;
-  int status_ = 0;
-};
+using inferbench::http::StreamingParser;  // the client's own parser
 
 // `reads`: the response bytes as successive socket reads would return them.
 void run_beast(benchmark::State& state, const std::vector<std::string>& reads, int tokens) {

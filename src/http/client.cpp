@@ -1,4 +1,5 @@
 #include "http/client.hpp"
+#include "http/streaming_parser.hpp"
 
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -158,39 +159,6 @@ class ReadDeadline {
 };
 
 
-// Feeds response bytes to the handler as Beast's parser finds them: the header once,
-// then each piece of the body with the chunked framing removed. No copy of the body.
-class StreamingParser final : public bhttp::basic_parser<false> {
- public:
-  explicit StreamingParser(ResponseHandler& handler) : handler_(handler) {
-    eager(true);
-    header_limit(64 * 1024);
-    // Streams are unbounded (the SSE layer bounds one event). Not boost::none: Beast 1.74
-    // compares a Content-Length against an empty optional as 'greater' and rejects it.
-    body_limit(std::numeric_limits<std::uint64_t>::max());
-  }
-  TimePoint read_time{};  // set before each put(): when the bytes being parsed were read
-
- private:
-  void on_request_impl(bhttp::verb, std::string_view, std::string_view, int, error_code&) override {}
-  void on_response_impl(int code, std::string_view, int, error_code&) override { status_ = code; }
-  void on_field_impl(bhttp::field, std::string_view, std::string_view, error_code&) override {}
-  void on_header_impl(error_code&) override { handler_.on_headers(status_, read_time); }
-  void on_body_init_impl(const boost::optional<std::uint64_t>&, error_code&) override {}
-  std::size_t on_body_impl(std::string_view body, error_code&) override {
-    handler_.on_body(body, read_time);
-    return body.size();
-  }
-  void on_chunk_header_impl(std::uint64_t, std::string_view, error_code&) override {}
-  std::size_t on_chunk_body_impl(std::uint64_t, std::string_view body, error_code&) override {
-    handler_.on_body(body, read_time);
-    return body.size();
-  }
-  void on_finish_impl(error_code&) override {}
-
-  ResponseHandler& handler_;
-  int status_ = 0;
-};
 
 // Feeds the buffered bytes to the parser. False when they are not valid HTTP (`why` says why).
 bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, error_code& why) {

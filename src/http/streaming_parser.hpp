@@ -1,0 +1,51 @@
+#pragma once
+// Beast's HTTP/1.1 response parser, wired to a ResponseHandler: the header once, then each piece
+// of the body with the chunked framing removed, without copying the body. The caller sets
+// `read_time` before each put() to when the bytes being parsed were read.
+#include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
+
+#include <boost/beast/http/basic_parser.hpp>
+#include <cstdint>
+#include <limits>
+#include <string_view>
+
+#include "core/clock.hpp"
+#include "http/client.hpp"
+
+namespace inferbench::http {
+
+// Feeds response bytes to the handler as Beast's parser finds them: the header once,
+// then each piece of the body with the chunked framing removed. No copy of the body.
+class StreamingParser final : public boost::beast::http::basic_parser<false> {
+ public:
+  explicit StreamingParser(ResponseHandler& handler) : handler_(handler) {
+    eager(true);
+    header_limit(64 * 1024);
+    // Streams are unbounded (the SSE layer bounds one event). Not boost::none: Beast 1.74
+    // compares a Content-Length against an empty optional as 'greater' and rejects it.
+    body_limit(std::numeric_limits<std::uint64_t>::max());
+  }
+  TimePoint read_time{};  // set before each put(): when the bytes being parsed were read
+
+ private:
+  void on_request_impl(boost::beast::http::verb, std::string_view, std::string_view, int, boost::system::error_code&) override {}
+  void on_response_impl(int code, std::string_view, int, boost::system::error_code&) override { status_ = code; }
+  void on_field_impl(boost::beast::http::field, std::string_view, std::string_view, boost::system::error_code&) override {}
+  void on_header_impl(boost::system::error_code&) override { handler_.on_headers(status_, read_time); }
+  void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::system::error_code&) override {}
+  std::size_t on_body_impl(std::string_view body, boost::system::error_code&) override {
+    handler_.on_body(body, read_time);
+    return body.size();
+  }
+  void on_chunk_header_impl(std::uint64_t, std::string_view, boost::system::error_code&) override {}
+  std::size_t on_chunk_body_impl(std::uint64_t, std::string_view body, boost::system::error_code&) override {
+    handler_.on_body(body, read_time);
+    return body.size();
+  }
+  void on_finish_impl(boost::system::error_code&) override {}
+
+  ResponseHandler& handler_;
+  int status_ = 0;
+};
+
+}  // namespace inferbench::http

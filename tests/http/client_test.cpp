@@ -166,11 +166,8 @@ TEST(Client, DeadlineHoldsAgainstAServerThatNeverPauses) {
   // A server streaming without pause (bytes always waiting in the socket) must not be able
   // to run past the request's deadline.
   LoopbackServer server([](tcp::socket socket) -> net::awaitable<void> {
-    beast::flat_buffer buffer;
-    bhttp::request<bhttp::string_body> req;
+    if (!co_await read_request(socket)) co_return;
     error_code ec;
-    co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return;
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
     co_await net::async_write(socket, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
     const std::string event = "data: {\"choices\":[{\"text\":\" word\"}]}\n\n";
@@ -329,11 +326,8 @@ TEST(Client, ConnectionResetMidBodyIsResetMidBody) {
   // the partial body, so the reset cannot overtake the bytes.
   std::atomic<bool> client_has_partial_body{false};
   LoopbackServer server([&](tcp::socket socket) -> net::awaitable<void> {
-    beast::flat_buffer buffer;
-    bhttp::request<bhttp::string_body> req;
+    if (!co_await read_request(socket)) co_return;
     error_code ec;
-    co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return;
     const std::string partial = "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789";
     co_await net::async_write(socket, net::buffer(partial), net::redirect_error(net::use_awaitable, ec));
     for (int i = 0; i < 5000 && !client_has_partial_body.load(); ++i) co_await sleep_for(2ms);
@@ -356,11 +350,8 @@ TEST(Client, ConnectionResetMidBodyIsResetMidBody) {
 
 TEST(Client, GarbageIsBadHttp) {
   LoopbackServer server([](tcp::socket socket) -> net::awaitable<void> {
-    beast::flat_buffer buffer;
-    bhttp::request<bhttp::string_body> req;
+    if (!co_await read_request(socket)) co_return;
     error_code ec;
-    co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return;
     const std::string junk = "SSH-2.0-OpenSSH_9.2\r\n\r\n";
     co_await net::async_write(socket, net::buffer(junk), net::redirect_error(net::use_awaitable, ec));
     co_await sleep_for(5000ms);  // keep the connection open: the verdict must come from the bytes
@@ -415,11 +406,8 @@ TEST(Client, ReadTimeIsWhenTheBytesArrivedNotWhenTheClientGotToThem) {
   const std::string first = "data: first\n\n";
   const std::string second = "data: second\n\n";
   LoopbackServer server([&](tcp::socket socket) -> net::awaitable<void> {
-    beast::flat_buffer buffer;
-    bhttp::request<bhttp::string_body> req;
+    if (!co_await read_request(socket)) co_return;
     error_code ec;
-    co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
-    if (ec) co_return;
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
     co_await net::async_write(socket, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
     co_await net::async_write(socket, bhttp::make_chunk(net::buffer(first)), net::redirect_error(net::use_awaitable, ec));

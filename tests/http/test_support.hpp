@@ -11,6 +11,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -88,6 +90,15 @@ class LoopbackServer {
   std::atomic<std::size_t> accepted_{0};
   std::thread thread_;
 };
+
+// Reads one HTTP request from `socket` (an in-test server's first step); false if none came.
+inline net::awaitable<bool> read_request(tcp::socket& socket) {
+  boost::beast::flat_buffer buffer;
+  boost::beast::http::request<boost::beast::http::string_body> req;
+  error_code ec;
+  co_await boost::beast::http::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
+  co_return !ec;
+}
 
 // Sleeps on the calling coroutine's executor.
 inline net::awaitable<void> sleep_for(std::chrono::milliseconds d) {

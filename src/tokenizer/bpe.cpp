@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <array>
-#include <mutex>
 
 #include "core/error.hpp"
 #include "tokenizer/unicode.hpp"
@@ -12,7 +11,7 @@
 namespace inferbench::tokenizer {
 namespace {
 
-constexpr std::size_t kCacheCapacity = 1 << 19;  // entries; afterwards new pieces are not cached
+constexpr std::size_t kCacheCapacity = 1 << 18;  // pieces; afterwards new pieces are not cached
 constexpr std::size_t kCacheMaxPieceBytes = 256;  // longer pieces are rare and not worth caching
 
 struct ByteAlphabet {
@@ -59,7 +58,7 @@ std::string bytes_to_byte_level(std::string_view bytes) {
   return out;
 }
 
-BpeModel::BpeModel(BpeConfig config) : config_(std::move(config)) {
+BpeModel::BpeModel(BpeConfig config) : config_(std::move(config)), cache_(kCacheCapacity) {
   std::int32_t max_id = -1;
   for (const auto& [token, id] : config_.vocab) {
     if (id < 0) throw Error(fmt::format("tokenizer: negative id {} for token {:?}", id, token));
@@ -253,13 +252,8 @@ void BpeModel::encode_piece(std::string_view piece, std::vector<std::int32_t>& o
 void BpeModel::encode_word(std::string_view piece, std::vector<std::int32_t>& out) const {
   if (piece.empty()) return;
   const bool cacheable = piece.size() <= kCacheMaxPieceBytes;
-  if (cacheable) {
-    std::shared_lock lock(cache_mutex_);
-    if (const auto it = cache_.find(piece); it != cache_.end()) {
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      return;
-    }
-  }
+  const std::uint64_t hash = cacheable ? PieceCache::hash(piece) : 0;
+  if (cacheable && cache_.find(piece, hash, out)) return;
   thread_local std::vector<std::int32_t> symbols;
   symbols.clear();
   std::optional<std::int32_t> whole;
@@ -278,10 +272,7 @@ void BpeModel::encode_word(std::string_view piece, std::vector<std::int32_t>& ou
     merge_symbols(symbols);
   }
   out.insert(out.end(), symbols.begin(), symbols.end());
-  if (cacheable) {
-    std::unique_lock lock(cache_mutex_);
-    if (cache_.size() < kCacheCapacity) cache_.try_emplace(std::string(piece), symbols);
-  }
+  if (cacheable) cache_.insert(piece, hash, symbols);
 }
 
 }  // namespace inferbench::tokenizer

@@ -3,11 +3,12 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+
+#include "tokenizer/piece_cache.hpp"
 
 namespace inferbench::tokenizer {
 
@@ -32,7 +33,7 @@ struct BpeConfig {
   bool byte_level_input = false;                        // pieces are raw bytes to map to the GPT-2 alphabet
 };
 
-// Immutable after construction; encode_piece is thread-safe (the cache takes a shared lock).
+// Immutable after construction; encode_piece is thread-safe (the piece cache is lock-free).
 class BpeModel {
  public:
   // Builds merge tables; throws inferbench::Error on merges naming unknown tokens.
@@ -75,8 +76,7 @@ class BpeModel {
   // every "▁" that follows another character without changing the result (and the parts are cacheable).
   bool split_before_metaspace_ = false;
 
-  mutable std::shared_mutex cache_mutex_;
-  mutable std::unordered_map<std::string, std::vector<std::int32_t>, StringHash, std::equal_to<>> cache_;
+  mutable PieceCache cache_;
 };
 
 // The GPT-2 byte-level alphabet: the code point byte b is shown as.

@@ -168,7 +168,10 @@ struct Regex::Impl {
   }
 };
 
-Regex::Regex(std::string_view pattern) : impl_(std::make_unique<Impl>()), translated_(translate_pattern(pattern)) {
+Regex::Regex(std::string_view pattern, AsciiFastPath fast_path)
+    : impl_(std::make_unique<Impl>()),
+      translated_(translate_pattern(pattern)),
+      ascii_(fast_path == AsciiFastPath::kOn ? ascii_pattern_of(pattern) : std::nullopt) {
   impl_->exact = compile(translated_, pattern);
   if (translated_ != pattern) impl_->fast = compile(std::string(pattern), pattern);
 }
@@ -182,6 +185,10 @@ void Regex::find_all(std::string_view subject, std::vector<std::pair<std::size_t
     pcre2_match_data* data = pcre2_match_data_create(4, nullptr);
     ~MatchData() { pcre2_match_data_free(data); }
   };
+  if (ascii_ && is_ascii(subject)) {
+    ascii_find_all(*ascii_, subject, out);
+    return;
+  }
   thread_local MatchData md;
   const auto* s = reinterpret_cast<PCRE2_SPTR>(subject.data());
   pcre2_code* code = impl_->fast && !has_reclassified_codepoint(subject) ? impl_->fast : impl_->exact;

@@ -2,12 +2,14 @@
 // PCRE2 (UTF + UCP + JIT) regular expressions that behave like HF tokenizers' Oniguruma ones.
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "tokenizer/ascii_splitter.hpp"
 #include "tokenizer/unicode.hpp"
 
 namespace inferbench::tokenizer {
@@ -15,8 +17,11 @@ namespace inferbench::tokenizer {
 // A compiled pattern; immutable and safe to share between threads (match data is per call).
 class Regex {
  public:
+  // Which matcher runs ASCII text: the hand-written one for the patterns it knows (the default), or
+  // PCRE2 always (for tests that compare the two).
+  enum class AsciiFastPath { kOn, kOff };
   // Compiles an HF/Oniguruma pattern; throws inferbench::Error naming the pattern if PCRE2 rejects it.
-  explicit Regex(std::string_view pattern);
+  explicit Regex(std::string_view pattern, AsciiFastPath fast_path = AsciiFastPath::kOn);
   ~Regex();
   Regex(Regex&&) noexcept;
   Regex& operator=(Regex&&) noexcept;
@@ -33,6 +38,7 @@ class Regex {
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string translated_;
+  std::optional<AsciiPattern> ascii_;
 };
 
 // True if s holds a code point that PCRE2's own tables classify differently from HF's (U+180E, letters and

@@ -6,30 +6,30 @@
 #include "tokenizer/unicode.hpp"
 
 namespace inferbench::tokenizer {
+
+void append_byte_level_token(std::string_view token, std::string& bytes) {
+  const std::size_t mark = bytes.size();
+  for (std::size_t i = 0; i < token.size();) {
+    const int b = char_to_byte(next_codepoint(token, i));
+    if (b < 0) {
+      bytes.resize(mark);
+      bytes += token;
+      return;
+    }
+    bytes.push_back(static_cast<char>(b));
+  }
+}
+
 namespace {
 
 class ByteLevelDecoder : public Decoder {
  public:
   void decode_chain(std::vector<std::string>& tokens) const override {
     std::string bytes;
-    for (const auto& t : tokens) {
-      // A token with any character outside the alphabet contributes its own UTF-8 bytes (HF behaviour).
-      const std::size_t mark = bytes.size();
-      bool ok = true;
-      for (std::size_t i = 0; i < t.size() && ok;) {
-        const int b = char_to_byte(next_codepoint(t, i));
-        if (b < 0)
-          ok = false;
-        else
-          bytes.push_back(static_cast<char>(b));
-      }
-      if (!ok) {
-        bytes.resize(mark);
-        bytes += t;
-      }
-    }
+    for (const auto& t : tokens) append_byte_level_token(t, bytes);
     tokens.assign(1, to_valid_utf8(bytes));
   }
+  bool is_byte_level() const override { return true; }
 };
 
 class MetaspaceDecoder : public Decoder {

@@ -13,7 +13,14 @@ class Decoder {
   virtual ~Decoder() = default;
   // Rewrites the list of token strings in place.
   virtual void decode_chain(std::vector<std::string>& tokens) const = 0;
+  // True for ByteLevel alone: the text is the lossy UTF-8 of every token's append_byte_level_token
+  // bytes, so it can be decoded without building the list of token strings.
+  virtual bool is_byte_level() const { return false; }
 };
+
+// Appends the bytes a ByteLevel decoder turns token text into: each GPT-2 alphabet character's
+// byte, or the token's own UTF-8 if any character is outside the alphabet (HF behaviour).
+void append_byte_level_token(std::string_view token, std::string& bytes);
 
 // ByteLevel: maps GPT-2 alphabet characters back to bytes (lossy UTF-8); joins everything.
 std::unique_ptr<Decoder> make_byte_level_decoder();

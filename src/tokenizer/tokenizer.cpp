@@ -101,9 +101,32 @@ std::vector<std::int32_t> Tokenizer::encode(std::string_view text, bool add_spec
   return out;
 }
 
-std::size_t Tokenizer::count(std::string_view text) const { return encode(text, false).size(); }
+std::size_t Tokenizer::count(std::string_view text) const {
+  // Reuses one buffer per thread: a fresh vector per call costs page faults once the freed
+  // memory has been returned to the system (prompt building counts ~10 KB texts in a loop).
+  thread_local std::vector<std::int32_t> ids;
+  ids.clear();
+  if (is_valid_utf8(text)) {
+    impl_->encode_into(text, ids);
+  } else {
+    impl_->encode_into(to_valid_utf8(text), ids);
+  }
+  return ids.size();
+}
 
 std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skip_special_tokens) const {
+  if (impl_->decoder && impl_->decoder->is_byte_level()) {  // the common case, without a list of strings
+    std::string bytes;
+    bytes.reserve(ids.size() * 4);
+    for (const std::int32_t id : ids) {
+      if (const AddedToken* t = impl_->added->find(id)) {
+        if (!(skip_special_tokens && t->special)) append_byte_level_token(t->content, bytes);
+      } else if (const std::string* s = impl_->model->id_to_token(id)) {
+        append_byte_level_token(*s, bytes);
+      }
+    }
+    return is_valid_utf8(bytes) ? bytes : to_valid_utf8(bytes);
+  }
   std::vector<std::string> tokens;
   tokens.reserve(ids.size());
   for (const std::int32_t id : ids) {

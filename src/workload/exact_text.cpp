@@ -47,14 +47,20 @@ ExactText::ExactText(tokenizer::Tokenizer tok, std::string_view corpus) : tok_(s
     if (text && !is_byte_token(*text)) pool_.push_back(id);
   }
   require(!pool_.empty(), "the tokenizer has no regular (non-added, non-byte) token to draw random prompts from");
+}
+
+const std::vector<std::int32_t>& ExactText::random_ids() const {
   // A random token stream drawn once and re-encoded: slices of canonical ids decode to text that
   // re-encodes (nearly) to the same ids, so random prompts need few repair rounds.
-  Rng rng = make_rng(0x5EED, 0xD0);
-  std::uniform_int_distribution<std::size_t> pick(0, pool_.size() - 1);
-  std::vector<std::int32_t> drawn(kRandomStream);
-  for (auto& id : drawn) id = pool_[pick(rng)];
-  random_ids_ = tok_.encode(tok_.decode(drawn));
-  require(random_ids_.size() > 1, "the random token stream encodes to nothing");
+  std::call_once(random_once_, [this] {
+    Rng rng = make_rng(0x5EED, 0xD0);
+    std::uniform_int_distribution<std::size_t> pick(0, pool_.size() - 1);
+    std::vector<std::int32_t> drawn(kRandomStream);
+    for (auto& id : drawn) id = pool_[pick(rng)];
+    random_ids_ = tok_.encode(tok_.decode(drawn));
+    require(random_ids_.size() > 1, "the random token stream encodes to nothing");
+  });
+  return random_ids_;
 }
 
 void ExactText::attribute_in_context() {
@@ -98,8 +104,11 @@ void ExactText::attribute_in_context() {
 void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
   while (k > 0) {
     const Line& line = lines_[cursor.line];
-    const std::int64_t left = cursor.offset == 0 ? line.in_context
-                                                 : static_cast<std::int64_t>(line.ids.size() - cursor.offset);
+    // A whole line's in-context count assumes the corpus text before it; at the start of the text
+    // the line stands alone (a blank line's "\n" is then a token of its own, not part of ".\n\n").
+    const std::int64_t left = cursor.offset == 0 && !out.empty()
+                                  ? line.in_context
+                                  : static_cast<std::int64_t>(line.ids.size() - cursor.offset);
     if (k >= left) {
       if (cursor.offset == 0) {
         out.append(corpus_, line.begin, line.size);
@@ -119,10 +128,11 @@ void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
 }
 
 void ExactText::take_random(std::size_t& offset, std::int64_t k, std::string& out) const {
+  const auto& stream = random_ids();
   std::vector<std::int32_t> ids(static_cast<std::size_t>(std::max<std::int64_t>(k, 1)));
   for (auto& id : ids) {
-    id = random_ids_[offset];
-    offset = (offset + 1) % random_ids_.size();
+    id = stream[offset];
+    offset = (offset + 1) % stream.size();
   }
   out += tok_.decode(ids);
 }
@@ -180,7 +190,7 @@ std::string ExactText::build(std::string_view head, std::int64_t n, bool random_
     Cursor cursor;
     std::size_t random_offset = 0;
     if (random_tail) {
-      random_offset = std::uniform_int_distribution<std::size_t>(0, random_ids_.size() - 1)(rng);
+      random_offset = std::uniform_int_distribution<std::size_t>(0, random_ids().size() - 1)(rng);
       more = [&](std::int64_t k, std::string& out) { take_random(random_offset, k, out); };
     } else {
       cursor.line = pick_line(rng);

@@ -4,6 +4,7 @@
 // never a text of another length. Method in docs/workloads.md ("Exactness").
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,7 +61,11 @@ class ExactText {
   std::string corpus_;
   std::vector<Line> lines_;
   std::vector<std::int32_t> pool_;
-  std::vector<std::int32_t> random_ids_;  // kRandomStream random pool ids, decoded and re-encoded
+  // kRandomStream random pool ids, decoded and re-encoded; drawn at first use, so that a synthetic
+  // workload does not fill the tokenizer's piece cache with words it never sees.
+  const std::vector<std::int32_t>& random_ids() const;
+  mutable std::once_flag random_once_;
+  mutable std::vector<std::int32_t> random_ids_;
 };
 
 }  // namespace inferbench::workload

@@ -140,16 +140,19 @@ bool is_ascii(std::string_view s) {
   return true;
 }
 
-void ascii_find_all(AsciiPattern pattern, std::string_view s, std::vector<std::pair<std::size_t, std::size_t>>& out) {
+std::size_t ascii_match_end(AsciiPattern pattern, std::string_view s, std::size_t i) {
   const Scanner sc(s);
-  // Every ASCII character starts a match of these patterns, so the matches tile the text.
+  switch (pattern) {
+    case AsciiPattern::kGpt2: return gpt2_match(sc, i);
+    case AsciiPattern::kCl100k: return cl100k_match(sc, i, 3);
+    case AsciiPattern::kQwen2: return cl100k_match(sc, i, 1);
+  }
+  return s.size();
+}
+
+void ascii_find_all(AsciiPattern pattern, std::string_view s, std::vector<std::pair<std::size_t, std::size_t>>& out) {
   for (std::size_t i = 0; i < s.size();) {
-    std::size_t e = 0;
-    switch (pattern) {
-      case AsciiPattern::kGpt2: e = gpt2_match(sc, i); break;
-      case AsciiPattern::kCl100k: e = cl100k_match(sc, i, 3); break;
-      case AsciiPattern::kQwen2: e = cl100k_match(sc, i, 1); break;
-    }
+    const std::size_t e = ascii_match_end(pattern, s, i);
     out.emplace_back(i, e);
     i = e;
   }

@@ -22,6 +22,9 @@ enum class AsciiPattern {
 std::optional<AsciiPattern> ascii_pattern_of(std::string_view pattern);
 // True if every byte of s is below 0x80.
 bool is_ascii(std::string_view s);
+// The end of the match that starts at s[i] (i < s.size(), s ASCII). Every ASCII character starts a
+// match of these patterns, so successive matches tile the text: an Isolated split is the matches.
+std::size_t ascii_match_end(AsciiPattern pattern, std::string_view s, std::size_t i);
 // Appends the [start, end) byte ranges of successive matches of the pattern in ASCII text s.
 void ascii_find_all(AsciiPattern pattern, std::string_view s, std::vector<std::pair<std::size_t, std::size_t>>& out);
 

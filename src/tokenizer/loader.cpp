@@ -282,7 +282,10 @@ std::shared_ptr<TokenizerImpl> parse_tokenizer_json(std::string_view json, std::
   const element root = parse_root(ctx, parser, json);
   auto impl = std::make_shared<TokenizerImpl>();
   if (const auto n = field(root, "normalizer")) impl->normalizer = build_normalizer(ctx, *n);
-  if (const auto p = field(root, "pre_tokenizer")) impl->pre_tokenizer = build_pre_tokenizer(ctx, *p);
+  if (const auto p = field(root, "pre_tokenizer")) {
+    impl->pre_tokenizer = build_pre_tokenizer(ctx, *p);
+    impl->ascii_split = impl->pre_tokenizer->ascii_split();
+  }
   const auto model = field(root, "model");
   if (!model) ctx.fail("no \"model\"");
   impl->model = build_model(ctx, *model, impl->pre_tokenizer && impl->pre_tokenizer->byte_level());
@@ -314,6 +317,23 @@ std::shared_ptr<TokenizerImpl> parse_tokenizer_json(std::string_view json, std::
   for (std::size_t id = 0; id < impl->model->id_limit(); ++id) {
     const auto i = static_cast<std::int32_t>(id);
     if (impl->model->id_to_token(i) && !impl->added->find(i)) impl->regular.push_back(i);
+  }
+  if (impl->decoder && impl->decoder->is_byte_level()) {
+    TokenizerImpl::ByteLevelTable table;
+    table.offsets.reserve(impl->vocab_size + 1);
+    table.special.assign(impl->vocab_size, 0);
+    for (std::size_t id = 0; id < impl->vocab_size; ++id) {
+      const auto i = static_cast<std::int32_t>(id);
+      table.offsets.push_back(static_cast<std::uint32_t>(table.bytes.size()));
+      if (const AddedToken* t = impl->added->find(i)) {
+        append_byte_level_token(t->content, table.bytes);
+        table.special[id] = t->special;
+      } else if (const std::string* token = impl->model->id_to_token(i)) {
+        append_byte_level_token(*token, table.bytes);
+      }
+    }
+    table.offsets.push_back(static_cast<std::uint32_t>(table.bytes.size()));
+    impl->byte_level_table = std::move(table);
   }
   return impl;
 }

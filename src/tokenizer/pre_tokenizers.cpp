@@ -104,6 +104,10 @@ class SplitPreTokenizer : public PreTokenizer {
     }
     pt.pieces.swap(out);
   }
+  std::optional<AsciiPattern> ascii_split() const override {
+    if (!regex_ || behavior_ != SplitBehavior::kIsolated || invert_) return std::nullopt;
+    return regex_->ascii_pattern();
+  }
 
  private:
   SplitBehavior behavior_;
@@ -137,6 +141,11 @@ class ByteLevelPreTokenizer : public PreTokenizer {
     if (split_) split_->apply(pt);
   }
   bool byte_level() const override { return true; }
+  std::optional<AsciiPattern> ascii_split() const override {
+    if (add_prefix_space_ || !split_) return std::nullopt;
+    return split_->ascii_split();
+  }
+  bool is_identity() const override { return !add_prefix_space_ && !split_; }
 
  private:
   bool add_prefix_space_;
@@ -240,6 +249,16 @@ class SequencePreTokenizer : public PreTokenizer {
     for (const auto& s : steps_) s->apply(pt);
   }
   bool byte_level() const override { return !steps_.empty() && steps_.back()->byte_level(); }
+  std::optional<AsciiPattern> ascii_split() const override {
+    // One splitting step and identities (e.g. Split + ByteLevel without regex, as Llama-3 and Qwen ship).
+    const PreTokenizer* only = nullptr;
+    for (const auto& s : steps_) {
+      if (s->is_identity()) continue;
+      if (only) return std::nullopt;
+      only = s.get();
+    }
+    return only ? only->ascii_split() : std::nullopt;
+  }
 
  private:
   std::vector<std::unique_ptr<PreTokenizer>> steps_;

@@ -2,6 +2,7 @@
 // Pre-tokenizers (Split, ByteLevel, Metaspace, Digits, WhitespaceSplit, Sequence) as in HF tokenizers.
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,11 @@ class PreTokenizer {
   virtual void apply(PreTokenized& pt) const = 0;
   // True for ByteLevel: the model must map bytes to the GPT-2 alphabet.
   virtual bool byte_level() const { return false; }
+  // The pattern, if on ASCII text this pre-tokenizer is exactly an Isolated split by one of the
+  // patterns ascii_match_end knows (the encoder then splits and encodes in one pass).
+  virtual std::optional<AsciiPattern> ascii_split() const { return std::nullopt; }
+  // True if it leaves text and pieces unchanged (ByteLevel without prefix space and regex).
+  virtual bool is_identity() const { return false; }
 };
 
 // Split with a regex or a literal string pattern.

@@ -31,6 +31,8 @@ class Regex {
   // Byte ranges [start, end) of successive non-overlapping matches in subject (valid UTF-8);
   // an empty match advances by one character, as Oniguruma's find_iter does.
   void find_all(std::string_view subject, std::vector<std::pair<std::size_t, std::size_t>>& out) const;
+  // The hand-written matcher find_all uses on ASCII text, if any.
+  std::optional<AsciiPattern> ascii_pattern() const { return ascii_; }
   // The exact PCRE2 pattern (after rewriting \s, \p{L}, \p{N}).
   const std::string& translated() const { return translated_; }
 

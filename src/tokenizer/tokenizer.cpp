@@ -17,6 +17,14 @@ void TokenizerImpl::encode_normalized(std::string_view text, bool at_origin, std
     model->encode_piece(text, out);
     return;
   }
+  if (ascii_split && is_ascii(text)) {  // the same pieces as below, without building the list
+    for (std::size_t i = 0; i < text.size();) {
+      const std::size_t end = ascii_match_end(*ascii_split, text, i);
+      model->encode_piece(text.substr(i, end - i), out);
+      i = end;
+    }
+    return;
+  }
   thread_local PreTokenized pt;
   pt.text.assign(text);
   pt.pieces.assign(1, Span{0, static_cast<std::uint32_t>(text.size())});
@@ -115,15 +123,14 @@ std::size_t Tokenizer::count(std::string_view text) const {
 }
 
 std::string Tokenizer::decode(std::span<const std::int32_t> ids, bool skip_special_tokens) const {
-  if (impl_->decoder && impl_->decoder->is_byte_level()) {  // the common case, without a list of strings
+  if (const auto& table = impl_->byte_level_table) {  // the common case: one copy per id
     std::string bytes;
-    bytes.reserve(ids.size() * 4);
+    bytes.reserve(ids.size() * 6);
     for (const std::int32_t id : ids) {
-      if (const AddedToken* t = impl_->added->find(id)) {
-        if (!(skip_special_tokens && t->special)) append_byte_level_token(t->content, bytes);
-      } else if (const std::string* s = impl_->model->id_to_token(id)) {
-        append_byte_level_token(*s, bytes);
-      }
+      if (id < 0 || static_cast<std::size_t>(id) >= table->special.size()) continue;  // unknown ids decode to nothing
+      const auto i = static_cast<std::size_t>(id);
+      if (skip_special_tokens && table->special[i]) continue;
+      bytes.append(table->bytes, table->offsets[i], table->offsets[i + 1] - table->offsets[i]);
     }
     return is_valid_utf8(bytes) ? bytes : to_valid_utf8(bytes);
   }

@@ -17,6 +17,7 @@ namespace inferbench::tokenizer {
 struct TokenizerImpl {
   std::unique_ptr<Normalizer> normalizer;        // may be null
   std::unique_ptr<PreTokenizer> pre_tokenizer;   // may be null
+  std::optional<AsciiPattern> ascii_split;       // pre_tokenizer->ascii_split(), looked up once
   std::unique_ptr<BpeModel> model;
   std::unique_ptr<Decoder> decoder;              // may be null (tokens joined with spaces)
   std::unique_ptr<AddedVocabulary> added;
@@ -24,6 +25,14 @@ struct TokenizerImpl {
   std::vector<std::int32_t> suffix;              // post-processor ids after a single sequence
   std::vector<std::int32_t> regular;             // model ids that are not added tokens
   std::size_t vocab_size = 0;
+  // With a ByteLevel decoder alone: every id's decoded bytes in one buffer (id -> [offsets[id],
+  // offsets[id + 1])) and whether it is a special token, so decode is a copy per id.
+  struct ByteLevelTable {
+    std::string bytes;
+    std::vector<std::uint32_t> offsets;
+    std::vector<std::uint8_t> special;
+  };
+  std::optional<ByteLevelTable> byte_level_table;
   std::optional<std::string> bos_token;
   std::optional<std::string> eos_token;
 

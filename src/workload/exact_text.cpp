@@ -25,7 +25,7 @@ bool is_byte_token(const std::string& t) {
 ExactText::ExactText(tokenizer::Tokenizer tok, std::string_view corpus) : tok_(std::move(tok)), corpus_(corpus) {
   require(!corpus_.empty(), "the synthetic corpus is empty");
   if (corpus_.back() != '\n') corpus_ += '\n';
-  const std::int64_t newline = count("\n");
+  const std::vector<std::int32_t> newline_ids = tok_.encode("\n");
   std::string with_newline;
   for (std::size_t begin = 0; begin < corpus_.size();) {
     const std::size_t end = corpus_.find('\n', begin) + 1;
@@ -36,7 +36,11 @@ ExactText::ExactText(tokenizer::Tokenizer tok, std::string_view corpus) : tok_(s
     line.ids = tok_.encode(text);
     with_newline.assign("\n");
     with_newline += text;
-    line.in_context = std::max<std::int64_t>(0, count(with_newline) - newline);
+    const auto with = tok_.encode(with_newline);
+    const auto prefix = static_cast<std::ptrdiff_t>(newline_ids.size());
+    line.in_context = std::max<std::int64_t>(0, static_cast<std::int64_t>(with.size()) - prefix);
+    const bool prefixed = with.size() >= newline_ids.size() && std::equal(newline_ids.begin(), newline_ids.end(), with.begin());
+    line.after_newline = prefixed ? std::vector<std::int32_t>(with.begin() + prefix, with.end()) : line.ids;
     if (!line.ids.empty()) lines_.push_back(std::move(line));
     begin = end;
   }
@@ -104,26 +108,28 @@ void ExactText::attribute_in_context() {
 void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
   while (k > 0) {
     const Line& line = lines_[cursor.line];
-    // A whole line's in-context count assumes the corpus text before it; at the start of the text
-    // the line stands alone (a blank line's "\n" is then a token of its own, not part of ".\n\n").
-    const std::int64_t left = cursor.offset == 0 && !out.empty()
-                                  ? line.in_context
-                                  : static_cast<std::int64_t>(line.ids.size() - cursor.offset);
-    if (k >= left) {
-      if (cursor.offset == 0) {
+    const Cursor next{(cursor.line + 1) % lines_.size(), 0, false};
+    if (cursor.offset == 0) {
+      // A whole line's in-context count assumes the corpus text before it; at the start of the
+      // text the line stands alone (a blank line's "\n" is then a token of its own, not part of ".\n\n").
+      const std::int64_t whole = out.empty() ? static_cast<std::int64_t>(line.ids.size()) : line.in_context;
+      if (k >= whole) {
         out.append(corpus_, line.begin, line.size);
-      } else {
-        out += tok_.decode(std::span(line.ids).subspan(cursor.offset));
+        k -= whole;
+        cursor = next;
+        continue;
       }
-      k -= left;
-      cursor = {(cursor.line + 1) % lines_.size(), 0};
-    } else {
-      const auto n = std::min<std::size_t>(static_cast<std::size_t>(k), line.ids.size() - cursor.offset);
-      out += tok_.decode(std::span(line.ids).subspan(cursor.offset, n));
-      cursor.offset += n;
-      if (cursor.offset >= line.ids.size()) cursor = {(cursor.line + 1) % lines_.size(), 0};
-      k = 0;
+      // Cut after other text: from the after-newline ids (SentencePiece marks only the text start with "▁").
+      cursor.after_newline = !out.empty();
     }
+    const auto& ids = cursor.after_newline ? line.after_newline : line.ids;
+    const std::size_t n = std::min(static_cast<std::size_t>(k), ids.size() - cursor.offset);
+    const std::string piece = tok_.decode(std::span(ids).subspan(cursor.offset, n));
+    // A cut that starts the text stands alone: count it (SentencePiece gives it a "▁" of its own).
+    k -= out.empty() && cursor.offset > 0 ? count(piece) : static_cast<std::int64_t>(n);
+    out += piece;
+    cursor.offset += n;
+    if (cursor.offset >= ids.size()) cursor = next;
   }
 }
 
@@ -185,7 +191,7 @@ std::string ExactText::build(std::string_view head, std::int64_t n, bool random_
   std::uniform_int_distribution<std::size_t> pick_line(0, lines_.size() - 1);
   for (int candidate = 0; candidate < kCandidates; ++candidate) {
     std::string tail;
-    tail.reserve(static_cast<std::size_t>(n - head_tokens) * 5 + 16);
+    tail.reserve(reserve_bytes(n - head_tokens));
     std::function<void(std::int64_t, std::string&)> more;
     Cursor cursor;
     std::size_t random_offset = 0;

@@ -2,6 +2,7 @@
 // Texts of an exact token count under one tokenizer. Every text returned has been re-encoded
 // and has exactly the asked count; when that cannot be reached an inferbench::Error is thrown,
 // never a text of another length. Method in docs/workloads.md ("Exactness").
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <mutex>
@@ -34,17 +35,21 @@ class ExactText {
   const tokenizer::Tokenizer& tokenizer() const { return tok_; }
   // Number of ids random prompts are drawn from.
   std::size_t pool_size() const { return pool_.size(); }
+  // The capacity a text of n tokens is built in (about five bytes per token, and some slack).
+  static std::size_t reserve_bytes(std::int64_t n) { return static_cast<std::size_t>(std::max<std::int64_t>(n, 0)) * 5 + 16; }
 
  private:
   struct Line {
     std::size_t begin = 0;            // byte offset in corpus_
     std::size_t size = 0;             // bytes, '\n' included
     std::vector<std::int32_t> ids;    // the line encoded alone
+    std::vector<std::int32_t> after_newline;  // its ids after a "\n" (differ where a tokenizer marks the text start)
     std::int64_t in_context = 0;      // its tokens inside the whole corpus (estimate used to fill)
   };
   struct Cursor {
     std::size_t line = 0;
-    std::size_t offset = 0;  // token offset within the line's ids
+    std::size_t offset = 0;       // token offset within the line's ids
+    bool after_newline = false;   // offset counts in after_newline instead of ids
   };
   // Sets each line's in_context count from one encode of the whole corpus.
   void attribute_in_context();

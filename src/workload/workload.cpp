@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "core/heap.hpp"
 #include "workload/corpus.hpp"
 #include "workload/exact_text.hpp"
 #include "workload/word_prompts.hpp"
@@ -206,14 +207,19 @@ std::vector<RequestSpec> Workload::build(std::size_t count, std::uint64_t seed) 
   switch (spec_.kind) {
     case Kind::Words: break;
     case Kind::Synthetic:
-    case Kind::Random:
+    case Kind::Random: {
       specs.resize(count);
+      std::size_t bytes = 0;
       for (auto& s : specs) {
         s.input_tokens = options_.input.sample(lengths);
         s.max_tokens = out_len();
-        s.prompt = spec_.kind == Kind::Synthetic ? exact.synthetic(s.input_tokens, text) : exact.random(s.input_tokens, text);
+        bytes += ExactText::reserve_bytes(s.input_tokens) + 32;  // + the allocator's header, rounded
       }
+      reserve_heap(bytes);
+      for (auto& s : specs)
+        s.prompt = spec_.kind == Kind::Synthetic ? exact.synthetic(s.input_tokens, text) : exact.random(s.input_tokens, text);
       break;
+    }
     case Kind::ShareGpt:
     case Kind::Jsonl: {
       const std::size_t n = spec_.kind == Kind::ShareGpt ? impl_->sharegpt.size() : impl_->jsonl.size();

@@ -1,0 +1,32 @@
+#include "core/heap.hpp"
+
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+
+namespace inferbench {
+
+void reserve_heap(std::size_t bytes) {
+#if defined(__GLIBC__) && defined(MADV_POPULATE_WRITE)
+  constexpr std::size_t kMinimum = std::size_t{64} << 20;  // smaller heaps are not worth a call
+  if (bytes < kMinimum) return;
+  // Keep large blocks on the heap (not separate mappings) and never give freed memory back.
+  mallopt(M_MMAP_THRESHOLD, std::numeric_limits<int>::max());
+  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  void* block = std::malloc(bytes);
+  if (!block) return;
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto begin = (reinterpret_cast<std::uintptr_t>(block) + page - 1) & ~(page - 1);
+  const auto end = (reinterpret_cast<std::uintptr_t>(block) + bytes) & ~(page - 1);
+  if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+  std::free(block);  // back to the top of the heap, mapped, for the allocations that follow
+#else
+  (void)bytes;
+#endif
+}
+
+}  // namespace inferbench

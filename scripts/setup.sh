@@ -13,6 +13,7 @@ PACKAGES=(
   libsimdjson-dev nlohmann-json3-dev               # JSON: simdjson on the hot path, nlohmann for results
   libyaml-cpp-dev libcli11-dev libfmt-dev          # profiles, command line, formatting
   libsqlite3-dev libpcre2-dev                      # run history, tokenizer pre-tokenization
+  liburing-dev                                     # the simulator batches its streamed writes
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and micro-benchmarks
   nghttp2-client                                   # h2load, the raw-read baseline in bench/
   openssl jq                                       # TLS test certificates; JSON checks in CLI tests

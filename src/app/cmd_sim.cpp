@@ -72,13 +72,17 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--trace", opts->trace_path, "Append each stream's true chunk emission times (JSON lines) to FILE");
   cmd->add_option("--seed", opts->seed, "Seed of the random draws")->capture_default_str();
   cmd->add_option("--threads", opts->threads, "I/O threads")->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-io-uring{false}", opts->io_uring,
+                "Write streamed chunks with one send() each instead of batching them through io_uring "
+                "(the fallback where the kernel refuses io_uring)");
   cmd->footer("A request can also ask for a fault with the header x-inferbench-fault: TYPE.");
   cmd->callback([opts, faults] {
     for (const auto& f : *faults) opts->fault_rates.push_back(sim::parse_fault_rate(f));
     sim::SimServer server(*opts);
     server.start();
-    fmt::print("inferbench sim: serving model '{}' on http://{}:{} ({}); Ctrl-C stops\n", opts->model, opts->host,
-               server.port(), server.describe());
+    fmt::print("inferbench sim: serving model '{}' on http://{}:{} ({}; streams written with {}); Ctrl-C stops\n",
+               opts->model, opts->host, server.port(), server.describe(),
+               server.uses_io_uring() ? "io_uring" : "send()");
     std::fflush(stdout);
     wait_for_stop_signal();
     server.stop();

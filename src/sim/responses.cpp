@@ -98,21 +98,37 @@ ParsedRequest parse_request(std::string_view body, bool chat, const tokenizer::T
 // checked at start-up).
 void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model,
                         std::string_view text, std::string_view finish_reason) {
+  // Plain appends, not a format string parsed per call: this is the simulator's per-token path.
   // finish_reason is a JSON string, or null while the answer goes on.
-  const std::string_view quote = finish_reason.empty() ? "" : "\"";
-  const std::string_view finish = finish_reason.empty() ? "null" : finish_reason;
+  const auto append_finish = [&] {
+    if (finish_reason.empty()) {
+      out += "null";
+    } else {
+      out += '"';
+      out += finish_reason;
+      out += '"';
+    }
+  };
   if (chat) {
-    fmt::format_to(std::back_inserter(out),
-                   "data: {{\"id\":\"chatcmpl-{}\",\"object\":\"chat.completion.chunk\",\"created\":0,"
-                   "\"model\":\"{}\",\"choices\":[{{\"index\":0,\"delta\":{{\"content\":\"{}\"}},"
-                   "\"logprobs\":null,\"finish_reason\":{}{}{}}}]}}\n\n",
-                   id, model, text, quote, finish, quote);
+    out += "data: {\"id\":\"chatcmpl-";
+    out += id;
+    out += "\",\"object\":\"chat.completion.chunk\",\"created\":0,\"model\":\"";
+    out += model;
+    out += "\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"";
+    out += text;
+    out += "\"},\"logprobs\":null,\"finish_reason\":";
+    append_finish();
+    out += "}]}\n\n";
   } else {
-    fmt::format_to(std::back_inserter(out),
-                   "data: {{\"id\":\"cmpl-{}\",\"object\":\"text_completion\",\"created\":0,"
-                   "\"model\":\"{}\",\"choices\":[{{\"index\":0,\"text\":\"{}\",\"logprobs\":null,"
-                   "\"finish_reason\":{}{}{},\"stop_reason\":null}}],\"usage\":null}}\n\n",
-                   id, model, text, quote, finish, quote);
+    out += "data: {\"id\":\"cmpl-";
+    out += id;
+    out += "\",\"object\":\"text_completion\",\"created\":0,\"model\":\"";
+    out += model;
+    out += "\",\"choices\":[{\"index\":0,\"text\":\"";
+    out += text;
+    out += "\",\"logprobs\":null,\"finish_reason\":";
+    append_finish();
+    out += ",\"stop_reason\":null}],\"usage\":null}\n\n";
   }
 }
 

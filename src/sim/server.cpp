@@ -29,6 +29,7 @@
 #include "sim/output_words.hpp"
 #include "sim/responses.hpp"
 #include "sim/sim_metrics.hpp"
+#include "sim/stream_emitter.hpp"
 
 namespace inferbench::sim {
 
@@ -107,10 +108,14 @@ struct SimServer::Impl {
   std::mutex emissions_mutex;
   std::map<std::string, Emissions> emissions;
   std::FILE* trace = nullptr;
+  // After ioc: destroyed first, so that no send is in flight when the streams' frames go.
+  StreamEmitter emitter;
 
   Impl(SimServer& o, const SimOptions& options)
       : owner(o), opt(options), ioc(options.threads), acceptor(ioc), metrics(options.model),
-        rng(make_rng(options.seed, 0x51)) {
+        rng(make_rng(options.seed, 0x51)),
+        emitter(options.threads > 1 ? net::any_io_executor(net::make_strand(ioc)) : net::any_io_executor(ioc.get_executor()),
+                options.io_uring) {
     if (!opt.model_preset.empty()) {
       EngineConfig config = make_engine_config(opt.model_preset, opt.hardware, opt.tensor_parallel);
       config.max_num_seqs = opt.max_num_seqs;
@@ -412,6 +417,41 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   const std::int64_t chunks_expected = (n + per_chunk - 1) / per_chunk;
   const bool tracing = opt.record_emissions || trace != nullptr;
   std::string out, text;  // reused for every chunk
+  // Appends chunk k's events, carrying `tokens` tokens (`last`: the stream ends with it).
+  auto append_chunk = [&](std::string& sse, std::int64_t k, std::int64_t tokens, bool last) {
+    if (k == 0 && chat) append_role_event(sse, id_text, opt.model);
+    text.clear();
+    words.append(text, id, emitted, tokens);
+    emitted += tokens;
+    append_chunk_event(sse, chat, id_text, opt.model, text, last ? finish_reason() : "");
+  };
+  auto append_end = [&](std::string& sse) {
+    if (pr.include_usage) append_usage_event(sse, chat, id_text, opt.model, pr.prompt_tokens, emitted, cached());
+    sse += "data: [DONE]\n\n";
+  };
+
+  if (!engine && fault == Fault::None && !plan.empty()) {
+    // The plain case, and the one that must scale: the emitter writes every chunk on time.
+    StreamEmitter::Stream s(stream.socket());
+    s.due.reserve(plan.size());
+    for (const Emission& e : plan) s.due.push_back(e.due);
+    s.record_times = tracing;
+    s.format = [&](std::string& sse, std::size_t k) {
+      const bool last = k + 1 == plan.size();
+      append_chunk(sse, static_cast<std::int64_t>(k), plan[k].tokens, last);
+      if (last) append_end(sse);
+    };
+    co_await emitter.run(s);
+    if (s.error) co_return false;
+    observe_profile(Clock::now());
+    if (tracing) {
+      trace_entry.chunk_times = std::move(s.sent);
+      for (const Emission& e : plan) trace_entry.chunk_tokens.push_back(static_cast<std::uint32_t>(e.tokens));
+      record(req, std::move(trace_entry));
+    }
+    co_return true;
+  }
+
   out.reserve(1024);
   std::int64_t chunk = 0;
   Emission em;
@@ -424,18 +464,13 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
       co_return false;
     }
     out.clear();
-    if (chunk == 0 && chat) append_role_event(out, id_text, opt.model);
-    text.clear();
-    words.append(text, id, emitted, em.tokens);
-    emitted += em.tokens;
-    const bool last = engine ? engine_done : emitted == n;
-    append_chunk_event(out, chat, id_text, opt.model, text, last ? finish_reason() : "");
+    const bool last = engine ? engine_done : emitted + em.tokens == n;
+    append_chunk(out, chunk, em.tokens, last);
     if (fault == Fault::MalformedChunk && chunk == chunks_expected / 2) out += "data: {\"choices\":[{\"te\n\n";
     if (fault == Fault::ErrorEvent && chunk == 0) {
       out += "data: " + error_body("injected error event", "InternalServerError", 500) + "\n\ndata: [DONE]\n\n";
     }
-    if (last && pr.include_usage) append_usage_event(out, chat, id_text, opt.model, pr.prompt_tokens, emitted, cached());
-    if (last) out += "data: [DONE]\n\n";
+    if (last) append_end(out);
     if (tracing) {
       trace_entry.chunk_times.push_back(Clock::now());
       trace_entry.chunk_tokens.push_back(static_cast<std::uint32_t>(em.tokens));
@@ -509,6 +544,8 @@ std::map<std::string, Emissions> SimServer::emissions() const {
   std::lock_guard lock(impl_->emissions_mutex);
   return impl_->emissions;
 }
+
+bool SimServer::uses_io_uring() const { return impl_ && impl_->emitter.uses_io_uring(); }
 
 std::string SimServer::describe() const {
   const SimOptions& o = options_;

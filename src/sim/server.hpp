@@ -48,6 +48,7 @@ struct SimOptions {
   double startup_delay_s = 0.0;       // /health/ready answers 503 until then
   std::uint64_t seed = 0;
   int threads = 1;                    // I/O threads
+  bool io_uring = true;               // batch streamed writes through io_uring when the kernel allows
   bool record_emissions = false;      // keep each stream's true chunk emission times
   std::string trace_path;             // append each stream's emission times (JSON lines) here
   std::string tokenizer_path;         // count prompt tokens with this tokenizer.json (else words)
@@ -75,6 +76,8 @@ class SimServer {
   // The bound port (after start()).
   unsigned short port() const { return port_; }
   const SimOptions& options() const { return options_; }
+  // Whether streamed chunks go out through io_uring (after start(); false: one send() each).
+  bool uses_io_uring() const;
   // Requests served so far (any outcome).
   std::uint64_t requests_served() const { return served_.load(); }
   // Emission times recorded so far (requires options.record_emissions). Thread-safe.

@@ -1,0 +1,227 @@
+#include "sim/stream_emitter.hpp"
+
+#include <liburing.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <queue>
+
+namespace inferbench::sim {
+
+namespace net = boost::asio;
+using boost::system::error_code;
+
+namespace {
+
+// Passes are at least this far apart, so that chunks due close together leave in one submission
+// (a chunk leaves up to this much after its due time under load; --trace records when).
+constexpr Duration kMinPassInterval = std::chrono::microseconds(100);
+constexpr unsigned kRingEntries = 4096;
+// How often completions are looked for while a send waits for room in a socket buffer (a slow
+// reader); every other send completes inside the submitting call.
+constexpr Duration kCompletionPoll = std::chrono::milliseconds(1);
+
+// The chunk-size line's number (HTTP/1.1 chunked coding), without a formatting library call.
+void append_hex(std::string& out, std::size_t n) {
+  char digits[16];
+  int k = 0;
+  do {
+    digits[k++] = "0123456789abcdef"[n & 15];
+    n >>= 4;
+  } while (n > 0);
+  while (k > 0) out += digits[--k];
+}
+
+}  // namespace
+
+struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
+  using Entry = std::pair<TimePoint, Stream*>;
+
+  Impl(net::any_io_executor executor, bool want_io_uring) : ex(std::move(executor)), timer(ex) {
+    uring = want_io_uring && io_uring_queue_init(kRingEntries, &ring, 0) == 0;
+  }
+
+  void close() {
+    timer.cancel();
+    if (!uring) return;
+    uring = false;
+    io_uring_queue_exit(&ring);  // cancels sends still in flight before their buffers go away
+  }
+
+  void add(Stream* s) {
+    if (s->due.empty()) return finish(s);
+    push(s);
+    schedule();
+  }
+
+  void push(Stream* s) {
+    heap.emplace(s->due[s->next], s);
+    s->in_heap = true;
+  }
+
+  // Arms the timer for the next pass: the earliest due chunk, but not sooner than kMinPassInterval
+  // after the last pass; and within kCompletionPoll while sends are pending.
+  void schedule() {
+    TimePoint at = heap.empty() ? TimePoint::max() : std::max(heap.top().first, last_pass + kMinPassInterval);
+    if (pending > 0) at = std::min(at, Clock::now() + kCompletionPoll);
+    if (at == TimePoint::max()) return;
+    if (timer_armed && timer_at <= at) return;
+    timer_at = at;
+    timer_armed = true;
+    timer.expires_at(at);
+    timer.async_wait([self = shared_from_this()](error_code ec) {
+      if (ec) return;  // re-armed or closed
+      self->timer_armed = false;
+      self->pass();
+    });
+  }
+
+  void pass() {
+    const TimePoint now = Clock::now();
+    last_pass = now;
+    while (!heap.empty() && heap.top().first <= now) {
+      Stream* s = heap.top().second;
+      heap.pop();
+      s->in_heap = false;
+      if (s->error) {  // failed while queued: tell the session now that nothing points at it
+        finish(s);
+        continue;
+      }
+      emit(s, now);
+      if (s->next < s->due.size()) push(s);
+    }
+    submit();
+    schedule();
+  }
+
+  // Formats the next chunk of s (with HTTP/1.1 chunk framing) and sends it, or queues it behind
+  // the chunk still in flight.
+  void emit(Stream* s, TimePoint now) {
+    scratch.clear();
+    s->format(scratch, s->next);
+    std::string& target = s->in_flight ? s->waiting : s->sending;
+    append_hex(target, scratch.size());
+    target += "\r\n";
+    target += scratch;
+    target += "\r\n";
+    ++s->next;
+    if (s->next == s->due.size()) target += "0\r\n\r\n";
+    if (s->record_times) s->sent.push_back(now);
+    if (!s->in_flight) send(s);
+  }
+
+  void send(Stream* s) {
+    s->in_flight = true;
+    const char* data = s->sending.data() + s->sending_offset;
+    const std::size_t size = s->sending.size() - s->sending_offset;
+    if (uring) {
+      io_uring_sqe* sqe = io_uring_get_sqe(&ring);
+      if (!sqe) {
+        submit();
+        sqe = io_uring_get_sqe(&ring);
+      }
+      io_uring_prep_send(sqe, s->socket.native_handle(), data, size, MSG_NOSIGNAL);
+      io_uring_sqe_set_data(sqe, s);
+      ++unsubmitted;
+      ++pending;
+      return;
+    }
+    const ssize_t n = ::send(s->socket.native_handle(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      s->socket.async_wait(net::socket_base::wait_write,
+                           net::bind_executor(ex, [self = shared_from_this(), s](error_code ec) {
+                             if (ec) return self->fail(s, ec);
+                             self->send(s);
+                           }));
+      return;
+    }
+    sent(s, n < 0 ? -errno : static_cast<int>(n));
+  }
+
+  // The kernel took `result` bytes of s->sending (or failed with -errno).
+  void sent(Stream* s, int result) {
+    s->in_flight = false;
+    if (result < 0) return fail(s, error_code(-result, boost::system::system_category()));
+    s->sending_offset += static_cast<std::size_t>(result);
+    if (s->sending_offset < s->sending.size()) return send(s);  // a short send: the rest
+    s->sending.clear();
+    s->sending_offset = 0;
+    if (!s->waiting.empty()) {
+      s->sending.swap(s->waiting);
+      return send(s);
+    }
+    if (s->next == s->due.size()) finish(s);
+  }
+
+  void fail(Stream* s, error_code ec) {
+    s->in_flight = false;
+    if (!s->error) s->error = ec;
+    if (!s->in_heap) finish(s);  // else when its next due time pops it
+  }
+
+  void finish(Stream* s) {
+    if (s->done) return;
+    s->done = true;
+    net::post(s->done_signal.get_executor(), [s] { s->done_signal.cancel(); });
+  }
+
+  // Hands queued sends to the kernel, then handles every completion already there.
+  void submit() {
+    if (!uring) return;
+    if (unsubmitted > 0) {
+      unsubmitted = 0;
+      io_uring_submit(&ring);
+    }
+    reap();
+  }
+
+  void reap() {
+    bool more = false;
+    io_uring_cqe* cqe = nullptr;
+    while (uring && io_uring_peek_cqe(&ring, &cqe) == 0) {
+      auto* s = static_cast<Stream*>(io_uring_cqe_get_data(cqe));
+      const int result = cqe->res;
+      io_uring_cqe_seen(&ring, cqe);
+      --pending;
+      sent(s, result);
+      more = true;
+    }
+    if (more && unsubmitted > 0) submit();
+  }
+
+  net::any_io_executor ex;
+  net::steady_timer timer;
+  bool timer_armed = false;
+  TimePoint timer_at{};
+  TimePoint last_pass{};
+  std::priority_queue<Entry, std::vector<Entry>, std::greater<>> heap;  // (next due, stream)
+  std::string scratch;
+  bool uring = false;
+  io_uring ring{};
+  std::size_t unsubmitted = 0;  // prepared, not yet submitted
+  std::size_t pending = 0;      // submitted, not yet completed
+};
+
+StreamEmitter::StreamEmitter(net::any_io_executor executor, bool io_uring)
+    : impl_(std::make_shared<Impl>(std::move(executor), io_uring)) {}
+
+StreamEmitter::~StreamEmitter() { impl_->close(); }
+
+bool StreamEmitter::uses_io_uring() const { return impl_->uring; }
+
+net::awaitable<void> StreamEmitter::run(Stream& s) {
+  net::post(impl_->ex, [impl = impl_, p = &s] { impl->add(p); });
+  while (!s.done) {
+    s.done_signal.expires_at(TimePoint::max());
+    error_code ec;
+    co_await s.done_signal.async_wait(net::redirect_error(net::use_awaitable, ec));
+  }
+}
+
+}  // namespace inferbench::sim

@@ -1,0 +1,145 @@
+// The simulator's streamed writes (sim/stream_emitter) over real loopback, through io_uring and
+// through the send() fallback: every chunk arrives in order, both paths write the same bytes, a
+// reader that stops reading gets everything later, and a reader that leaves frees its stream.
+#include <gtest/gtest.h>
+
+#include <utility>  // before Asio (Boost 1.74)
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "sim/server.hpp"
+
+namespace inferbench::sim {
+namespace {
+
+namespace net = boost::asio;
+namespace http = boost::beast::http;
+using tcp = net::ip::tcp;
+
+SimOptions options(bool io_uring, double itl_ms) {
+  SimOptions o;
+  o.port = 0;
+  o.ttft_ms = 1;
+  o.itl_ms = itl_ms;
+  o.io_uring = io_uring;
+  return o;
+}
+
+std::string completion_request(int max_tokens) {
+  const std::string body = R"({"model":"inferbench-sim","prompt":"one two three","stream":true,"ignore_eos":true,)"
+                           R"("stream_options":{"include_usage":true},"max_tokens":)" +
+                           std::to_string(max_tokens) + "}";
+  return "POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// Reads one whole (chunked) response from the socket; returns its de-chunked body.
+std::string read_body(tcp::socket& socket, boost::beast::flat_buffer& buffer) {
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  http::read(socket, buffer, parser);
+  EXPECT_EQ(parser.get().result_int(), 200);
+  return parser.get().body();
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + what.size())) ++n;
+  return n;
+}
+
+// The body of one streamed completion of max_tokens from a fresh server.
+std::string stream_once(bool io_uring, int max_tokens) {
+  SimServer server(options(io_uring, 0.2));
+  server.start();
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  net::write(socket, net::buffer(completion_request(max_tokens)));
+  boost::beast::flat_buffer buffer;
+  return read_body(socket, buffer);
+}
+
+class StreamEmitterPaths : public ::testing::TestWithParam<bool> {};
+
+TEST_P(StreamEmitterPaths, EveryChunkArrivesInOrderOnAKeptAliveConnection) {
+  SimServer server(options(GetParam(), 0.5));
+  server.start();
+  if (!GetParam()) {
+    EXPECT_FALSE(server.uses_io_uring());
+  }
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  boost::beast::flat_buffer buffer;
+  for (const int tokens : {40, 7}) {  // two responses on one connection: the first ended cleanly
+    net::write(socket, net::buffer(completion_request(tokens)));
+    const std::string body = read_body(socket, buffer);
+    EXPECT_EQ(count(body, "\"finish_reason\":null"), static_cast<std::size_t>(tokens - 1)) << body.substr(0, 400);
+    EXPECT_EQ(count(body, "\"finish_reason\":\"length\""), 1u);
+    EXPECT_EQ(count(body, "\"completion_tokens\":" + std::to_string(tokens)), 1u);  // the usage event
+    EXPECT_TRUE(body.ends_with("data: [DONE]\n\n"));
+  }
+}
+
+TEST_P(StreamEmitterPaths, AReaderThatStopsReadingGetsEveryByteLater) {
+  // Every chunk is due at once and the client's receive buffer is tiny, so the kernel takes the
+  // first chunks and the rest waits in the simulator (in flight, then queued behind it).
+  SimServer server(options(GetParam(), 0.0));
+  server.start();
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.open(tcp::v4());
+  socket.set_option(net::socket_base::receive_buffer_size(4096));
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  constexpr int kTokens = 20000;
+  net::write(socket, net::buffer(completion_request(kTokens)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  boost::beast::flat_buffer buffer;
+  const std::string body = read_body(socket, buffer);
+  EXPECT_EQ(count(body, "\"finish_reason\":null"), static_cast<std::size_t>(kTokens - 1));
+  EXPECT_TRUE(body.ends_with("data: [DONE]\n\n"));
+}
+
+TEST_P(StreamEmitterPaths, AReaderThatLeavesFreesItsStreamAndTheServerGoesOn) {
+  SimServer server(options(GetParam(), 1.0));
+  server.start();
+  net::io_context ioc;
+  {
+    tcp::socket socket(ioc);
+    socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+    net::write(socket, net::buffer(completion_request(5000)));
+    char some[256];
+    net::read(socket, net::buffer(some));  // the headers and the first chunks, then leave
+    socket.set_option(net::socket_base::linger(true, 0));  // reset: the next sends fail at once
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  tcp::socket again(ioc);
+  again.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  net::write(again, net::buffer(completion_request(3)));
+  boost::beast::flat_buffer buffer;
+  EXPECT_TRUE(read_body(again, buffer).ends_with("data: [DONE]\n\n"));
+  server.stop();  // returns: no stream is left waiting for its abandoned socket
+}
+
+INSTANTIATE_TEST_SUITE_P(SendPaths, StreamEmitterPaths, ::testing::Values(true, false),
+                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "io_uring" : "send"; });
+
+TEST(StreamEmitter, BothSendPathsWriteTheSameBody) {
+  const std::string batched = stream_once(true, 300);
+  const std::string plain = stream_once(false, 300);
+  EXPECT_EQ(count(batched, "data: "), 302u);  // 300 chunks, the usage event, [DONE]
+  EXPECT_EQ(batched, plain);
+}
+
+}  // namespace
+}  // namespace inferbench::sim

@@ -4,6 +4,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -13,13 +14,18 @@ namespace inferbench {
 void reserve_heap(std::size_t bytes) {
 #if defined(__GLIBC__) && defined(MADV_POPULATE_WRITE)
   constexpr std::size_t kMinimum = std::size_t{64} << 20;  // smaller heaps are not worth a call
+  // Never take more than half of the memory that is free now: the strings may never need it all.
+  const long free_pages = sysconf(_SC_AVPHYS_PAGES);
+  const long page_size = sysconf(_SC_PAGESIZE);
+  if (free_pages > 0 && page_size > 0)
+    bytes = std::min(bytes, static_cast<std::size_t>(free_pages) * static_cast<std::size_t>(page_size) / 2);
   if (bytes < kMinimum) return;
   // Keep large blocks on the heap (not separate mappings) and never give freed memory back.
   mallopt(M_MMAP_THRESHOLD, std::numeric_limits<int>::max());
   mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
   void* block = std::malloc(bytes);
   if (!block) return;
-  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto page = static_cast<std::uintptr_t>(page_size > 0 ? page_size : 4096);
   const auto begin = (reinterpret_cast<std::uintptr_t>(block) + page - 1) & ~(page - 1);
   const auto end = (reinterpret_cast<std::uintptr_t>(block) + bytes) & ~(page - 1);
   if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);

@@ -19,11 +19,13 @@ void reserve_heap(std::size_t bytes) {
   const long page_size = sysconf(_SC_PAGESIZE);
   if (free_pages > 0 && page_size > 0)
     bytes = std::min(bytes, static_cast<std::size_t>(free_pages) * static_cast<std::size_t>(page_size) / 2);
+  // Freed memory below the trim threshold (an int) stays mapped; keep the block under it.
+  bytes = std::min<std::size_t>(bytes, std::numeric_limits<int>::max() - kMinimum);
   if (bytes < kMinimum) return;
-  // Keep large blocks on the heap (not separate mappings) and never give freed memory back.
-  mallopt(M_MMAP_THRESHOLD, std::numeric_limits<int>::max());
-  mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max());
+  if (mallopt(M_TRIM_THRESHOLD, std::numeric_limits<int>::max()) == 0) return;  // never give memory back
+  mallopt(M_MMAP_MAX, 0);  // this block from the heap, not a mapping of its own that free() unmaps
   void* block = std::malloc(bytes);
+  mallopt(M_MMAP_MAX, 65536);  // glibc's default
   if (!block) return;
   const auto page = static_cast<std::uintptr_t>(page_size > 0 ? page_size : 4096);
   const auto begin = (reinterpret_cast<std::uintptr_t>(block) + page - 1) & ~(page - 1);

@@ -432,7 +432,7 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
 
   if (!engine && fault == Fault::None && !plan.empty()) {
     // The plain case, and the one that must scale: the emitter writes every chunk on time.
-    StreamEmitter::Stream s(stream.socket());
+    StreamEmitter::Stream s(stream.socket(), co_await net::this_coro::executor);
     s.due.reserve(plan.size());
     for (const Emission& e : plan) s.due.push_back(e.due);
     s.record_times = tracing;

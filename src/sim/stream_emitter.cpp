@@ -47,11 +47,14 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     uring = want_io_uring && io_uring_queue_init(kRingEntries, &ring, 0) == 0;
   }
 
+  // Called when the server stops, after its I/O threads have returned: sends still in flight
+  // were cancelled when the thread that submitted them exited, and the ring goes away now, before
+  // the streams' buffers (in the sessions' coroutine frames) do.
   void close() {
     timer.cancel();
     if (!uring) return;
     uring = false;
-    io_uring_queue_exit(&ring);  // cancels sends still in flight before their buffers go away
+    io_uring_queue_exit(&ring);
   }
 
   void add(Stream* s) {
@@ -69,7 +72,7 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
   // after the last pass; and within kCompletionPoll while sends are pending.
   void schedule() {
     TimePoint at = heap.empty() ? TimePoint::max() : std::max(heap.top().first, last_pass + kMinPassInterval);
-    if (pending > 0) at = std::min(at, Clock::now() + kCompletionPoll);
+    if (pending > 0 || !blocked.empty()) at = std::min(at, Clock::now() + kCompletionPoll);
     if (at == TimePoint::max()) return;
     if (timer_armed && timer_at <= at) return;
     timer_at = at;
@@ -94,7 +97,7 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
         continue;
       }
       emit(s, now);
-      if (s->next < s->due.size()) push(s);
+      if (s->next < s->due.size() && !s->error) push(s);  // a failed send() has finished it already
     }
     submit();
     schedule();
@@ -106,14 +109,20 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     scratch.clear();
     s->format(scratch, s->next);
     std::string& target = s->in_flight ? s->waiting : s->sending;
-    append_hex(target, scratch.size());
-    target += "\r\n";
-    target += scratch;
-    target += "\r\n";
+    if (!scratch.empty()) {  // an empty chunk would read as the last-chunk marker
+      append_hex(target, scratch.size());
+      target += "\r\n";
+      target += scratch;
+      target += "\r\n";
+    }
     ++s->next;
     if (s->next == s->due.size()) target += "0\r\n\r\n";
+    if (s->in_flight) {
+      ++s->waiting_chunks;  // its time is taken when it follows the send in flight
+      return;
+    }
     if (s->record_times) s->sent.push_back(now);
-    if (!s->in_flight) send(s);
+    send(s);
   }
 
   void send(Stream* s) {
@@ -122,31 +131,41 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     const std::size_t size = s->sending.size() - s->sending_offset;
     if (uring) {
       io_uring_sqe* sqe = io_uring_get_sqe(&ring);
-      if (!sqe) {
-        submit();
+      if (!sqe) {  // the submission queue is full: hand it to the kernel (completions: at the next reap)
+        io_uring_submit(&ring);
         sqe = io_uring_get_sqe(&ring);
+      }
+      if (!sqe) {  // the kernel took nothing (submission failed): try again at the next pass
+        blocked.push_back(s);
+        return;
       }
       io_uring_prep_send(sqe, s->socket.native_handle(), data, size, MSG_NOSIGNAL);
       io_uring_sqe_set_data(sqe, s);
-      ++unsubmitted;
       ++pending;
       return;
     }
     const ssize_t n = ::send(s->socket.native_handle(), data, size, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      s->socket.async_wait(net::socket_base::wait_write,
-                           net::bind_executor(ex, [self = shared_from_this(), s](error_code ec) {
-                             if (ec) return self->fail(s, ec);
-                             self->send(s);
-                           }));
-      return;
-    }
     sent(s, n < 0 ? -errno : static_cast<int>(n));
+  }
+
+  // Sends again once the socket has room (or fails the stream if the socket broke).
+  void when_writable(Stream* s) {
+    s->in_flight = true;
+    s->socket.async_wait(net::socket_base::wait_write,
+                         net::bind_executor(ex, [self = shared_from_this(), s](error_code ec) {
+                           if (ec) return self->fail(s, ec);
+                           self->send(s);
+                           self->submit();
+                           self->schedule();
+                         }));
   }
 
   // The kernel took `result` bytes of s->sending (or failed with -errno).
   void sent(Stream* s, int result) {
     s->in_flight = false;
+    // A full socket buffer (send() on the non-blocking socket; io_uring too on some kernels), or
+    // a signal: not a failure.
+    if (result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR) return when_writable(s);
     if (result < 0) return fail(s, error_code(-result, boost::system::system_category()));
     s->sending_offset += static_cast<std::size_t>(result);
     if (s->sending_offset < s->sending.size()) return send(s);  // a short send: the rest
@@ -154,6 +173,8 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     s->sending_offset = 0;
     if (!s->waiting.empty()) {
       s->sending.swap(s->waiting);
+      if (s->record_times) s->sent.insert(s->sent.end(), s->waiting_chunks, Clock::now());
+      s->waiting_chunks = 0;
       return send(s);
     }
     if (s->next == s->due.size()) finish(s);
@@ -165,20 +186,28 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     if (!s->in_heap) finish(s);  // else when its next due time pops it
   }
 
+  // Hands s back to its session. Nothing here touches s after the post: the session may free it
+  // as soon as the posted handler has run.
   void finish(Stream* s) {
-    if (s->done) return;
-    s->done = true;
-    net::post(s->done_signal.get_executor(), [s] { s->done_signal.cancel(); });
+    if (s->finished) return;
+    s->finished = true;
+    net::post(s->done_signal.get_executor(), [s] {
+      s->done = true;
+      s->done_signal.cancel();
+    });
   }
 
-  // Hands queued sends to the kernel, then handles every completion already there.
+  // Hands prepared sends to the kernel, then handles every completion already there.
   void submit() {
     if (!uring) return;
-    if (unsubmitted > 0) {
-      unsubmitted = 0;
-      io_uring_submit(&ring);
-    }
+    if (io_uring_sq_ready(&ring) > 0) io_uring_submit(&ring);  // on failure they stay queued for the next pass
     reap();
+    if (!blocked.empty()) {
+      std::vector<Stream*> retry;
+      retry.swap(blocked);
+      for (Stream* s : retry) send(s);
+      if (io_uring_sq_ready(&ring) > 0) io_uring_submit(&ring);
+    }
   }
 
   void reap() {
@@ -192,7 +221,7 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
       sent(s, result);
       more = true;
     }
-    if (more && unsubmitted > 0) submit();
+    if (more && io_uring_sq_ready(&ring) > 0) submit();
   }
 
   net::any_io_executor ex;
@@ -204,8 +233,8 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
   std::string scratch;
   bool uring = false;
   io_uring ring{};
-  std::size_t unsubmitted = 0;  // prepared, not yet submitted
-  std::size_t pending = 0;      // submitted, not yet completed
+  std::size_t pending = 0;          // sends prepared, not yet completed
+  std::vector<Stream*> blocked;     // sends that found no submission slot
 };
 
 StreamEmitter::StreamEmitter(net::any_io_executor executor, bool io_uring)
@@ -217,7 +246,7 @@ bool StreamEmitter::uses_io_uring() const { return impl_->uring; }
 
 net::awaitable<void> StreamEmitter::run(Stream& s) {
   net::post(impl_->ex, [impl = impl_, p = &s] { impl->add(p); });
-  while (!s.done) {
+  while (!s.done) {  // set on this coroutine's executor, just before the wake-up
     s.done_signal.expires_at(TimePoint::max());
     error_code ec;
     co_await s.done_signal.async_wait(net::redirect_error(net::use_awaitable, ec));

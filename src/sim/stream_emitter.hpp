@@ -11,7 +11,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -26,14 +25,15 @@ class StreamEmitter {
  public:
   // One response body, sent as HTTP/1.1 chunks (the header must already be written).
   struct Stream {
-    explicit Stream(boost::asio::ip::tcp::socket& s) : socket(s), done_signal(s.get_executor()) {}
+    // `session` is the executor of the coroutine that will call run() (its strand, if any).
+    Stream(boost::asio::ip::tcp::socket& s, boost::asio::any_io_executor session) : socket(s), done_signal(session) {}
     boost::asio::ip::tcp::socket& socket;
     std::vector<TimePoint> due;  // when each chunk is ready (ascending)
     // Appends chunk k's payload (SSE events) to out; the emitter adds the chunked framing.
     std::function<void(std::string& out, std::size_t k)> format;
     bool record_times = false;
     std::vector<TimePoint> sent;  // when each chunk was handed to the kernel (if record_times)
-    boost::system::error_code error;  // the socket's failure, if any
+    boost::system::error_code error;  // the socket's failure, if any (read it after run())
 
    private:
     friend class StreamEmitter;
@@ -41,9 +41,11 @@ class StreamEmitter {
     std::string sending;          // bytes handed to the kernel, not yet confirmed
     std::size_t sending_offset = 0;
     std::string waiting;          // formatted while `sending` was in flight
+    std::size_t waiting_chunks = 0;
     bool in_flight = false;
     bool in_heap = false;         // queued for its next due time
-    std::atomic<bool> done{false};
+    bool finished = false;        // the emitter is done with it (emitter side)
+    bool done = false;            // set on the session's executor: run() may return
     boost::asio::steady_timer done_signal;
   };
 

@@ -135,6 +135,7 @@ void PieceCache::grow(const Table* full) {
 void PieceCache::insert(std::string_view piece, std::uint64_t hash, std::span<const std::int32_t> ids) {
   Table* table = current_.load(std::memory_order_acquire);
   if (table->size.load(std::memory_order_relaxed) >= table->limit) {
+    if (table->mask + 1 >= max_slots_) return;  // at capacity: no lock on every miss
     grow(table);
     table = current_.load(std::memory_order_acquire);
     if (table->size.load(std::memory_order_relaxed) >= table->limit) return;  // at capacity

@@ -105,14 +105,15 @@ void ExactText::attribute_in_context() {
   for (std::size_t i = 0; i < lines_.size(); ++i) lines_[i].in_context = counts[i];
 }
 
-void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
+void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out, bool text_start) const {
   while (k > 0) {
+    const bool at_start = text_start && out.empty();
     const Line& line = lines_[cursor.line];
     const Cursor next{(cursor.line + 1) % lines_.size(), 0, false};
     if (cursor.offset == 0) {
       // A whole line's in-context count assumes the corpus text before it; at the start of the
       // text the line stands alone (a blank line's "\n" is then a token of its own, not part of ".\n\n").
-      const std::int64_t whole = out.empty() ? static_cast<std::int64_t>(line.ids.size()) : line.in_context;
+      const std::int64_t whole = at_start ? static_cast<std::int64_t>(line.ids.size()) : line.in_context;
       if (k >= whole) {
         out.append(corpus_, line.begin, line.size);
         k -= whole;
@@ -120,13 +121,13 @@ void ExactText::take(Cursor& cursor, std::int64_t k, std::string& out) const {
         continue;
       }
       // Cut after other text: from the after-newline ids (SentencePiece marks only the text start with "▁").
-      cursor.after_newline = !out.empty();
+      cursor.after_newline = !at_start;
     }
     const auto& ids = cursor.after_newline ? line.after_newline : line.ids;
     const std::size_t n = std::min(static_cast<std::size_t>(k), ids.size() - cursor.offset);
     const std::string piece = tok_.decode(std::span(ids).subspan(cursor.offset, n));
     // A cut that starts the text stands alone: count it (SentencePiece gives it a "▁" of its own).
-    k -= out.empty() && cursor.offset > 0 ? count(piece) : static_cast<std::int64_t>(n);
+    k -= at_start && cursor.offset > 0 ? count(piece) : static_cast<std::int64_t>(n);
     out += piece;
     cursor.offset += n;
     if (cursor.offset >= ids.size()) cursor = next;
@@ -202,7 +203,7 @@ std::string ExactText::build(std::string_view head, std::int64_t n, bool random_
       cursor.line = pick_line(rng);
       const auto& ids = lines_[cursor.line].ids;
       cursor.offset = std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng);
-      more = [&](std::int64_t k, std::string& out) { take(cursor, k, out); };
+      more = [&](std::int64_t k, std::string& out) { take(cursor, k, out, head.empty()); };
     }
     more(n - head_tokens, tail);
     if (fit(head, tail, n, more)) {

@@ -54,7 +54,8 @@ class ExactText {
   // Sets each line's in_context count from one encode of the whole corpus.
   void attribute_in_context();
   // Appends about k tokens of corpus text from the cursor and advances it.
-  void take(Cursor& cursor, std::int64_t k, std::string& out) const;
+  // `text_start`: out, while empty, is the start of the text (no head before it).
+  void take(Cursor& cursor, std::int64_t k, std::string& out, bool text_start) const;
   // Appends about k tokens of the random stream from `offset` (advanced, wrapping), decoded.
   void take_random(std::size_t& offset, std::int64_t k, std::string& out) const;
   // Makes count(head + tail) == n by cutting the tail or adding `more`; true on success.

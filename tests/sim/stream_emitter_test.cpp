@@ -15,6 +15,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sim/server.hpp"
 
@@ -133,6 +134,35 @@ TEST_P(StreamEmitterPaths, AReaderThatLeavesFreesItsStreamAndTheServerGoesOn) {
 
 INSTANTIATE_TEST_SUITE_P(SendPaths, StreamEmitterPaths, ::testing::Values(true, false),
                          [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "io_uring" : "send"; });
+
+TEST(StreamEmitter, ManyStreamsOnTwoServerThreads) {
+  // With several I/O threads the emitter runs on its own strand and hands streams back to each
+  // session's strand.
+  SimOptions o = options(true, 0.3);
+  o.threads = 2;
+  SimServer server(o);
+  server.start();
+  constexpr int kStreams = 40, kTokens = 60;
+  std::vector<std::string> bodies(kStreams);
+  std::vector<std::thread> clients;
+  for (int i = 0; i < kStreams; ++i) {
+    clients.emplace_back([&, i] {
+      net::io_context ioc;
+      tcp::socket socket(ioc);
+      socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+      boost::beast::flat_buffer buffer;
+      for (int round = 0; round < 3; ++round) {
+        net::write(socket, net::buffer(completion_request(kTokens)));
+        bodies[static_cast<std::size_t>(i)] = read_body(socket, buffer);
+      }
+    });
+  }
+  for (auto& c : clients) c.join();
+  for (const auto& body : bodies) {
+    EXPECT_EQ(count(body, "\"finish_reason\":null"), static_cast<std::size_t>(kTokens - 1));
+    EXPECT_TRUE(body.ends_with("data: [DONE]\n\n"));
+  }
+}
 
 TEST(StreamEmitter, BothSendPathsWriteTheSameBody) {
   const std::string batched = stream_once(true, 300);

@@ -31,24 +31,10 @@ for tool in h2load jq /usr/bin/time "$BIN"; do
 done
 
 TMP=$(mktemp -d)
-SIM_PID=""
-cleanup() {
-  if [[ -n "$SIM_PID" ]]; then kill -INT "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/sim_process.sh"
+trap 'sim_stop; rm -rf "$TMP"' EXIT
 
-"$BIN" sim --port "$PORT" --ttft-ms "$TTFT" --itl-ms "$ITL" --threads "$SIM_THREADS" >"$TMP/sim.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 50); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
-
-# utime+stime of the simulator process, in seconds.
-sim_cpu() {
-  awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$SIM_PID/stat"
-}
+sim_start "$PORT" "$BIN" sim --port "$PORT" --ttft-ms "$TTFT" --itl-ms "$ITL" --threads "$SIM_THREADS"
 
 # The request body inferbench sends for --api chat (prompt of IN one-token words).
 prompt=$(for i in $(seq "$IN"); do printf 'word%d ' "$i"; done)

@@ -39,24 +39,12 @@ for tool in h2load jq taskset "$BIN"; do
 done
 
 TMP=$(mktemp -d)
-SIM_PID=""
-cleanup() {
-  if [[ -n "$SIM_PID" ]]; then kill -INT "$SIM_PID" 2>/dev/null || true; wait "$SIM_PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
+source "$(dirname "$0")/sim_process.sh"
+trap 'sim_stop; rm -rf "$TMP"' EXIT
 
-"${SIM_ON[@]}" "$BIN" sim --port "$PORT" --ttft-ms "$TTFT" --itl-ms "$ITL" --tokens-per-chunk "$PER_CHUNK" --threads 1 \
-  --trace "$TMP/trace.jsonl" >"$TMP/sim.log" 2>&1 &
-SIM_PID=$!
-for _ in $(seq 50); do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then break; fi
-  sleep 0.1
-done
+sim_start "$PORT" "${SIM_ON[@]}" "$BIN" sim --port "$PORT" --ttft-ms "$TTFT" --itl-ms "$ITL" \
+  --tokens-per-chunk "$PER_CHUNK" --threads 1 --trace "$TMP/trace.jsonl"
 
-sim_cpu() {  # utime+stime of the simulator, in seconds
-  awk -v tck="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print ($12 + $13) / tck }' "/proc/$SIM_PID/stat"
-}
 
 
 prompt=$(for i in $(seq "$IN"); do printf 'word%d ' "$i"; done)
@@ -78,7 +66,7 @@ else
 fi
 t1=$(date +%s.%N)
 c1=$(sim_cpu)
-kill -INT "$SIM_PID"; wait "$SIM_PID" || true; SIM_PID=""  # flushes the trace
+sim_stop  # flushes the trace
 
 late=$(jq -r --argjson ttft "$TTFT" --argjson itl "$ITL" --argjson per "$PER_CHUNK" \
   '.received_ns as $r | .chunk_ns | to_entries[] | (.value - $r - ($ttft + .key * $per * $itl) * 1e6) / 1e3' \

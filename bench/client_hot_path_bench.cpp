@@ -26,9 +26,9 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <new>
 #include <optional>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -73,12 +73,13 @@ constexpr int kEventsPerRead = 64;
 // The SSE events of one vLLM chat stream with `tokens` content chunks (one token each): the
 // role chunk, the content chunks (the last with finish_reason), the usage chunk and [DONE].
 std::vector<std::string> vllm_chat_events(int tokens) {
-  static const char* const kWords[] = {" the", " model", " answer", "ing", ",", " caf\\u00e9",
-                                       " KV", " cache", ".", " \\\"quoted\\\"", "\\n", " token"};
+  static const char* const kWords[] = {" the",   " model", " answer",         "ing", ",",     " caf\\u00e9", " KV",
+                                       " cache", ".",      " \\\"quoted\\\"", "\\n", " token"};
   const std::string head =
       R"(data: {"id":"chatcmpl-b8d3f2e4a1c94e6f9e0a7d5c3b2a1f00","object":"chat.completion.chunk","created":1732320000,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[)";
   std::vector<std::string> out;
-  out.push_back(head + R"({"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]})" +
+  out.push_back(head +
+                R"({"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]})" +
                 "\n\n");
   for (int i = 0; i < tokens; ++i) {
     const bool last = i + 1 == tokens;
@@ -148,8 +149,7 @@ RequestRecord new_record(std::int64_t max_tokens) {
 
 void check(const RequestRecord& record, int tokens) {
   if (!record.ok() || record.chunks.size() != static_cast<std::size_t>(tokens)) {
-    throw std::runtime_error("bench stream was not recorded as expected: " + record.error + " " +
-                             record.error_detail);
+    throw std::runtime_error("bench stream was not recorded as expected: " + record.error + " " + record.error_detail);
   }
 }
 
@@ -285,7 +285,8 @@ class CannedServer {
       // The body length (the request always carries Content-Length).
       const auto cl = in.find("Content-Length: ");
       const std::size_t body = cl == std::string::npos ? 0 : std::stoul(in.substr(cl + 16));
-      if (in.size() < head + body) net::read(*socket_, net::dynamic_buffer(in), net::transfer_exactly(head + body - in.size()), ec);
+      if (in.size() < head + body)
+        net::read(*socket_, net::dynamic_buffer(in), net::transfer_exactly(head + body - in.size()), ec);
       if (ec) return;
       in.erase(0, head + body);
       net::write(*socket_, net::buffer(response_), ec);

@@ -41,8 +41,8 @@ namespace {
 using namespace inferbench;
 
 struct Args {
-  int streams = 1000;             // concurrent streams (closed-loop users)
-  int rounds = 2;                 // requests per stream: num_requests = streams * rounds
+  int streams = 1000;              // concurrent streams (closed-loop users)
+  int rounds = 2;                  // requests per stream: num_requests = streams * rounds
   std::vector<int> workers{1, 2};  // client worker counts to try, one run each
   int sim_threads = 1;
   double ttft_ms = 50;
@@ -51,7 +51,7 @@ struct Args {
   int input_tokens = 64;
   int tokens_per_chunk = 1;
   bool chat = true;
-  bool stagger = false;           // diagnostic: spread stream starts evenly over one ITL
+  bool stagger = false;  // diagnostic: spread stream starts evenly over one ITL
 };
 
 [[noreturn]] void usage(const char* self) {
@@ -72,16 +72,26 @@ Args parse(int argc, char** argv) {
     const std::string k = argv[i];
     if (i + 1 >= argc) usage(argv[0]);
     const std::string v = argv[++i];
-    if (k == "--streams") a.streams = std::stoi(v);
-    else if (k == "--rounds") a.rounds = std::stoi(v);
-    else if (k == "--sim-threads") a.sim_threads = std::stoi(v);
-    else if (k == "--ttft-ms") a.ttft_ms = std::stod(v);
-    else if (k == "--itl-ms") a.itl_ms = std::stod(v);
-    else if (k == "--output-tokens") a.output_tokens = std::stoi(v);
-    else if (k == "--input-tokens") a.input_tokens = std::stoi(v);
-    else if (k == "--tokens-per-chunk") a.tokens_per_chunk = std::stoi(v);
-    else if (k == "--api") a.chat = v == "chat";
-    else if (k == "--stagger") a.stagger = v == "1" || v == "true";
+    if (k == "--streams")
+      a.streams = std::stoi(v);
+    else if (k == "--rounds")
+      a.rounds = std::stoi(v);
+    else if (k == "--sim-threads")
+      a.sim_threads = std::stoi(v);
+    else if (k == "--ttft-ms")
+      a.ttft_ms = std::stod(v);
+    else if (k == "--itl-ms")
+      a.itl_ms = std::stod(v);
+    else if (k == "--output-tokens")
+      a.output_tokens = std::stoi(v);
+    else if (k == "--input-tokens")
+      a.input_tokens = std::stoi(v);
+    else if (k == "--tokens-per-chunk")
+      a.tokens_per_chunk = std::stoi(v);
+    else if (k == "--api")
+      a.chat = v == "chat";
+    else if (k == "--stagger")
+      a.stagger = v == "1" || v == "true";
     else if (k == "--workers") {
       a.workers.clear();
       std::stringstream ss(v);
@@ -156,7 +166,7 @@ struct Result {
   std::size_t requests = 0, ok = 0, matched = 0, mismatched = 0;
   std::size_t gaps = 0;
   std::vector<double> gap_err_ms, delivery_ms;
-  std::vector<double> emitted_gap_ms;  // the simulator's own gaps (itl when it keeps up)
+  std::vector<double> emitted_gap_ms;   // the simulator's own gaps (itl when it keeps up)
   std::vector<double> ttft_ms, e2e_ms;  // measured: sent -> first chunk, sent -> done
   double wall_s = 0, tokens_per_s = 0;
   Cpu client, server;
@@ -184,8 +194,7 @@ Result run_once(const Args& a, int workers) {
   target.api = a.chat ? protocol::Api::Chat : protocol::Api::Completions;
   target.model = so.model;
   const std::size_t total = static_cast<std::size_t>(a.streams) * static_cast<std::size_t>(a.rounds);
-  const auto specs = workload::make_word_prompts(std::min<std::size_t>(total, 256), a.input_tokens,
-                                                 a.output_tokens, 1);
+  const auto specs = workload::make_word_prompts(std::min<std::size_t>(total, 256), a.input_tokens, a.output_tokens, 1);
   const auto prepared = engine::prepare_requests(target, specs);
 
   engine::LoadPlan plan;
@@ -260,10 +269,12 @@ Result run_once(const Args& a, int workers) {
 
 int main(int argc, char** argv) {
   const Args a = parse(argc, argv);
-  std::printf("loopback_streams: %d concurrent streams x %d rounds%s, %s, ttft %.0f ms, itl %.0f ms, %d output tokens "
-              "(%d per chunk), %d input tokens, sim threads %d, nproc %ld\n",
-              a.streams, a.rounds, a.stagger ? " (staggered starts, open loop)" : " (closed loop)", a.chat ? "chat" : "completions", a.ttft_ms, a.itl_ms, a.output_tokens,
-              a.tokens_per_chunk, a.input_tokens, a.sim_threads, sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf(
+      "loopback_streams: %d concurrent streams x %d rounds%s, %s, ttft %.0f ms, itl %.0f ms, %d output tokens "
+      "(%d per chunk), %d input tokens, sim threads %d, nproc %ld\n",
+      a.streams, a.rounds, a.stagger ? " (staggered starts, open loop)" : " (closed loop)",
+      a.chat ? "chat" : "completions", a.ttft_ms, a.itl_ms, a.output_tokens, a.tokens_per_chunk, a.input_tokens,
+      a.sim_threads, sysconf(_SC_NPROCESSORS_ONLN));
   std::fflush(stdout);
   std::vector<Result> results;
   for (int w : a.workers) {
@@ -278,17 +289,23 @@ int main(int argc, char** argv) {
     std::printf("\n%-34s", name);
     for (const auto& r : results) std::printf(fmt, f(r));
   };
-  row("streams completed (ok/sent)", [](const Result& r) { return static_cast<double>(r.ok); }, "%14.0f");
-  row("  failed", [](const Result& r) { return static_cast<double>(r.requests - r.ok); }, "%14.0f");
-  row("  matched to emissions", [](const Result& r) { return static_cast<double>(r.matched); }, "%14.0f");
-  row("  chunk count mismatch", [](const Result& r) { return static_cast<double>(r.mismatched); }, "%14.0f");
-  row("inter-chunk gaps compared", [](const Result& r) { return static_cast<double>(r.gaps); }, "%14.0f");
+  row(
+      "streams completed (ok/sent)", [](const Result& r) { return static_cast<double>(r.ok); }, "%14.0f");
+  row(
+      "  failed", [](const Result& r) { return static_cast<double>(r.requests - r.ok); }, "%14.0f");
+  row(
+      "  matched to emissions", [](const Result& r) { return static_cast<double>(r.matched); }, "%14.0f");
+  row(
+      "  chunk count mismatch", [](const Result& r) { return static_cast<double>(r.mismatched); }, "%14.0f");
+  row(
+      "inter-chunk gaps compared", [](const Result& r) { return static_cast<double>(r.gaps); }, "%14.0f");
   row("|gap error| p50 (ms)", [](const Result& r) { return quantile(r.gap_err_ms, 0.50); });
   row("|gap error| p99 (ms)", [](const Result& r) { return quantile(r.gap_err_ms, 0.99); });
   row("|gap error| p99.9 (ms)", [](const Result& r) { return quantile(r.gap_err_ms, 0.999); });
   row("|gap error| max (ms)", [](const Result& r) { return quantile(r.gap_err_ms, 1.0); });
   row("gaps with error > 1 ms (%)", [](const Result& r) {
-    return r.gaps ? 100.0 * static_cast<double>(r.gaps_over_1ms) / static_cast<double>(r.gaps) : NAN; });
+    return r.gaps ? 100.0 * static_cast<double>(r.gaps_over_1ms) / static_cast<double>(r.gaps) : NAN;
+  });
   row("delivery (recv - emit) p50 (ms)", [](const Result& r) { return quantile(r.delivery_ms, 0.50); });
   row("delivery (recv - emit) p99 (ms)", [](const Result& r) { return quantile(r.delivery_ms, 0.99); });
   row("delivery (recv - emit) max (ms)", [](const Result& r) { return quantile(r.delivery_ms, 1.0); });
@@ -300,24 +317,34 @@ int main(int argc, char** argv) {
   row("measured TTFT max (ms)", [](const Result& r) { return quantile(r.ttft_ms, 1.0); });
   row("measured E2E p50 (ms)", [](const Result& r) { return quantile(r.e2e_ms, 0.50); });
   row("measured E2E max (ms)", [](const Result& r) { return quantile(r.e2e_ms, 1.0); });
-  row("wall time (s)", [](const Result& r) { return r.wall_s; }, "%14.2f");
-  row("tokens/s (usage, ok streams)", [](const Result& r) { return r.tokens_per_s; }, "%14.0f");
-  row("client CPU user+sys (s)", [](const Result& r) { return r.client.total(); }, "%14.2f");
-  row("  client user (s)", [](const Result& r) { return r.client.user; }, "%14.2f");
-  row("  client sys (s)", [](const Result& r) { return r.client.sys; }, "%14.2f");
-  row("client CPU per token (us)", [](const Result& r) {
-    return r.tokens_per_s > 0 ? 1e6 * r.client.total() / (r.tokens_per_s * r.wall_s) : NAN; }, "%14.2f");
-  row("sim CPU user+sys (s)", [](const Result& r) { return r.server.total(); }, "%14.2f");
-  row("sim CPU per token (us)", [](const Result& r) {
-    return r.tokens_per_s > 0 ? 1e6 * r.server.total() / (r.tokens_per_s * r.wall_s) : NAN; }, "%14.2f");
+  row(
+      "wall time (s)", [](const Result& r) { return r.wall_s; }, "%14.2f");
+  row(
+      "tokens/s (usage, ok streams)", [](const Result& r) { return r.tokens_per_s; }, "%14.0f");
+  row(
+      "client CPU user+sys (s)", [](const Result& r) { return r.client.total(); }, "%14.2f");
+  row(
+      "  client user (s)", [](const Result& r) { return r.client.user; }, "%14.2f");
+  row(
+      "  client sys (s)", [](const Result& r) { return r.client.sys; }, "%14.2f");
+  row(
+      "client CPU per token (us)",
+      [](const Result& r) { return r.tokens_per_s > 0 ? 1e6 * r.client.total() / (r.tokens_per_s * r.wall_s) : NAN; },
+      "%14.2f");
+  row(
+      "sim CPU user+sys (s)", [](const Result& r) { return r.server.total(); }, "%14.2f");
+  row(
+      "sim CPU per token (us)",
+      [](const Result& r) { return r.tokens_per_s > 0 ? 1e6 * r.server.total() / (r.tokens_per_s * r.wall_s) : NAN; },
+      "%14.2f");
   std::printf("\n\n");
   for (const auto& r : results) {
     const double p99 = quantile(r.gap_err_ms, 0.99);
     const bool ok = r.ok == static_cast<std::size_t>(a.streams) * static_cast<std::size_t>(a.rounds) &&
                     r.mismatched == 0 && p99 <= 1.0;
     pass = pass && ok;
-    std::printf("target (all %d streams ok, p99 |gap error| <= 1 ms) with %d worker(s): %s (p99 %.3f ms)\n",
-                a.streams, r.workers, ok ? "MET" : "MISSED", p99);
+    std::printf("target (all %d streams ok, p99 |gap error| <= 1 ms) with %d worker(s): %s (p99 %.3f ms)\n", a.streams,
+                r.workers, ok ? "MET" : "MISSED", p99);
   }
   return pass ? 0 : 1;
 }

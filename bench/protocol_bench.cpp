@@ -18,9 +18,10 @@ constexpr int kEventsPerStream = 64;
 
 // One vLLM chat content chunk as sent on the wire (one token per chunk), ~240 bytes.
 std::string vllm_chat_event(int i) {
-  static const char* const kWords[] = {" the", " model", " answer", "ing", ",", " caf\\u00e9",
-                                       " KV", " cache", ".", " \\\"quoted\\\"", "\\n", " token"};
-  return std::string(R"(data: {"id":"chatcmpl-b8d3f2e4a1c94e6f9e0a7d5c3b2a1f00","object":"chat.completion.chunk","created":1732320000,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[{"index":0,"delta":{"content":")") +
+  static const char* const kWords[] = {" the",   " model", " answer",         "ing", ",",     " caf\\u00e9", " KV",
+                                       " cache", ".",      " \\\"quoted\\\"", "\\n", " token"};
+  return std::string(
+             R"(data: {"id":"chatcmpl-b8d3f2e4a1c94e6f9e0a7d5c3b2a1f00","object":"chat.completion.chunk","created":1732320000,"model":"meta-llama/Llama-3.1-8B-Instruct","choices":[{"index":0,"delta":{"content":")") +
          kWords[i % 12] + R"("},"logprobs":null,"finish_reason":null}]})" + "\n\n";
 }
 
@@ -30,12 +31,10 @@ std::vector<std::string> events() {
   return out;
 }
 
-void set_counters(benchmark::State& state, std::size_t events_per_iteration,
-                  std::size_t bytes_per_iteration) {
+void set_counters(benchmark::State& state, std::size_t events_per_iteration, std::size_t bytes_per_iteration) {
   const auto n = static_cast<double>(state.iterations()) * static_cast<double>(events_per_iteration);
   // Seconds per event, printed with an SI prefix: "215n" is 215 ns of CPU per event.
-  state.counters["time_per_event"] =
-      benchmark::Counter(n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["time_per_event"] = benchmark::Counter(n, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
   state.SetItemsProcessed(static_cast<std::int64_t>(n));
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) *
                           static_cast<std::int64_t>(bytes_per_iteration));

@@ -74,12 +74,11 @@ void run_steady(benchmark::State& state, bool token_prompts) {
   for (int i = 0; i < 2000; ++i) load.step();  // reach steady state: decode-heavy, full batch
   std::uint64_t tokens = 0;
   for (auto _ : state) tokens += load.step();
-  state.counters["tokens_per_s"] =
-      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
+  state.counters["tokens_per_s"] = benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
   state.counters["iterations_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  state.counters["s_per_token"] = benchmark::Counter(
-      static_cast<double>(tokens), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["s_per_token"] =
+      benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 void BM_EngineStep1000Seqs_LengthPrompts(benchmark::State& state) { run_steady(state, false); }
@@ -107,8 +106,8 @@ void BM_LatencyProfileSample(benchmark::State& state) {
   Rng rng = make_rng(1, 0);
   std::vector<double> gaps;
   for (auto _ : state) benchmark::DoNotOptimize(p.sample(256, 0, 256, 3, rng, gaps));
-  state.counters["tokens_per_s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * 256, benchmark::Counter::kIsRate);
+  state.counters["tokens_per_s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 256, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_LatencyProfileSample);
 

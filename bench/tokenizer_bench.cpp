@@ -139,7 +139,8 @@ void decode(benchmark::State& state, const std::string& name) {
 
 const int registered = [] {
   for (const std::string name : {"llama3", "qwen3", "llama2"}) {
-    benchmark::RegisterBenchmark(("EncodeStrings/" + name).c_str(), encode_strings, name)->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("EncodeStrings/" + name).c_str(), encode_strings, name)
+        ->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("EncodeText/" + name).c_str(), encode_text, name)->Unit(benchmark::kMillisecond);
     benchmark::RegisterBenchmark(("EncodeShortWords/" + name).c_str(), encode_short_words, name)
         ->Unit(benchmark::kMillisecond);

@@ -37,10 +37,11 @@ int main(int argc, char** argv) {
     }
     const double prepare = std::chrono::duration<double>(t1 - t0).count();
     const double build = std::chrono::duration<double>(t2 - t1).count();
-    std::printf("dataset %s, %zu prompts of %s tokens: prepare %.3f s, build %.3f s (%.1f us/prompt, %.1f MB/s of "
-                "prompt text), sampled re-count mismatches %zu\n",
-                o.dataset.c_str(), specs.size(), tokens.c_str(), prepare, build, build / static_cast<double>(specs.size()) * 1e6,
-                static_cast<double>(bytes) / build / 1e6, wrong);
+    std::printf(
+        "dataset %s, %zu prompts of %s tokens: prepare %.3f s, build %.3f s (%.1f us/prompt, %.1f MB/s of "
+        "prompt text), sampled re-count mismatches %zu\n",
+        o.dataset.c_str(), specs.size(), tokens.c_str(), prepare, build,
+        build / static_cast<double>(specs.size()) * 1e6, static_cast<double>(bytes) / build / 1e6, wrong);
     return wrong == 0 ? 0 : 1;
   } catch (const Error& e) {
     std::fprintf(stderr, "workload_bench: %s\n", e.what());

@@ -31,7 +31,8 @@ constexpr const char* kVersion = "0.1.0";
 // Fills target.model from /v1/models when not given, and fails early and clearly when the
 // server cannot be reached at all.
 void check_target(engine::TargetOptions& target) {
-  const auto probe = engine::http_get(target, "/v1/models", std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)));
+  const auto probe = engine::http_get(target, "/v1/models",
+                                      std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)));
   if (probe.outcome.kind != http::Outcome::Kind::Complete) {
     throw Error("cannot reach " + target.client.url.str() + ": " + probe.outcome.detail);
   }
@@ -52,8 +53,8 @@ class Progress {
     const double elapsed = s.first_sent == TimePoint{} ? 0.0 : to_s(Clock::now() - s.first_sent);
     const double rps = elapsed > 0 ? static_cast<double>(s.completed) / elapsed : 0.0;
     const double tps = elapsed > 0 ? static_cast<double>(s.output_tokens) / elapsed : 0.0;
-    const std::string done = total > 0 ? fmt::format("{}/{}", s.completed + s.failed, total)
-                                       : fmt::format("{}", s.completed + s.failed);
+    const std::string done =
+        total > 0 ? fmt::format("{}/{}", s.completed + s.failed, total) : fmt::format("{}", s.completed + s.failed);
     const std::string line = fmt::format("[{}] {} done  {:.2f} req/s  {:.0f} out tok/s  p50 TTFT {:.1f} ms  {} errors",
                                          label_, done, rps, tps, s.ttft_p50_ms, s.failed);
     if (tty_) {
@@ -83,8 +84,9 @@ int execute_run(const RunFlags& flags) {
                workload.bad_lines().first.front());
   }
   if (!config.workload.tokenizer && !config.use_sim) {
-    fmt::print(stderr, "inferbench: no --tokenizer: prompts are common words, exact for the built-in simulator but "
-                       "approximate for a real model's tokenizer\n");
+    fmt::print(stderr,
+               "inferbench: no --tokenizer: prompts are common words, exact for the built-in simulator but "
+               "approximate for a real model's tokenizer\n");
   }
   install_stop_handlers();
 
@@ -103,7 +105,8 @@ int execute_run(const RunFlags& flags) {
     simulator = std::make_unique<sim::SimServer>(options);
     simulator->start();
     config.target.client.url = http::Url::parse(fmt::format("http://127.0.0.1:{}", simulator->port()));
-    fmt::print(stderr, "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
+    fmt::print(stderr,
+               "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
                simulator->describe(), config.target.client.url.str());
   }
   check_target(config.target);
@@ -111,8 +114,11 @@ int execute_run(const RunFlags& flags) {
   std::unique_ptr<ResultsWriter> writer;
   if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);
 
-  nlohmann::json summary = {{"tool", "inferbench"}, {"version", kVersion}, {"interrupted", false},
-                            {"config", config_json(config, flags)}, {"runs", nlohmann::json::array()}};
+  nlohmann::json summary = {{"tool", "inferbench"},
+                            {"version", kVersion},
+                            {"interrupted", false},
+                            {"config", config_json(config, flags)},
+                            {"runs", nlohmann::json::array()}};
   summary["config"]["model"] = config.target.model;
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
@@ -132,7 +138,8 @@ int execute_run(const RunFlags& flags) {
     plan.duration = point.duration;
     plan.workers = config.workers;
     if (point.load.mode == metrics::LoadSpec::Mode::Open) {
-      const schedule::RateSpec rate{point.load.rate, schedule::parse_arrival(point.load.arrival), point.load.burstiness};
+      const schedule::RateSpec rate{point.load.rate, schedule::parse_arrival(point.load.arrival),
+                                    point.load.burstiness};
       plan.offsets = schedule::make_offsets(rate, point.num_requests + config.warmup, config.seed + i);
     }
     Progress progress(report::load_label(point.load));

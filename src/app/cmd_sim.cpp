@@ -20,52 +20,78 @@ void add_sim_command(CLI::App& app) {
   cmd->add_option("--model", opts->model, "Model name served at /v1/models")->capture_default_str();
 
   const char* profile = "Latency profile (llm-d-inference-sim parameters)";
-  cmd->add_option("--ttft-ms", opts->ttft_ms, "Time to first token, ms")->capture_default_str()
-      ->check(CLI::NonNegativeNumber)->group(profile);
+  cmd->add_option("--ttft-ms", opts->ttft_ms, "Time to first token, ms")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(profile);
   cmd->add_option("--ttft-std-ms", opts->ttft_std_ms, "Standard deviation of TTFT, ms (<= 30% of it)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(profile);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(profile);
   cmd->add_option("--prefill-overhead-ms", opts->prefill_overhead_ms,
                   "Per-token TTFT: fixed part, ms (with --prefill-per-token-ms replaces --ttft-ms)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(profile);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(profile);
   cmd->add_option("--prefill-per-token-ms", opts->prefill_per_token_ms, "Per-token TTFT: ms per prompt token")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(profile);
-  cmd->add_option("--itl-ms", opts->itl_ms, "Inter-token latency, ms")->capture_default_str()
-      ->check(CLI::NonNegativeNumber)->group(profile);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(profile);
+  cmd->add_option("--itl-ms", opts->itl_ms, "Inter-token latency, ms")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(profile);
   cmd->add_option("--itl-std-ms", opts->itl_std_ms, "Standard deviation of the inter-token latency, ms")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->group(profile);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->group(profile);
   cmd->add_option("--time-factor-under-load", opts->time_factor_under_load,
                   "Latency multiplier when --max-num-seqs requests run (1 = no load effect)")
-      ->capture_default_str()->check(CLI::Range(1.0, 100.0))->group(profile);
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 100.0))
+      ->group(profile);
 
   const char* engine = "Engine model";
   cmd->add_option("--model-preset", opts->model_preset,
                   "Simulate this model with the engine model (" + sim::model_preset_names() + ")")
       ->group(engine);
   cmd->add_option("--hardware", opts->hardware, "Accelerator (" + sim::hardware_preset_names() + ")")
-      ->capture_default_str()->group(engine);
-  cmd->add_option("--tensor-parallel", opts->tensor_parallel, "Tensor-parallel degree")->capture_default_str()
-      ->check(CLI::Range(1, 64))->group(engine);
+      ->capture_default_str()
+      ->group(engine);
+  cmd->add_option("--tensor-parallel", opts->tensor_parallel, "Tensor-parallel degree")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64))
+      ->group(engine);
   cmd->add_option("--time-scale", opts->time_scale, "Run simulated time this many times faster than real time")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group(engine);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(engine);
   cmd->add_option("--max-num-batched-tokens", opts->max_num_batched_tokens, "Token budget per iteration")
-      ->capture_default_str()->check(CLI::PositiveNumber)->group(engine);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber)
+      ->group(engine);
   cmd->add_option("--max-waiting", opts->max_waiting, "Waiting-queue limit, HTTP 429 beyond (0 = none)")
-      ->capture_default_str()->group(engine);
+      ->capture_default_str()
+      ->group(engine);
   cmd->add_flag("!--no-prefix-caching", opts->prefix_caching, "Disable prefix caching")->group(engine);
 
   cmd->add_option("--max-num-seqs", opts->max_num_seqs,
                   "Engine: running sequences at most; profile: requests at which --time-factor-under-load applies")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--output-tokens", opts->output_tokens,
                   "Natural answer length in tokens (stops early unless ignore_eos); 0 = always max_tokens")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--tokens-per-chunk", opts->tokens_per_chunk, "Tokens carried by one SSE chunk")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd->add_option("--fault", *faults,
-                  "Inject a fault into a share of requests: TYPE=RATE, repeatable; TYPE is one of " +
-                      sim::fault_names());
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option(
+      "--fault", *faults,
+      "Inject a fault into a share of requests: TYPE=RATE, repeatable; TYPE is one of " + sim::fault_names());
   cmd->add_option("--startup-delay", opts->startup_delay_s, "Seconds during which /health/ready answers 503")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--tokenizer", opts->tokenizer_path,
                   "Count prompt tokens with this Hugging Face tokenizer.json (default: one token per word); "
                   "answers then re-tokenize to exactly their usage count under it");

@@ -47,7 +47,8 @@ std::string ids_json(const std::vector<std::int32_t>& ids) {
 }
 
 // One input (text, or an id array with --decode) -> one output line.
-std::string process(const tokenizer::Tokenizer& tok, const TokenizeOptions& o, const std::string& input, bool json_out) {
+std::string process(const tokenizer::Tokenizer& tok, const TokenizeOptions& o, const std::string& input,
+                    bool json_out) {
   if (o.decode) {
     const std::string text = tok.decode(parse_ids(input), o.skip_special);
     return json_out ? nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : text;

@@ -43,18 +43,22 @@ void bind_run_flags(CLI::App& cmd, RunFlags& f) {
                  "(default: start the built-in simulator on a loopback port)");
   cmd.add_option("--model", f.model, "Model name to request (default: the first of /v1/models)");
   cmd.add_option("--api", f.api, "API to load: completions or chat")
-      ->capture_default_str()->check(CLI::IsMember({"completions", "chat"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"completions", "chat"}));
   auto* conc = cmd.add_option("--concurrency", f.concurrency,
                               "Closed loop: comma-separated numbers of concurrent users, one load point each "
                               "(default 1,4,16 when no --rate)");
   cmd.add_option("--rate", f.rate, "Open loop: comma-separated request rates (req/s), one load point each")
       ->excludes(conc);
   cmd.add_option("--arrival", f.arrival, "Open-loop arrivals: constant, poisson or gamma")
-      ->capture_default_str()->check(CLI::IsMember({"constant", "poisson", "gamma"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"constant", "poisson", "gamma"}));
   cmd.add_option("--burstiness", f.burstiness, "Gamma arrivals' shape k (1 = Poisson, < 1 burstier)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd.add_option("--max-concurrency", f.max_concurrency, "Open loop: cap on requests in flight (0 = none)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd.add_option("--num-requests", f.num_requests,
                  "Measured requests per load point (default: max(16, 4 x concurrency), or rate x 10 s; "
                  "with --duration: no count limit)");
@@ -64,11 +68,13 @@ void bind_run_flags(CLI::App& cmd, RunFlags& f) {
       ->capture_default_str();
   cmd.add_option("--input-tokens", f.input_tokens,
                  "Prompt length in tokens: N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX] or "
-                 "lognormal:MEAN:STD[:MIN:MAX] (exact with --tokenizer)")->capture_default_str();
+                 "lognormal:MEAN:STD[:MIN:MAX] (exact with --tokenizer)")
+      ->capture_default_str();
   cmd.add_option("--output-tokens", f.output_tokens,
                  "Output length in tokens (max_tokens, with ignore_eos), same forms as --input-tokens; "
                  "overrides a dataset's own output lengths")
-      ->capture_default_str()->each([&f](const std::string&) { f.output_tokens_given = true; });
+      ->capture_default_str()
+      ->each([&f](const std::string&) { f.output_tokens_given = true; });
   cmd.add_option("--tokenizer", f.tokenizer,
                  "The model's tokenizer.json (or its directory): exact prompt lengths, and output counted "
                  "client-side when the server sends no usage");
@@ -78,42 +84,56 @@ void bind_run_flags(CLI::App& cmd, RunFlags& f) {
                  "system_prompt_tokens=S,question_tokens=Q, prefix-ratio:R[,prefix_file=PATH], "
                  "multi-turn[:turns=T] (see docs/workloads.md)");
   cmd.add_option("--on-bad-line", f.on_bad_line, "A dataset entry that is not valid: stop (error) or skip it")
-      ->capture_default_str()->check(CLI::IsMember({"skip", "stop"}));
-  cmd.add_option("--slo", f.slo, "Service-level objectives in ms for goodput, e.g. ttft=500,tpot=50,e2e=10000 "
-                                 "(also itl = largest inter-token gap, ntpot)");
-  cmd.add_option("--output", f.output_dir, "Directory for requests.jsonl (written as requests finish), "
-                                           "summary.json and summary.csv");
+      ->capture_default_str()
+      ->check(CLI::IsMember({"skip", "stop"}));
+  cmd.add_option("--slo", f.slo,
+                 "Service-level objectives in ms for goodput, e.g. ttft=500,tpot=50,e2e=10000 "
+                 "(also itl = largest inter-token gap, ntpot)");
+  cmd.add_option("--output", f.output_dir,
+                 "Directory for requests.jsonl (written as requests finish), "
+                 "summary.json and summary.csv");
   cmd.add_flag("--json", f.json, "Print summary.json to stdout instead of the tables");
-  cmd.add_option("--api-key", f.api_key, "API key sent as a Bearer token (default: $OPENAI_API_KEY); never written out");
+  cmd.add_option("--api-key", f.api_key,
+                 "API key sent as a Bearer token (default: $OPENAI_API_KEY); never written out");
   cmd.add_option("--header", f.headers, "Extra request header K=V (repeatable); values are never written out");
   cmd.add_flag("--insecure", f.insecure, "Skip TLS certificate verification");
   cmd.add_flag("--no-stream", f.no_stream, "Send non-streaming requests (TTFT then equals E2E)");
   cmd.add_flag("--no-ignore-eos", f.no_ignore_eos, "Do not send ignore_eos (outputs may end early)");
   cmd.add_option("--extra-body", f.extra_body, "JSON object merged into every request body (merge patch)");
   cmd.add_option("--connect-timeout", f.connect_timeout_s, "Seconds to connect (TCP and TLS)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd.add_option("--first-token-timeout", f.first_token_timeout_s, "Seconds from send to the first output token")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd.add_option("--timeout", f.timeout_s, "Seconds from send to the end of a response")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  cmd.add_option("--workers", f.workers, "Client event-loop threads")->capture_default_str()
-      ->check(CLI::Range(1, 256));
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd.add_option("--workers", f.workers, "Client event-loop threads")->capture_default_str()->check(CLI::Range(1, 256));
   cmd.add_option("--seed", f.seed, "Seed of prompts and arrival times")->capture_default_str();
   const char* sim = "Built-in simulator (without --endpoint)";
   cmd.add_option("--sim-model-preset", f.sim_model_preset, "Engine model of this model (see inferbench sim --help)")
-      ->capture_default_str()->group(sim);
+      ->capture_default_str()
+      ->group(sim);
   cmd.add_option("--sim-hardware", f.sim_hardware, "... on this accelerator")->capture_default_str()->group(sim);
   const auto profile = [&f](const std::string&) { f.sim_latency_profile = true; };
   cmd.add_option("--sim-ttft-ms", f.sim_ttft_ms, "A fixed latency profile instead: time to first token, ms")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(profile)->group(sim);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->each(profile)
+      ->group(sim);
   cmd.add_option("--sim-itl-ms", f.sim_itl_ms, "A fixed latency profile instead: inter-token latency, ms")
-      ->capture_default_str()->check(CLI::NonNegativeNumber)->each(profile)->group(sim);
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber)
+      ->each(profile)
+      ->group(sim);
   auto* sm = cmd.add_option("--server-metrics", f.server_metrics,
                             "Prometheus /metrics URL of the server, repeatable for replicas (summed); "
                             "default: the target's /metrics");
   cmd.add_option("--scrape-interval", f.scrape_interval_s,
                  "Seconds between /metrics scrapes (one more at the start and end of each load point)")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd.add_flag("--no-server-metrics", f.no_server_metrics, "Do not read the server's /metrics")->excludes(sm);
 }
 
@@ -197,13 +217,14 @@ RunConfig validate(const RunFlags& f) {
     const std::string list = f.concurrency.empty() ? "1,4,16" : f.concurrency;
     for (const auto& item : split(list, ',')) {
       const double n = parse_number(item, "--concurrency");
-      require(n >= 1 && n == std::floor(n) && n <= 100000, "invalid --concurrency '" + item + "': must be an integer >= 1");
+      require(n >= 1 && n == std::floor(n) && n <= 100000,
+              "invalid --concurrency '" + item + "': must be an integer >= 1");
       PlannedPoint p;
       p.load = {metrics::LoadSpec::Mode::Closed, static_cast<int>(n), 0.0, "", 1.0};
       p.duration = duration;
       p.num_requests = f.num_requests > 0 ? f.num_requests
-                       : duration        ? 0
-                                         : std::max<std::size_t>(16, 4 * static_cast<std::size_t>(n));
+                       : duration         ? 0
+                                          : std::max<std::size_t>(16, 4 * static_cast<std::size_t>(n));
       c.points.push_back(p);
     }
   }
@@ -269,7 +290,8 @@ nlohmann::json config_json(const RunConfig& c, const RunFlags& f) {
       {"workers", c.workers},
       {"headers", headers},
       {"insecure", c.target.client.insecure},
-      {"timeouts_s", {{"connect", f.connect_timeout_s}, {"first_token", f.first_token_timeout_s}, {"request", f.timeout_s}}},
+      {"timeouts_s",
+       {{"connect", f.connect_timeout_s}, {"first_token", f.first_token_timeout_s}, {"request", f.timeout_s}}},
   };
 }
 

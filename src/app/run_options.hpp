@@ -28,12 +28,12 @@ struct RunFlags {
   std::size_t num_requests = 0;  // 0 = auto
   double duration_s = 0;
   std::size_t warmup = 0;
-  std::string input_tokens = "128";   // N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX], lognormal:...
+  std::string input_tokens = "128";  // N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX], lognormal:...
   std::string output_tokens = "128";
-  bool output_tokens_given = false;   // --output-tokens typed (overrides a dataset's own lengths)
-  std::string tokenizer;              // tokenizer.json or its directory; empty = word prompts
-  std::string dataset;                // --dataset; empty = synthetic with a tokenizer
-  std::string on_bad_line = "stop";   // dataset entries that are not valid: skip or stop
+  bool output_tokens_given = false;  // --output-tokens typed (overrides a dataset's own lengths)
+  std::string tokenizer;             // tokenizer.json or its directory; empty = word prompts
+  std::string dataset;               // --dataset; empty = synthetic with a tokenizer
+  std::string on_bad_line = "stop";  // dataset entries that are not valid: skip or stop
   std::string slo;
   std::string output_dir;
   bool json = false;
@@ -53,7 +53,7 @@ struct RunFlags {
   double sim_ttft_ms = 15;                        // built-in simulator: latency profile instead,
   double sim_itl_ms = 4;                          // when either of these is given
   bool sim_latency_profile = false;               // --sim-ttft-ms or --sim-itl-ms was given
-  std::vector<std::string> server_metrics;  // /metrics URLs, one per replica (default: the target's)
+  std::vector<std::string> server_metrics;        // /metrics URLs, one per replica (default: the target's)
   double scrape_interval_s = 5;
   bool no_server_metrics = false;
 };
@@ -64,7 +64,7 @@ void bind_run_flags(CLI::App& cmd, RunFlags& flags);
 // One load point to run, in order.
 struct PlannedPoint {
   metrics::LoadSpec load;
-  std::size_t num_requests = 0;      // measured requests (0 = duration-bound)
+  std::size_t num_requests = 0;  // measured requests (0 = duration-bound)
   std::optional<Duration> duration;
 };
 
@@ -82,8 +82,8 @@ struct RunConfig {
   bool json = false;
   std::string arrival;
   double burstiness = 1.0;
-  bool scrape_server = true;                    // read the server's /metrics around each load point
-  std::vector<http::Url> server_metrics;        // empty = the target's /metrics
+  bool scrape_server = true;              // read the server's /metrics around each load point
+  std::vector<http::Url> server_metrics;  // empty = the target's /metrics
   Duration scrape_interval = std::chrono::seconds(5);
 };
 

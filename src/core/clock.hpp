@@ -15,9 +15,7 @@ inline double to_ms(Duration d) { return std::chrono::duration<double, std::mill
 // Seconds as a double, the unit every run duration is reported in.
 inline double to_s(Duration d) { return std::chrono::duration<double>(d).count(); }
 // A double number of seconds as a Duration (rounded to the clock's tick).
-inline Duration from_s(double s) {
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s));
-}
+inline Duration from_s(double s) { return std::chrono::duration_cast<Duration>(std::chrono::duration<double>(s)); }
 inline Duration from_ms(double ms) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(ms));
 }

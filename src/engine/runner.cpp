@@ -40,8 +40,8 @@ std::vector<PreparedRequest> prepare_requests(const TargetOptions& target,
   return prepared;
 }
 
-LoadResult run_load(const TargetOptions& target, const std::vector<PreparedRequest>& requests,
-                    const LoadPlan& plan, const RunHooks& hooks) {
+LoadResult run_load(const TargetOptions& target, const std::vector<PreparedRequest>& requests, const LoadPlan& plan,
+                    const RunHooks& hooks) {
   const bool open = plan.load.mode == metrics::LoadSpec::Mode::Open;
   const int workers = std::max(1, plan.workers);
   Collector collector(hooks.on_record);
@@ -50,8 +50,9 @@ LoadResult run_load(const TargetOptions& target, const std::vector<PreparedReque
   run.requests = &requests;
   run.closed_loop = !open;
   run.warmup = plan.warmup;
-  run.limit = open ? plan.offsets.size()
-                   : (plan.num_requests == 0 ? std::numeric_limits<std::size_t>::max() : plan.num_requests + plan.warmup);
+  run.limit =
+      open ? plan.offsets.size()
+           : (plan.num_requests == 0 ? std::numeric_limits<std::size_t>::max() : plan.num_requests + plan.warmup);
   run.collector = &collector;
   // A short head start so every worker is waiting on its timer when the load begins.
   run.start = Clock::now() + std::chrono::milliseconds(20);
@@ -65,7 +66,8 @@ LoadResult run_load(const TargetOptions& target, const std::vector<PreparedReque
     const int cap = plan.load.concurrency;
     for (int w = 0; w < workers; ++w) {
       std::vector<std::size_t> numbers;
-      for (std::size_t i = static_cast<std::size_t>(w); i < plan.offsets.size(); i += static_cast<std::size_t>(workers)) {
+      for (std::size_t i = static_cast<std::size_t>(w); i < plan.offsets.size();
+           i += static_cast<std::size_t>(workers)) {
         numbers.push_back(i);
       }
       const int share = cap == 0 ? 0 : std::max(1, (cap + workers - 1 - w) / workers);

@@ -29,8 +29,8 @@ struct LoadResult {
 };
 
 struct RunHooks {
-  Collector::Sink on_record;                     // each finished record, on the collector thread
-  std::function<bool()> stop_requested;          // polled every 50 ms
+  Collector::Sink on_record;             // each finished record, on the collector thread
+  std::function<bool()> stop_requested;  // polled every 50 ms
   std::function<void(const LiveStats&, std::size_t total)> on_progress;  // every progress_interval
   Duration progress_interval = std::chrono::seconds(1);
 };

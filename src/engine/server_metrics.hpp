@@ -23,9 +23,9 @@ namespace inferbench::engine {
 
 // One /metrics URL to read (one replica of the server).
 struct MetricsSource {
-  http::Url url;                                            // full URL, path included
+  http::Url url;                                             // full URL, path included
   std::vector<std::pair<std::string, std::string>> headers;  // sent with each scrape (auth)
-  bool insecure = false;                                    // skip TLS verification
+  bool insecure = false;                                     // skip TLS verification
 };
 
 struct ScrapeOptions {
@@ -37,8 +37,8 @@ struct ScrapeOptions {
 // What one scrape of one source kept: only the series the canonical mapping reads.
 struct SourceScrape {
   bool ok = false;
-  std::string error;                // why not ok ("HTTP 404 …", transport or parse error)
-  std::string engine = "unknown";   // vllm | sglang | tgi | llamacpp | unknown, from the names seen
+  std::string error;               // why not ok ("HTTP 404 …", transport or parse error)
+  std::string engine = "unknown";  // vllm | sglang | tgi | llamacpp | unknown, from the names seen
   // series name → label key → value. The label key is the sorted labels without `le` as
   // "k=v" joined by '\x1f'; for `_bucket` series it ends with '\x1e' and the `le` text.
   std::map<std::string, std::map<std::string, double>> series;

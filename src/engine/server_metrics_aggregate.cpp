@@ -27,11 +27,13 @@ struct Mapping {
 const std::vector<Mapping>& gauge_map() {
   static const std::vector<Mapping> m{
       {"running_requests",
-       {"vllm:num_requests_running", "sglang:num_running_reqs", "tgi_batch_current_size", "llamacpp:requests_processing"}},
+       {"vllm:num_requests_running", "sglang:num_running_reqs", "tgi_batch_current_size",
+        "llamacpp:requests_processing"}},
       {"waiting_requests",
        {"vllm:num_requests_waiting", "sglang:num_queue_reqs", "tgi_queue_size", "llamacpp:requests_deferred"}},
       {"kv_cache_usage",
-       {"vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc", "sglang:token_usage", "llamacpp:kv_cache_usage_ratio"}},
+       {"vllm:kv_cache_usage_perc", "vllm:gpu_cache_usage_perc", "sglang:token_usage",
+        "llamacpp:kv_cache_usage_ratio"}},
   };
   return m;
 }
@@ -220,7 +222,8 @@ double bucket_quantile(double q, std::vector<std::pair<double, double>> buckets)
   std::sort(buckets.begin(), buckets.end());
   if (buckets.size() < 2 || !std::isinf(buckets.back().first) || buckets.back().first < 0) return kNaN;
   // Counts must not decrease with the bound (float sums across series may wobble).
-  for (std::size_t i = 1; i < buckets.size(); ++i) buckets[i].second = std::max(buckets[i].second, buckets[i - 1].second);
+  for (std::size_t i = 1; i < buckets.size(); ++i)
+    buckets[i].second = std::max(buckets[i].second, buckets[i - 1].second);
   const double observations = buckets.back().second;
   if (!(observations > 0)) return kNaN;
   double rank = q * observations;
@@ -329,7 +332,8 @@ metrics::ServerSummary aggregate_server_metrics(const Rounds& rounds, const std:
       bool found = false;
       for (const std::string& name : {std::string(base) + "_total", std::string(base)}) {
         if (!present(rounds, name)) continue;
-        out.counters.emplace(std::string(m.key), metrics::ServerCounter{name, sum_values(increase_by_key(rounds, name))});
+        out.counters.emplace(std::string(m.key),
+                             metrics::ServerCounter{name, sum_values(increase_by_key(rounds, name))});
         found = true;
         break;
       }

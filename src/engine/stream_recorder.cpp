@@ -25,8 +25,7 @@ std::string outcome_label(const http::Outcome& outcome, bool first_token_seen, b
     case Kind::DnsFailed: return "dns_failed";
     case Kind::ConnectFailed: return "connect_failed";
     case Kind::TlsFailed: return "tls_failed";
-    case Kind::Timeout:
-      return !first_token_seen && first_token_deadline ? "timeout_first_token" : "timeout_request";
+    case Kind::Timeout: return !first_token_seen && first_token_deadline ? "timeout_first_token" : "timeout_request";
     case Kind::ClosedBeforeResponse: return "closed_before_response";
     case Kind::ResetMidBody: return first_token_seen ? "reset_mid_stream" : "reset_before_first_token";
     case Kind::BadHttp: return "bad_http";
@@ -64,7 +63,8 @@ void StreamRecorder::on_headers(int status, TimePoint t) {
 void StreamRecorder::on_body(std::string_view bytes, TimePoint t) {
   last_read_ = t;
   if (!ok_status_ || !stream_) {
-    const std::size_t room = ok_status_ ? bytes.size() : std::min(bytes.size(), kMaxErrorBody - std::min(kMaxErrorBody, body_.size()));
+    const std::size_t room =
+        ok_status_ ? bytes.size() : std::min(bytes.size(), kMaxErrorBody - std::min(kMaxErrorBody, body_.size()));
     body_.append(bytes.substr(0, room));
     return;
   }
@@ -115,8 +115,7 @@ void StreamRecorder::finish_body() {
   if (!ok_status_) {
     const protocol::ResponseInfo info = decoder_.decode_response(body_);
     const std::string message = info.error && !info.error_message.empty() ? info.error_message : body_;
-    fail(fmt::format("http_{}", record_.http_status),
-         fmt::format("HTTP {}: {:.200}", record_.http_status, message));
+    fail(fmt::format("http_{}", record_.http_status), fmt::format("HTTP {}: {:.200}", record_.http_status, message));
     return;
   }
   if (stream_) {

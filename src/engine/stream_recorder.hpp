@@ -17,8 +17,8 @@ class StreamRecorder final : public http::ResponseHandler {
   // of one worker (decode is synchronous and its views are consumed before it returns).
   // With `output_tokenizer`, the output text is kept (room reserved for `expected_tokens`) and
   // counted once at the end when the server's usage has no completion_tokens.
-  StreamRecorder(metrics::RequestRecord& record, protocol::ChunkDecoder& decoder, bool stream,
-                 bool closed_loop, Duration first_token_timeout, Duration request_timeout,
+  StreamRecorder(metrics::RequestRecord& record, protocol::ChunkDecoder& decoder, bool stream, bool closed_loop,
+                 Duration first_token_timeout, Duration request_timeout,
                  const tokenizer::Tokenizer* output_tokenizer = nullptr, std::size_t expected_tokens = 0);
 
   void on_sent(TimePoint t) override;
@@ -45,7 +45,7 @@ class StreamRecorder final : public http::ResponseHandler {
   bool ok_status_ = false;
   bool done_seen_ = false;
   TimePoint last_read_{};
-  std::string body_;  // non-streamed body, or the start of an error body
+  std::string body_;                              // non-streamed body, or the start of an error body
   const tokenizer::Tokenizer* output_tokenizer_;  // null = do not keep the output text
   std::string output_text_;                       // streamed output text (only with a tokenizer)
 };

@@ -20,8 +20,8 @@ struct TargetOptions {
   protocol::Api api = protocol::Api::Completions;
   std::string model;
   bool stream = true;
-  bool ignore_eos = true;                     // so every request generates exactly max_tokens
-  std::optional<nlohmann::json> extra_body;   // merged into every request body
+  bool ignore_eos = true;                                   // so every request generates exactly max_tokens
+  std::optional<nlohmann::json> extra_body;                 // merged into every request body
   Duration first_token_timeout = std::chrono::seconds(60);  // send → first output chunk
   Duration request_timeout = std::chrono::seconds(600);     // send → end of response
   // Counts the output text of responses whose usage has no completion_tokens (--tokenizer).

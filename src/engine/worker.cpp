@@ -12,8 +12,7 @@ namespace inferbench::engine {
 
 namespace net = boost::asio;
 
-Worker::Worker(SharedRun& run)
-    : run_(run), ioc_(1), pool_(ioc_, run.target->client), dispatch_timer_(ioc_) {}
+Worker::Worker(SharedRun& run) : run_(run), ioc_(1), pool_(ioc_, run.target->client), dispatch_timer_(ioc_) {}
 
 Worker::~Worker() {
   stop();
@@ -111,9 +110,8 @@ net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
   // Room for one chunk per token plus slack, so the hot path never grows the vector.
   record.chunks.reserve(static_cast<std::size_t>(std::max<std::int64_t>(prepared.max_tokens, 1)) + 8);
 
-  StreamRecorder recorder(record, decoder_, target.stream, run_.closed_loop,
-                          target.first_token_timeout, target.request_timeout,
-                          target.output_tokenizer ? &*target.output_tokenizer : nullptr,
+  StreamRecorder recorder(record, decoder_, target.stream, run_.closed_loop, target.first_token_timeout,
+                          target.request_timeout, target.output_tokenizer ? &*target.output_tokenizer : nullptr,
                           static_cast<std::size_t>(std::max<std::int64_t>(prepared.max_tokens, 0)));
   const http::Outcome outcome = co_await pool_.exchange(message, recorder);
   recorder.finish(outcome);

@@ -27,12 +27,12 @@ struct PreparedRequest {
 struct SharedRun {
   const TargetOptions* target = nullptr;
   const std::vector<PreparedRequest>* requests = nullptr;  // request i uses [i % size]
-  bool closed_loop = true;               // t_sched = t_send (no schedule)
-  std::size_t warmup = 0;                // the first `warmup` request numbers are warm-up
-  std::size_t limit = 0;                 // request numbers [0, limit) are sent (warm-up included)
-  TimePoint start{};                     // common start of the load point
-  std::optional<TimePoint> deadline;     // closed loop: no new request after it
-  std::atomic<std::size_t> next{0};      // closed loop: next request number to send
+  bool closed_loop = true;                                 // t_sched = t_send (no schedule)
+  std::size_t warmup = 0;                                  // the first `warmup` request numbers are warm-up
+  std::size_t limit = 0;                                   // request numbers [0, limit) are sent (warm-up included)
+  TimePoint start{};                                       // common start of the load point
+  std::optional<TimePoint> deadline;                       // closed loop: no new request after it
+  std::atomic<std::size_t> next{0};                        // closed loop: next request number to send
   Collector* collector = nullptr;
 };
 

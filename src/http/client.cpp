@@ -6,6 +6,7 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
@@ -16,7 +17,6 @@
 #include <boost/beast/http/basic_parser.hpp>
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
@@ -57,9 +57,9 @@ constexpr std::chrono::seconds kMaxReceiveAge{1};
 struct StampedRead {
   std::size_t n = 0;
   bool would_block = false;
-  error_code ec;          // eof for an orderly close
-  TimePoint arrived{};    // the bytes' receive time on Clock (see stamped_read)
-  TimePoint now{};        // Clock::now() right after the read
+  error_code ec;        // eof for an orderly close
+  TimePoint arrived{};  // the bytes' receive time on Clock (see stamped_read)
+  TimePoint now{};      // Clock::now() right after the read
 };
 
 // One non-blocking recvmsg into `into`. For TCP the kernel reports, for the bytes of one
@@ -103,8 +103,8 @@ StampedRead stamped_read(int fd, net::mutable_buffer into) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
     timespec ts{};
     std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-    const auto age = std::chrono::seconds(wall_now.tv_sec - ts.tv_sec) +
-                     std::chrono::nanoseconds(wall_now.tv_nsec - ts.tv_nsec);
+    const auto age =
+        std::chrono::seconds(wall_now.tv_sec - ts.tv_sec) + std::chrono::nanoseconds(wall_now.tv_nsec - ts.tv_nsec);
     // Never later than now; missing or implausibly old: now.
     if (age > std::chrono::nanoseconds::zero() && age <= kMaxReceiveAge) {
       r.arrived = r.now - std::chrono::duration_cast<Duration>(age);
@@ -158,8 +158,6 @@ class ReadDeadline {
   bool armed_ = false;
 };
 
-
-
 // Feeds the buffered bytes to the parser. False when they are not valid HTTP (`why` says why).
 bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, error_code& why) {
   while (buffer.size() > 0 && !parser.is_done()) {
@@ -201,8 +199,8 @@ constexpr std::size_t kReadSize = 64 * 1024;
 // time; TLS reads through the SSL stream and stamps the read when it returns.
 template <class Stream>
 net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, ReadDeadline& read_timer,
-                                    const Request& request, ResponseHandler& handler,
-                                    bool& response_started, bool& keep_alive) {
+                                    const Request& request, ResponseHandler& handler, bool& response_started,
+                                    bool& keep_alive) {
   using Kind = Outcome::Kind;
   constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
   auto& tcp_layer = beast::get_lowest_layer(stream);
@@ -258,7 +256,8 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
       if (r.n > 0) response_started = true;
       buffer.commit(r.n);
       error_code why;
-      if (!parse_buffered(parser, buffer, why)) co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
+      if (!parse_buffered(parser, buffer, why))
+        co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
       if (parser.is_done()) {
         keep_alive = parser.keep_alive();
         co_return Outcome{};
@@ -271,15 +270,16 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
     for (;;) {
       const TimePoint read_deadline = handler.deadline();
       tcp_layer.expires_at(read_deadline);
-      const std::size_t n = co_await stream.async_read_some(buffer.prepare(kReadSize),
-                                                            redirect_error(use_awaitable, ec));
+      const std::size_t n =
+          co_await stream.async_read_some(buffer.prepare(kReadSize), redirect_error(use_awaitable, ec));
       // Why here: this is the moment the bytes crossed the socket; everything after is parsing.
       parser.read_time = Clock::now();
       if (parser.read_time > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
       if (n > 0) response_started = true;
       buffer.commit(n);
       error_code why;
-      if (!parse_buffered(parser, buffer, why)) co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
+      if (!parse_buffered(parser, buffer, why))
+        co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
       if (parser.is_done()) {
         keep_alive = parser.keep_alive();
         co_return Outcome{};
@@ -312,8 +312,7 @@ struct ConnectionPool::Connection {
   }
 };
 
-ConnectionPool::ConnectionPool(net::io_context& ioc, ClientOptions options)
-    : ioc_(ioc), options_(std::move(options)) {
+ConnectionPool::ConnectionPool(net::io_context& ioc, ClientOptions options) : ioc_(ioc), options_(std::move(options)) {
   if (options_.url.tls) {
     tls_ = std::make_unique<net::ssl::context>(net::ssl::context::tls_client);
     if (options_.insecure) {
@@ -332,8 +331,8 @@ net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
   error_code ec;
   if (endpoints_.empty()) {
     tcp::resolver resolver(ioc_);
-    auto results = co_await resolver.async_resolve(options_.url.host, options_.url.port,
-                                                   redirect_error(use_awaitable, ec));
+    auto results =
+        co_await resolver.async_resolve(options_.url.host, options_.url.port, redirect_error(use_awaitable, ec));
     if (ec) co_return Outcome{Kind::DnsFailed, "cannot resolve " + options_.url.host + ": " + ec.message()};
     for (const auto& entry : results) endpoints_.push_back(entry.endpoint());
   }
@@ -356,8 +355,7 @@ net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
     if (!options_.insecure) tls->set_verify_callback(net::ssl::host_name_verification(options_.url.host));
     co_await tls->async_handshake(net::ssl::stream_base::client, redirect_error(use_awaitable, ec));
     if (ec) {
-      co_return Outcome{Kind::TlsFailed, "TLS handshake with " + options_.url.authority() +
-                                             " failed: " + ec.message() +
+      co_return Outcome{Kind::TlsFailed, "TLS handshake with " + options_.url.authority() + " failed: " + ec.message() +
                                              (options_.insecure ? "" : " (--insecure skips verification)")};
     }
   }
@@ -365,8 +363,8 @@ net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
   co_return Outcome{};
 }
 
-net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request& request,
-                                                ResponseHandler& handler, bool& response_started) {
+net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request& request, ResponseHandler& handler,
+                                                bool& response_started) {
   bool keep_alive = false;
   Outcome out = co_await std::visit(
       [&](auto& s) {

@@ -27,7 +27,7 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 struct ClientOptions {
   Url url;
-  bool insecure = false;                               // skip TLS certificate verification
+  bool insecure = false;                                // skip TLS certificate verification
   Duration connect_timeout = std::chrono::seconds(10);  // TCP connect plus TLS handshake
 };
 
@@ -48,15 +48,15 @@ class ResponseHandler {
 // How an exchange ended, from the transport's point of view.
 struct Outcome {
   enum class Kind {
-    Complete,           // a whole response was read (any status)
-    DnsFailed,          // the host name did not resolve
-    ConnectFailed,      // refused, unreachable, or connect timeout
-    TlsFailed,          // handshake or certificate verification failed
-    Timeout,            // the handler's deadline passed while waiting for bytes
+    Complete,              // a whole response was read (any status)
+    DnsFailed,             // the host name did not resolve
+    ConnectFailed,         // refused, unreachable, or connect timeout
+    TlsFailed,             // handshake or certificate verification failed
+    Timeout,               // the handler's deadline passed while waiting for bytes
     ClosedBeforeResponse,  // the server closed or reset before sending a response header
-    ResetMidBody,       // the connection ended after the header, before the body's end
-    BadHttp,            // the response was not valid HTTP/1.1
-    Cancelled,          // the pool was shut down (run interrupted)
+    ResetMidBody,          // the connection ended after the header, before the body's end
+    BadHttp,               // the response was not valid HTTP/1.1
+    Cancelled,             // the pool was shut down (run interrupted)
   };
   Kind kind = Kind::Complete;
   std::string detail;  // one line for humans; empty when Complete
@@ -84,8 +84,8 @@ class ConnectionPool {
  private:
   struct Connection;
   net::awaitable<Outcome> connect(Connection& conn);
-  net::awaitable<Outcome> attempt(Connection& conn, const Request& request,
-                                  ResponseHandler& handler, bool& response_started);
+  net::awaitable<Outcome> attempt(Connection& conn, const Request& request, ResponseHandler& handler,
+                                  bool& response_started);
 
   net::io_context& ioc_;
   ClientOptions options_;
@@ -98,8 +98,7 @@ class ConnectionPool {
 };
 
 // Builds a request for `target` (path) with the given body and headers (Host is added).
-Request make_request(const Url& url, boost::beast::http::verb method, std::string_view target,
-                     std::string body,
+Request make_request(const Url& url, boost::beast::http::verb method, std::string_view target, std::string body,
                      const std::vector<std::pair<std::string, std::string>>& headers);
 
 }  // namespace inferbench::http

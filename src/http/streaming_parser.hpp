@@ -28,9 +28,11 @@ class StreamingParser final : public boost::beast::http::basic_parser<false> {
   TimePoint read_time{};  // set before each put(): when the bytes being parsed were read
 
  private:
-  void on_request_impl(boost::beast::http::verb, std::string_view, std::string_view, int, boost::system::error_code&) override {}
+  void on_request_impl(boost::beast::http::verb, std::string_view, std::string_view, int,
+                       boost::system::error_code&) override {}
   void on_response_impl(int code, std::string_view, int, boost::system::error_code&) override { status_ = code; }
-  void on_field_impl(boost::beast::http::field, std::string_view, std::string_view, boost::system::error_code&) override {}
+  void on_field_impl(boost::beast::http::field, std::string_view, std::string_view,
+                     boost::system::error_code&) override {}
   void on_header_impl(boost::system::error_code&) override { handler_.on_headers(status_, read_time); }
   void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::system::error_code&) override {}
   std::size_t on_body_impl(std::string_view body, boost::system::error_code&) override {

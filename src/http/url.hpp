@@ -6,10 +6,10 @@
 namespace inferbench::http {
 
 struct Url {
-  bool tls = false;        // https://
-  std::string host;        // name or address, without brackets for IPv6
-  std::string port;        // numeric, defaulted from the scheme
-  std::string base_path;   // path prefix without trailing '/', e.g. "" or "/openai"
+  bool tls = false;       // https://
+  std::string host;       // name or address, without brackets for IPv6
+  std::string port;       // numeric, defaulted from the scheme
+  std::string base_path;  // path prefix without trailing '/', e.g. "" or "/openai"
 
   // Parses "http[s]://host[:port][/path]"; throws inferbench::Error with a one-line reason.
   static Url parse(std::string_view text);

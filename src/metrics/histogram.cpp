@@ -11,8 +11,7 @@
 namespace inferbench::metrics {
 
 Histogram::Histogram(int sub_bucket_bits) : bits_(sub_bucket_bits) {
-  require(sub_bucket_bits >= 1 && sub_bucket_bits <= 16,
-          "histogram sub_bucket_bits must be between 1 and 16");
+  require(sub_bucket_bits >= 1 && sub_bucket_bits <= 16, "histogram sub_bucket_bits must be between 1 and 16");
   sub_count_ = std::uint64_t{1} << bits_;
   // Octaves m = bits_ .. 63 each take sub_count_ buckets, plus sub_count_ exact small values.
   counts_.assign(static_cast<std::size_t>(65 - bits_) * sub_count_, 0);
@@ -23,8 +22,7 @@ std::size_t Histogram::index_of(std::uint64_t value) const noexcept {
   const int m = std::bit_width(value) - 1;  // value in [2^m, 2^(m+1)), m ≥ bits_
   const int shift = m - bits_;
   // (value >> shift) lies in [2^b, 2^(b+1)); octave m starts at index (m − b + 1) · 2^b.
-  return static_cast<std::size_t>(static_cast<std::uint64_t>(shift) * sub_count_ +
-                                  (value >> shift));
+  return static_cast<std::size_t>(static_cast<std::uint64_t>(shift) * sub_count_ + (value >> shift));
 }
 
 double Histogram::bucket_middle(std::size_t index) const noexcept {
@@ -99,9 +97,7 @@ double Histogram::percentile(double p) const noexcept {
   return t >= 0.5 ? b - (b - a) * (1.0 - t) : a + (b - a) * t;
 }
 
-double Histogram::mean() const noexcept {
-  return count_ == 0 ? kNaN : sum_ / static_cast<double>(count_);
-}
+double Histogram::mean() const noexcept { return count_ == 0 ? kNaN : sum_ / static_cast<double>(count_); }
 
 double Histogram::min() const noexcept { return count_ == 0 ? kNaN : static_cast<double>(min_); }
 
@@ -109,8 +105,6 @@ double Histogram::max() const noexcept { return count_ == 0 ? kNaN : static_cast
 
 double Histogram::relative_error() const noexcept { return std::ldexp(1.0, -(bits_ + 1)); }
 
-double Histogram::representative(std::uint64_t value) const noexcept {
-  return bucket_middle(index_of(value));
-}
+double Histogram::representative(std::uint64_t value) const noexcept { return bucket_middle(index_of(value)); }
 
 }  // namespace inferbench::metrics

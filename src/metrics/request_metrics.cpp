@@ -4,13 +4,12 @@
 
 namespace inferbench::metrics {
 
-ChunkTokens::ChunkTokens(const RequestRecord& record,
-                         std::optional<std::int64_t> output_tokens) noexcept
+ChunkTokens::ChunkTokens(const RequestRecord& record, std::optional<std::int64_t> output_tokens) noexcept
     : chunks_(&record.chunks) {
   const std::size_t n = record.chunks.size();
   if (n == 0) return;
-  const bool all_reported = std::all_of(record.chunks.begin(), record.chunks.end(),
-                                        [](const ChunkTime& c) { return c.tokens > 0; });
+  const bool all_reported =
+      std::all_of(record.chunks.begin(), record.chunks.end(), [](const ChunkTime& c) { return c.tokens > 0; });
   if (all_reported) {
     source_ = Source::Reported;
     return;
@@ -30,13 +29,11 @@ ChunkTokens::ChunkTokens(const RequestRecord& record,
 
 std::uint64_t ChunkTokens::operator()(std::size_t k) const noexcept {
   switch (source_) {
-    case Source::Reported:
-      return (*chunks_)[k].tokens;
+    case Source::Reported: return (*chunks_)[k].tokens;
     case Source::Estimated:
       if (k == 0) return first_;
       return base_ + (k - 1 < extra_ ? 1 : 0);
-    case Source::OnePerChunk:
-      break;
+    case Source::OnePerChunk: break;
   }
   return 1;
 }

@@ -59,8 +59,7 @@ RequestMetrics derive(const RequestRecord& record);
 
 // Appends the token-weighted ITL samples (ms) of `record`: for each chunk k ≥ 2 with gap g and
 // n_k tokens, n_k samples of g / n_k. `metrics` must be derive(record). Reuses `out`'s capacity.
-void append_itl_ms(const RequestRecord& record, const RequestMetrics& metrics,
-                   std::vector<double>& out);
+void append_itl_ms(const RequestRecord& record, const RequestMetrics& metrics, std::vector<double>& out);
 
 // Appends the raw inter-chunk gaps t_k − t_{k−1} (ms) of `record`. Reuses `out`'s capacity.
 void append_inter_chunk_ms(const RequestRecord& record, std::vector<double>& out);

@@ -25,11 +25,11 @@ struct Usage {
 
 struct RequestRecord {
   std::uint64_t id = 0;
-  bool warmup = false;      // warm-up requests are recorded but excluded from every statistic
-  TimePoint scheduled{};    // intended send (open loop); equals `sent` in closed loop
-  TimePoint sent{};         // first byte of the request written
-  TimePoint headers{};      // response headers read (epoch = never)
-  TimePoint done{};         // end of stream, error or timeout
+  bool warmup = false;            // warm-up requests are recorded but excluded from every statistic
+  TimePoint scheduled{};          // intended send (open loop); equals `sent` in closed loop
+  TimePoint sent{};               // first byte of the request written
+  TimePoint headers{};            // response headers read (epoch = never)
+  TimePoint done{};               // end of stream, error or timeout
   std::vector<ChunkTime> chunks;  // output-bearing chunks, in arrival order
   std::uint32_t events = 0;       // all SSE events received (output-bearing or not)
   int http_status = 0;            // 0 = no response

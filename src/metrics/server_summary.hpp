@@ -16,15 +16,15 @@ namespace inferbench::metrics {
 
 // Canonical gauges: running_requests, waiting_requests (counts), kv_cache_usage (fraction 0–1).
 inline constexpr std::array<std::string_view, 3> kServerGauges{"running_requests", "waiting_requests",
-                                                                "kv_cache_usage"};
+                                                               "kv_cache_usage"};
 // Canonical counters: prompt/generation tokens, prefix-cache queries/hits (tokens), preemptions,
 // successfully finished requests.
-inline constexpr std::array<std::string_view, 6> kServerCounters{
-    "prompt_tokens", "generation_tokens", "prefix_cache_queries", "prefix_cache_hits", "preemptions",
-    "requests_succeeded"};
+inline constexpr std::array<std::string_view, 6> kServerCounters{"prompt_tokens",        "generation_tokens",
+                                                                 "prefix_cache_queries", "prefix_cache_hits",
+                                                                 "preemptions",          "requests_succeeded"};
 // Canonical server-side latency histograms (reported in ms).
-inline constexpr std::array<std::string_view, 8> kServerLatencies{"ttft", "itl", "tpot", "e2e",
-                                                                   "queue", "prefill", "decode", "inference"};
+inline constexpr std::array<std::string_view, 8> kServerLatencies{"ttft",  "itl",     "tpot",   "e2e",
+                                                                  "queue", "prefill", "decode", "inference"};
 
 // One gauge over the scrapes of the window, summed across label sets and replicas per scrape.
 struct ServerGauge {
@@ -42,7 +42,7 @@ struct ServerCounter {
 
 // One histogram's increase over the window, summed across series, in ms.
 struct ServerLatency {
-  std::string metric;  // family name, e.g. "vllm:time_to_first_token_seconds"
+  std::string metric;   // family name, e.g. "vllm:time_to_first_token_seconds"
   double count = kNaN;  // observations in the window (Δ_count)
   double mean = kNaN;   // Δ_sum / Δ_count, ms
   double p50 = kNaN;    // Prometheus histogram_quantile semantics, ms
@@ -67,8 +67,8 @@ struct ServerSource {
 
 // Everything reported about the server for one load point.
 struct ServerSummary {
-  bool available = false;  // at least one source answered with a parsable exposition
-  std::string reason;      // why not available (empty when available)
+  bool available = false;          // at least one source answered with a parsable exposition
+  std::string reason;              // why not available (empty when available)
   std::string engine = "unknown";  // the sources' engine, "mixed" when they differ
   std::vector<ServerSource> sources;
   std::size_t scrapes = 0;  // scrape rounds in the window (each round reads every source)

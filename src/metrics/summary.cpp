@@ -14,8 +14,7 @@ double ratio(double a, double b) { return b > 0.0 ? a / b : kNaN; }
 // Whether a metric meets its objective. `undefined_meets` says how an undefined metric counts:
 // TPOT and ITL are legitimately undefined for one-token / one-chunk outputs and cannot be
 // violated; TTFT, E2E and NTPOT undefined on a success means they cannot be verified.
-bool meets(const std::optional<double>& slo, const std::optional<double>& value,
-           bool undefined_meets) {
+bool meets(const std::optional<double>& slo, const std::optional<double>& value, bool undefined_meets) {
   if (!slo) return true;
   if (!value) return undefined_meets;
   return *value <= *slo;
@@ -51,8 +50,7 @@ double max_overlap(std::vector<std::pair<TimePoint, int>>& events) {
 
 }  // namespace
 
-LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load,
-                           const Slo& slo) {
+LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load, const Slo& slo) {
   LoadPointSummary s;
   s.load = load;
   const bool open = load.mode == LoadSpec::Mode::Open;

@@ -17,10 +17,10 @@ namespace inferbench::metrics {
 struct LoadSpec {
   enum class Mode { Closed, Open };
   Mode mode = Mode::Closed;
-  int concurrency = 0;              // closed: N virtual users; open: in-flight cap, 0 = none
-  double rate = 0.0;                // open: requested requests per second
+  int concurrency = 0;               // closed: N virtual users; open: in-flight cap, 0 = none
+  double rate = 0.0;                 // open: requested requests per second
   std::string arrival = "constant";  // open: constant | poisson | gamma
-  double burstiness = 1.0;          // open, gamma: shape parameter
+  double burstiness = 1.0;           // open, gamma: shape parameter
 };
 
 // Service-level objectives, in ms; a request is good when it succeeded and met every one given.
@@ -53,16 +53,16 @@ struct Throughput {
 
 // Token totals over successful requests.
 struct TokenTotals {
-  std::int64_t input = 0;               // Σ in_i over requests whose in_i is known
-  std::int64_t output = 0;              // Σ out_i over requests whose out_i is known
-  std::int64_t cached = 0;              // Σ usage cached_tokens where reported
-  std::size_t cached_reported = 0;      // requests whose usage carried cached_tokens
-  std::size_t input_unknown = 0;        // requests with neither usage nor client prompt count
-  std::size_t output_unknown = 0;       // requests with neither usage nor client output count
-  std::size_t output_from_client = 0;   // out_i came from the client tokenizer, not usage
-  std::size_t prompt_mismatches = 0;    // usage.prompt_tokens ≠ client count (both known)
-  std::size_t prompt_compared = 0;      // requests with both usage.prompt_tokens and a client count
-  std::int64_t prompt_difference = 0;   // Σ (usage.prompt_tokens − client count) over those (chat template)
+  std::int64_t input = 0;              // Σ in_i over requests whose in_i is known
+  std::int64_t output = 0;             // Σ out_i over requests whose out_i is known
+  std::int64_t cached = 0;             // Σ usage cached_tokens where reported
+  std::size_t cached_reported = 0;     // requests whose usage carried cached_tokens
+  std::size_t input_unknown = 0;       // requests with neither usage nor client prompt count
+  std::size_t output_unknown = 0;      // requests with neither usage nor client output count
+  std::size_t output_from_client = 0;  // out_i came from the client tokenizer, not usage
+  std::size_t prompt_mismatches = 0;   // usage.prompt_tokens ≠ client count (both known)
+  std::size_t prompt_compared = 0;     // requests with both usage.prompt_tokens and a client count
+  std::int64_t prompt_difference = 0;  // Σ (usage.prompt_tokens − client count) over those (chat template)
 };
 
 // Latency distributions (ms) over successful measured requests.
@@ -92,10 +92,10 @@ struct RateComparison {
 
 // Goodput against the given SLOs; fractions are over completed + failed.
 struct Goodput {
-  Slo slo;                             // the objectives applied
-  std::size_t good = 0;                // requests that succeeded and met every SLO
-  double requests_per_s = kNaN;        // good / W
-  double slo_attainment = kNaN;        // good / (completed + failed)
+  Slo slo;                                   // the objectives applied
+  std::size_t good = 0;                      // requests that succeeded and met every SLO
+  double requests_per_s = kNaN;              // good / W
+  double slo_attainment = kNaN;              // good / (completed + failed)
   std::map<std::string, double> attainment;  // per SLO key ("ttft_ms", …): met / (completed+failed)
 };
 
@@ -114,7 +114,6 @@ struct LoadPointSummary {
 };
 
 // Summarizes the records of one load point (any order; warm-up records are counted, not used).
-LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load,
-                           const Slo& slo);
+LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load, const Slo& slo);
 
 }  // namespace inferbench::metrics

@@ -5,9 +5,7 @@
 
 namespace inferbench::protocol {
 
-std::string path_for(Api api) {
-  return api == Api::Chat ? "/v1/chat/completions" : "/v1/completions";
-}
+std::string path_for(Api api) { return api == Api::Chat ? "/v1/chat/completions" : "/v1/completions"; }
 
 std::string encode(const RequestBody& body) {
   // ordered_json keeps the keys in the order written: easier to read in logs and dry runs.

@@ -26,10 +26,10 @@ struct RequestBody {
   std::string model;
   std::string prompt;  // Completions; Chat sends it as one user message when messages is empty
   std::vector<std::pair<std::string, std::string>> messages;  // Chat: (role, content)
-  std::int64_t max_tokens = -1;  // output token limit; negative = omit the limit fields
+  std::int64_t max_tokens = -1;                               // output token limit; negative = omit the limit fields
   bool stream = true;
-  bool include_usage = true;  // adds stream_options.include_usage (only when streaming)
-  bool ignore_eos = false;    // adds "ignore_eos": true (vLLM, SGLang, llama.cpp extension)
+  bool include_usage = true;                 // adds stream_options.include_usage (only when streaming)
+  bool ignore_eos = false;                   // adds "ignore_eos": true (vLLM, SGLang, llama.cpp extension)
   std::optional<nlohmann::json> extra_body;  // JSON merge-patch applied last (null deletes)
 };
 
@@ -47,21 +47,21 @@ struct Usage {
 
 // What one streamed event's data says. Every view is valid until the decoder's next call.
 struct ChunkInfo {
-  bool done = false;            // data is `[DONE]`
-  bool malformed = false;       // not JSON, or a known field has an unexpected type
-  bool error = false;           // in-stream error object, or finish_reason "error"
-  bool has_choices = false;     // `choices` is a non-empty array (vLLM's TTFT criterion)
-  bool has_output = false;      // has_content || has_reasoning || has_tool_calls
-  bool has_content = false;     // non-empty choices[0].text or delta.content
-  bool has_reasoning = false;   // non-empty delta.reasoning_content or delta.reasoning
-  bool has_tool_calls = false;  // non-empty delta.tool_calls
-  bool has_usage = false;       // a non-null `usage` object was present
-  std::string_view malformed_reason;  // short static text when malformed
-  std::string_view error_message;     // error.message (or a fixed text for finish_reason)
-  std::string_view error_type;        // error.type when sent
+  bool done = false;                       // data is `[DONE]`
+  bool malformed = false;                  // not JSON, or a known field has an unexpected type
+  bool error = false;                      // in-stream error object, or finish_reason "error"
+  bool has_choices = false;                // `choices` is a non-empty array (vLLM's TTFT criterion)
+  bool has_output = false;                 // has_content || has_reasoning || has_tool_calls
+  bool has_content = false;                // non-empty choices[0].text or delta.content
+  bool has_reasoning = false;              // non-empty delta.reasoning_content or delta.reasoning
+  bool has_tool_calls = false;             // non-empty delta.tool_calls
+  bool has_usage = false;                  // a non-null `usage` object was present
+  std::string_view malformed_reason;       // short static text when malformed
+  std::string_view error_message;          // error.message (or a fixed text for finish_reason)
+  std::string_view error_type;             // error.type when sent
   std::optional<std::int64_t> error_code;  // error.code when numeric (or a numeric string)
-  std::string_view output_text;    // generated text of this chunk (reasoning, content, tool args)
-  std::string_view finish_reason;  // choices[0].finish_reason; empty when null or absent
+  std::string_view output_text;            // generated text of this chunk (reasoning, content, tool args)
+  std::string_view finish_reason;          // choices[0].finish_reason; empty when null or absent
   Usage usage;
 };
 

@@ -56,9 +56,7 @@ struct Scan {
   std::optional<std::int64_t> top_code;
 };
 
-Reason type_of(od::value& v, od::json_type& type) {
-  return v.type().get(type) ? "invalid JSON value" : nullptr;
-}
+Reason type_of(od::value& v, od::json_type& type) { return v.type().get(type) ? "invalid JSON value" : nullptr; }
 
 // A string, or null / absent (empty view).
 Reason read_string_or_null(od::value& v, std::string_view& out) {
@@ -365,9 +363,8 @@ struct ChunkDecoder::Impl {
     Scan scan{out, TextCollector(text), false, false, {}, {}, std::nullopt};
     if (Reason r = parse_root(doc, scan)) return malformed(r);
 
-    if (scan.object_is_error ||
-        (!out.error && !scan.has_choices_key && !out.has_usage && !scan.top_message.empty() &&
-         (scan.top_code || !scan.top_type.empty()))) {
+    if (scan.object_is_error || (!out.error && !scan.has_choices_key && !out.has_usage && !scan.top_message.empty() &&
+                                 (scan.top_code || !scan.top_type.empty()))) {
       // Old vLLM `{"object":"error","message":...,"code":400}` or a bare error body.
       out.error = true;
       if (out.error_message.empty()) out.error_message = scan.top_message;
@@ -391,8 +388,7 @@ struct ChunkDecoder::Impl {
   }
 };
 
-ChunkDecoder::ChunkDecoder(std::size_t initial_capacity)
-    : impl_(std::make_unique<Impl>(initial_capacity)) {}
+ChunkDecoder::ChunkDecoder(std::size_t initial_capacity) : impl_(std::make_unique<Impl>(initial_capacity)) {}
 ChunkDecoder::~ChunkDecoder() = default;
 ChunkDecoder::ChunkDecoder(ChunkDecoder&&) noexcept = default;
 ChunkDecoder& ChunkDecoder::operator=(ChunkDecoder&&) noexcept = default;

@@ -189,8 +189,7 @@ std::string unescape_help(std::string_view s) {
 }
 
 // `# HELP …`, `# TYPE …`, `# EOF` or a free comment. Returns false with `error` set.
-bool parse_comment(std::string_view line, PromExposition& out, std::map<std::string, bool>& typed,
-                   std::string& error) {
+bool parse_comment(std::string_view line, PromExposition& out, std::map<std::string, bool>& typed, std::string& error) {
   LineParser p(line.substr(1), error);
   const std::string_view keyword = p.token();
   if (keyword == "EOF" && p.token().empty()) {
@@ -201,7 +200,8 @@ bool parse_comment(std::string_view line, PromExposition& out, std::map<std::str
   p.skip_blanks();
   if (!is_name_start(p.peek())) return p.fail("expected a metric name after # " + std::string(keyword));
   const std::string name(p.metric_name());
-  if (!p.at_end() && !is_blank(p.peek())) return p.fail("invalid character in metric name after # " + std::string(keyword));
+  if (!p.at_end() && !is_blank(p.peek()))
+    return p.fail("invalid character in metric name after # " + std::string(keyword));
   PromFamily& family = out.families[name];
   if (keyword == "TYPE") {
     const std::string_view word = p.token();

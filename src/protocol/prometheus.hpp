@@ -39,7 +39,7 @@ struct PromFamily {
 
 // A whole parsed exposition.
 struct PromExposition {
-  std::vector<PromSample> samples;            // in order of appearance
+  std::vector<PromSample> samples;             // in order of appearance
   std::map<std::string, PromFamily> families;  // keyed by the name on the HELP/TYPE line
   bool eof_marker = false;                     // an OpenMetrics `# EOF` line ended the text
 

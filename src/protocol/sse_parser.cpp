@@ -136,8 +136,7 @@ SseStatus SseParser::check_unfinished_line() {
   return SseStatus::Ok;
 }
 
-SseStatus SseParser::process_line(std::string_view line, bool in_caller_buffer,
-                                  SseEventSink& sink) {
+SseStatus SseParser::process_line(std::string_view line, bool in_caller_buffer, SseEventSink& sink) {
   if (line.size() > max_event_bytes_ + kLineOverhead) return fail();
   if (line.empty()) {
     dispatch(sink);

@@ -51,8 +51,7 @@ class SseParser {
 
   // The same with a callable `void(const SseEvent&)` instead of a sink (inlined adapter).
   template <class F>
-    requires std::invocable<F&, const SseEvent&>
-  SseStatus feed(std::string_view bytes, F&& on_event) {
+  requires std::invocable<F&, const SseEvent&> SseStatus feed(std::string_view bytes, F&& on_event) {
     struct Adapter final : SseEventSink {
       explicit Adapter(std::remove_reference_t<F>& fn) : fn_(fn) {}
       void on_event(const SseEvent& event) override { fn_(event); }

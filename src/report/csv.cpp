@@ -35,11 +35,10 @@ using Column = std::pair<std::string, std::function<std::string(const LoadPointS
 void add_distribution(std::vector<Column>& cols, const std::string& name,
                       const Distribution metrics::Latencies::*member, bool open_only) {
   using Stat = std::pair<const char*, double Distribution::*>;
-  static const Stat kStats[] = {{"mean", &Distribution::mean}, {"std", &Distribution::std},
-                                {"min", &Distribution::min},   {"p50", &Distribution::p50},
-                                {"p90", &Distribution::p90},   {"p95", &Distribution::p95},
-                                {"p99", &Distribution::p99},   {"p99_9", &Distribution::p99_9},
-                                {"max", &Distribution::max}};
+  static const Stat kStats[] = {
+      {"mean", &Distribution::mean}, {"std", &Distribution::std},     {"min", &Distribution::min},
+      {"p50", &Distribution::p50},   {"p90", &Distribution::p90},     {"p95", &Distribution::p95},
+      {"p99", &Distribution::p99},   {"p99_9", &Distribution::p99_9}, {"max", &Distribution::max}};
   const auto applies = [open_only](const LoadPointSummary& s) {
     return !open_only || s.load.mode == LoadSpec::Mode::Open;
   };
@@ -59,13 +58,11 @@ std::vector<Column> columns() {
   const auto open = [](S s) { return s.load.mode == LoadSpec::Mode::Open; };
   std::vector<Column> c;
   c.emplace_back("mode", [=](S s) { return std::string(open(s) ? "open" : "closed"); });
-  c.emplace_back("concurrency", [](S s) {
-    return s.load.concurrency > 0 ? fmt::format("{}", s.load.concurrency) : std::string();
-  });
+  c.emplace_back("concurrency",
+                 [](S s) { return s.load.concurrency > 0 ? fmt::format("{}", s.load.concurrency) : std::string(); });
   c.emplace_back("rate", [=](S s) { return open(s) ? cell(s.load.rate) : std::string(); });
   c.emplace_back("arrival", [=](S s) { return open(s) ? text(s.load.arrival) : std::string(); });
-  c.emplace_back("burstiness",
-                 [=](S s) { return open(s) ? cell(s.load.burstiness) : std::string(); });
+  c.emplace_back("burstiness", [=](S s) { return open(s) ? cell(s.load.burstiness) : std::string(); });
   c.emplace_back("interrupted", [](S s) { return std::string(s.interrupted ? "true" : "false"); });
   c.emplace_back("completed", [](S s) { return cell(s.requests.completed); });
   c.emplace_back("failed", [](S s) { return cell(s.requests.failed); });
@@ -81,26 +78,21 @@ std::vector<Column> columns() {
   c.emplace_back("duration_s", [](S s) { return cell(s.duration_s); });
   c.emplace_back("requests_per_s", [](S s) { return cell(s.throughput.requests_per_s); });
   c.emplace_back("input_tokens_per_s", [](S s) { return cell(s.throughput.input_tokens_per_s); });
-  c.emplace_back("output_tokens_per_s",
-                 [](S s) { return cell(s.throughput.output_tokens_per_s); });
+  c.emplace_back("output_tokens_per_s", [](S s) { return cell(s.throughput.output_tokens_per_s); });
   c.emplace_back("total_tokens_per_s", [](S s) { return cell(s.throughput.total_tokens_per_s); });
   c.emplace_back("input_tokens", [](S s) { return fmt::format("{}", s.tokens.input); });
   c.emplace_back("output_tokens", [](S s) { return fmt::format("{}", s.tokens.output); });
-  c.emplace_back("cached_tokens", [](S s) {
-    return s.tokens.cached_reported > 0 ? fmt::format("{}", s.tokens.cached) : std::string();
-  });
+  c.emplace_back("cached_tokens",
+                 [](S s) { return s.tokens.cached_reported > 0 ? fmt::format("{}", s.tokens.cached) : std::string(); });
   c.emplace_back("output_tokens_from_client", [](S s) { return cell(s.tokens.output_from_client); });
   c.emplace_back("prompt_token_mismatches", [](S s) { return cell(s.tokens.prompt_mismatches); });
   c.emplace_back("concurrency_mean", [](S s) { return cell(s.concurrency.mean); });
   c.emplace_back("concurrency_max", [](S s) { return cell(s.concurrency.max); });
-  c.emplace_back("rate_requested",
-                 [](S s) { return s.rate ? cell(s.rate->requested) : std::string(); });
-  c.emplace_back("rate_achieved",
-                 [](S s) { return s.rate ? cell(s.rate->achieved) : std::string(); });
+  c.emplace_back("rate_requested", [](S s) { return s.rate ? cell(s.rate->requested) : std::string(); });
+  c.emplace_back("rate_achieved", [](S s) { return s.rate ? cell(s.rate->achieved) : std::string(); });
   c.emplace_back("goodput_requests_per_s",
                  [](S s) { return s.goodput ? cell(s.goodput->requests_per_s) : std::string(); });
-  c.emplace_back("slo_attainment",
-                 [](S s) { return s.goodput ? cell(s.goodput->slo_attainment) : std::string(); });
+  c.emplace_back("slo_attainment", [](S s) { return s.goodput ? cell(s.goodput->slo_attainment) : std::string(); });
   using L = metrics::Latencies;
   add_distribution(c, "ttft_ms", &L::ttft_ms, false);
   add_distribution(c, "tpot_ms", &L::tpot_ms, false);

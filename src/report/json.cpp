@@ -6,8 +6,8 @@
 
 namespace inferbench::report {
 
-using nlohmann::json;
 using metrics::LoadSpec;
+using nlohmann::json;
 
 namespace {
 
@@ -54,11 +54,16 @@ json load_json(const LoadSpec& load) {
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json to_json(const metrics::Distribution& d) {
-  return json{{"count", d.count},          {"mean", number_or_null(d.mean)},
-              {"std", number_or_null(d.std)}, {"min", number_or_null(d.min)},
-              {"p50", number_or_null(d.p50)}, {"p90", number_or_null(d.p90)},
-              {"p95", number_or_null(d.p95)}, {"p99", number_or_null(d.p99)},
-              {"p99_9", number_or_null(d.p99_9)}, {"max", number_or_null(d.max)}};
+  return json{{"count", d.count},
+              {"mean", number_or_null(d.mean)},
+              {"std", number_or_null(d.std)},
+              {"min", number_or_null(d.min)},
+              {"p50", number_or_null(d.p50)},
+              {"p90", number_or_null(d.p90)},
+              {"p95", number_or_null(d.p95)},
+              {"p99", number_or_null(d.p99)},
+              {"p99_9", number_or_null(d.p99_9)},
+              {"max", number_or_null(d.max)}};
 }
 
 json to_json(const metrics::LoadPointSummary& s) {
@@ -94,23 +99,18 @@ json to_json(const metrics::LoadPointSummary& s) {
                                                                   : json(nullptr)}};
 
   const metrics::Latencies& l = s.latency;
-  json latency = {{"ttft_ms", to_json(l.ttft_ms)},
-                  {"tpot_ms", to_json(l.tpot_ms)},
-                  {"itl_ms", to_json(l.itl_ms)},
-                  {"inter_chunk_ms", to_json(l.inter_chunk_ms)},
-                  {"e2e_ms", to_json(l.e2e_ms)},
-                  {"ntpot_ms", to_json(l.ntpot_ms)}};
+  json latency = {{"ttft_ms", to_json(l.ttft_ms)}, {"tpot_ms", to_json(l.tpot_ms)},
+                  {"itl_ms", to_json(l.itl_ms)},   {"inter_chunk_ms", to_json(l.inter_chunk_ms)},
+                  {"e2e_ms", to_json(l.e2e_ms)},   {"ntpot_ms", to_json(l.ntpot_ms)}};
   if (open) {
     latency["ttft_from_sched_ms"] = to_json(l.ttft_from_sched_ms);
     latency["e2e_from_sched_ms"] = to_json(l.e2e_from_sched_ms);
     latency["schedule_lag_ms"] = to_json(l.schedule_lag_ms);
   }
   j["latency"] = std::move(latency);
-  j["concurrency"] = {{"mean", number_or_null(s.concurrency.mean)},
-                      {"max", number_or_null(s.concurrency.max)}};
+  j["concurrency"] = {{"mean", number_or_null(s.concurrency.mean)}, {"max", number_or_null(s.concurrency.max)}};
   if (s.rate) {
-    j["rate"] = {{"requested", number_or_null(s.rate->requested)},
-                 {"achieved", number_or_null(s.rate->achieved)}};
+    j["rate"] = {{"requested", number_or_null(s.rate->requested)}, {"achieved", number_or_null(s.rate->achieved)}};
   }
   if (s.goodput) {
     const metrics::Goodput& g = *s.goodput;
@@ -137,14 +137,12 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["prompt_tokens"] = optional_or_null(r.usage.prompt_tokens);
   j["completion_tokens"] = optional_or_null(r.usage.completion_tokens);
   j["cached_tokens"] = optional_or_null(r.usage.cached_tokens);
-  j["client_prompt_tokens"] =
-      r.client_prompt_tokens >= 0 ? json(r.client_prompt_tokens) : json(nullptr);
-  j["client_output_tokens"] =
-      r.client_output_tokens >= 0 ? json(r.client_output_tokens) : json(nullptr);
+  j["client_prompt_tokens"] = r.client_prompt_tokens >= 0 ? json(r.client_prompt_tokens) : json(nullptr);
+  j["client_output_tokens"] = r.client_output_tokens >= 0 ? json(r.client_output_tokens) : json(nullptr);
   j["max_tokens"] = r.max_tokens;
   j["input_tokens"] = optional_or_null(m.input_tokens);
   j["output_tokens"] = optional_or_null(m.output_tokens);
-  j["output_tokens_source"] = !m.output_tokens          ? json(nullptr)
+  j["output_tokens_source"] = !m.output_tokens             ? json(nullptr)
                               : m.output_tokens_from_usage ? json("usage")
                                                            : json("client");
   j["chunks"] = m.chunks;

@@ -1,5 +1,5 @@
-#include "report/format.hpp"
 #include "report/server.hpp"
+#include "report/format.hpp"
 
 #include <fmt/format.h>
 
@@ -30,18 +30,18 @@ json to_json(const metrics::ServerSummary& s) {
   json gauges = json::object();
   for (const auto key : metrics::kServerGauges) {
     const auto it = s.gauges.find(key);
-    gauges[std::string(key)] =
-        it == s.gauges.end()
-            ? json(nullptr)
-            : json{{"metric", it->second.metric}, {"samples", it->second.samples},
-                   {"mean", number_or_null(it->second.mean)}, {"max", number_or_null(it->second.max)}};
+    gauges[std::string(key)] = it == s.gauges.end() ? json(nullptr)
+                                                    : json{{"metric", it->second.metric},
+                                                           {"samples", it->second.samples},
+                                                           {"mean", number_or_null(it->second.mean)},
+                                                           {"max", number_or_null(it->second.max)}};
   }
   json counters = json::object();
   for (const auto key : metrics::kServerCounters) {
     const auto it = s.counters.find(key);
-    counters[std::string(key)] =
-        it == s.counters.end() ? json(nullptr)
-                               : json{{"metric", it->second.metric}, {"delta", number_or_null(it->second.delta)}};
+    counters[std::string(key)] = it == s.counters.end()
+                                     ? json(nullptr)
+                                     : json{{"metric", it->second.metric}, {"delta", number_or_null(it->second.delta)}};
   }
   json latencies = json::object();
   for (const auto key : metrics::kServerLatencies) {
@@ -51,9 +51,9 @@ json to_json(const metrics::ServerSummary& s) {
       continue;
     }
     const metrics::ServerLatency& l = it->second;
-    latencies[std::string(key)] = {{"metric", l.metric},         {"count", number_or_null(l.count)},
-                                   {"mean", number_or_null(l.mean)}, {"p50", number_or_null(l.p50)},
-                                   {"p90", number_or_null(l.p90)},   {"p99", number_or_null(l.p99)}};
+    latencies[std::string(key)] = {
+        {"metric", l.metric},           {"count", number_or_null(l.count)}, {"mean", number_or_null(l.mean)},
+        {"p50", number_or_null(l.p50)}, {"p90", number_or_null(l.p90)},     {"p99", number_or_null(l.p99)}};
   }
   const auto& hr = s.prefix_cache_hit_rate;
   return json{{"available", s.available},
@@ -110,8 +110,9 @@ std::string format_server_table(const metrics::ServerSummary& s) {
   for (const auto& r : rows) w = std::max(w, r.first.size());
   for (const auto& [label, text] : rows) out += fmt::format("    {:<{}}  {}\n", label, w, text);
   for (const auto& src : s.sources) {
-    if (!src.error.empty()) out += fmt::format("    {}: {} of {} scrapes failed ({})\n", src.url, src.scrapes_failed,
-                                               src.scrapes_ok + src.scrapes_failed, src.error);
+    if (!src.error.empty())
+      out += fmt::format("    {}: {} of {} scrapes failed ({})\n", src.url, src.scrapes_failed,
+                         src.scrapes_ok + src.scrapes_failed, src.error);
   }
   return out;
 }

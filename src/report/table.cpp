@@ -1,5 +1,5 @@
-#include "report/format.hpp"
 #include "report/table.hpp"
+#include "report/format.hpp"
 
 #include <fmt/format.h>
 
@@ -19,10 +19,8 @@ std::string plain(double v) { return fmt::format("{}", v); }
 
 // "http_429 ×2, http_500 ×1" for the `limit` most frequent labels (ties by label).
 std::string top_failures(const LoadPointSummary& s, std::size_t limit) {
-  std::vector<std::pair<std::string, std::size_t>> v(s.requests.failures.begin(),
-                                                     s.requests.failures.end());
-  std::stable_sort(v.begin(), v.end(),
-                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  std::vector<std::pair<std::string, std::size_t>> v(s.requests.failures.begin(), s.requests.failures.end());
+  std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out;
   for (std::size_t i = 0; i < v.size() && i < limit; ++i) {
     if (i > 0) out += ", ";
@@ -56,10 +54,8 @@ std::string render(const std::vector<std::vector<std::string>>& rows, const std:
   return out;
 }
 
-void add_latency(std::vector<std::vector<std::string>>& rows, const char* name,
-                 const metrics::Distribution& d) {
-  rows.push_back({name, num(d.mean), num(d.p50), num(d.p90), num(d.p99), num(d.max),
-                  fmt::format("{}", d.count)});
+void add_latency(std::vector<std::vector<std::string>>& rows, const char* name, const metrics::Distribution& d) {
+  rows.push_back({name, num(d.mean), num(d.p50), num(d.p90), num(d.p99), num(d.max), fmt::format("{}", d.count)});
 }
 
 }  // namespace
@@ -92,19 +88,17 @@ std::string format_table(const LoadPointSummary& s) {
   facts.push_back({"req/s", num(s.throughput.requests_per_s)});
   facts.push_back({"in tok/s", num(s.throughput.input_tokens_per_s, 1)});
   facts.push_back({"out tok/s", num(s.throughput.output_tokens_per_s, 1)});
-  facts.push_back({"concurrency", fmt::format("mean {}, max {}", num(s.concurrency.mean),
-                                              num(s.concurrency.max, 0))});
+  facts.push_back({"concurrency", fmt::format("mean {}, max {}", num(s.concurrency.mean), num(s.concurrency.max, 0))});
   if (s.rate) {
-    facts.push_back({"rate", fmt::format("achieved {}/s of requested {}/s", num(s.rate->achieved),
-                                         num(s.rate->requested))});
+    facts.push_back(
+        {"rate", fmt::format("achieved {}/s of requested {}/s", num(s.rate->achieved), num(s.rate->requested))});
   }
   if (s.goodput) {
     std::string detail;
     for (const auto& [key, v] : s.goodput->attainment) {
       detail += fmt::format("{}{} {}", detail.empty() ? "" : ", ", key, percent(v));
     }
-    facts.push_back({"goodput", fmt::format("{} req/s, SLO attainment {} ({})",
-                                            num(s.goodput->requests_per_s),
+    facts.push_back({"goodput", fmt::format("{} req/s, SLO attainment {} ({})", num(s.goodput->requests_per_s),
                                             percent(s.goodput->slo_attainment), detail)});
   }
   // Facts are label + free text: left-align both.
@@ -132,17 +126,15 @@ std::string format_table(const LoadPointSummary& s) {
 
 std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
   std::vector<std::vector<std::string>> rows;
-  rows.push_back({"load", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99",
-                  "E2E p50", "failed"});
+  rows.push_back({"load", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "failed"});
   for (const LoadPointSummary& s : points) {
     const metrics::Latencies& l = s.latency;
     std::string label = load_label(s.load);
     if (s.interrupted) label += " (interrupted)";
     std::string failed = fmt::format("{}", s.requests.failed);
     if (s.requests.failed > 0) failed += fmt::format(" ({})", percent(s.requests.failure_rate));
-    rows.push_back({label, num(s.throughput.requests_per_s),
-                    num(s.throughput.output_tokens_per_s, 1), num(l.ttft_ms.p50),
-                    num(l.ttft_ms.p99), num(l.tpot_ms.p50), num(l.tpot_ms.p99), num(l.e2e_ms.p50),
+    rows.push_back({label, num(s.throughput.requests_per_s), num(s.throughput.output_tokens_per_s, 1),
+                    num(l.ttft_ms.p50), num(l.ttft_ms.p99), num(l.tpot_ms.p50), num(l.tpot_ms.p99), num(l.e2e_ms.p50),
                     failed});
   }
   return render(rows, "");

@@ -17,9 +17,9 @@ Arrival parse_arrival(const std::string& name);
 std::string to_string(Arrival arrival);
 
 struct RateSpec {
-  double rate = 1.0;         // requests per second, > 0
+  double rate = 1.0;  // requests per second, > 0
   Arrival arrival = Arrival::Constant;
-  double burstiness = 1.0;   // gamma shape k (1 = Poisson, < 1 burstier, > 1 smoother)
+  double burstiness = 1.0;  // gamma shape k (1 = Poisson, < 1 burstier, > 1 smoother)
 };
 
 // Offsets of `count` requests: offsets[0] = 0; gaps are 1/rate (constant), exponential with

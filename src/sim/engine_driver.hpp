@@ -24,10 +24,10 @@ namespace inferbench::sim {
 
 // Tokens of one iteration for one stream.
 struct TokenEvent {
-  TimePoint due{};              // when the tokens are ready (real time)
-  std::uint32_t tokens = 0;     // tokens emitted (0 or 1)
-  bool finished = false;        // the request is done; `finish` is set
-  FinishedRequest finish;       // valid when finished
+  TimePoint due{};           // when the tokens are ready (real time)
+  std::uint32_t tokens = 0;  // tokens emitted (0 or 1)
+  bool finished = false;     // the request is done; `finish` is set
+  FinishedRequest finish;    // valid when finished
 };
 
 // The hand-over between the engine thread and one HTTP session. The session's executor must

@@ -96,8 +96,8 @@ ParsedRequest parse_request(std::string_view body, bool chat, const tokenizer::T
 // The chunk writers below format by hand on purpose: they run once per streamed chunk, and
 // every string they embed is JSON-safe by construction (ASCII words, ids and a model name
 // checked at start-up).
-void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model,
-                        std::string_view text, std::string_view finish_reason) {
+void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model, std::string_view text,
+                        std::string_view finish_reason) {
   // Plain appends, not a format string parsed per call: this is the simulator's per-token path.
   // finish_reason is a JSON string, or null while the answer goes on.
   const auto append_finish = [&] {
@@ -148,36 +148,34 @@ void append_usage_event(std::string& out, bool chat, std::string_view id, std::s
   fmt::format_to(std::back_inserter(out),
                  "data: {{\"id\":\"{}{}\",\"object\":\"{}\",\"created\":0,\"model\":\"{}\",\"choices\":[],"
                  "\"usage\":{{\"prompt_tokens\":{},\"total_tokens\":{},\"completion_tokens\":{}{}}}}}\n\n",
-                 chat ? "chatcmpl-" : "cmpl-", id, chat ? "chat.completion.chunk" : "text_completion",
-                 model, prompt_tokens, prompt_tokens + completion_tokens, completion_tokens, details);
+                 chat ? "chatcmpl-" : "cmpl-", id, chat ? "chat.completion.chunk" : "text_completion", model,
+                 prompt_tokens, prompt_tokens + completion_tokens, completion_tokens, details);
 }
 
 std::string full_response(bool chat, std::string_view id, std::string_view model, std::string_view text,
-                          std::string_view finish_reason, std::int64_t prompt_tokens,
-                          std::int64_t completion_tokens, std::optional<std::int64_t> cached_tokens) {
+                          std::string_view finish_reason, std::int64_t prompt_tokens, std::int64_t completion_tokens,
+                          std::optional<std::int64_t> cached_tokens) {
   nlohmann::json choice = {{"index", 0}, {"finish_reason", finish_reason}, {"logprobs", nullptr}};
   if (chat) {
     choice["message"] = {{"role", "assistant"}, {"content", text}};
   } else {
     choice["text"] = text;
   }
-  nlohmann::json body = {
-      {"id", std::string(chat ? "chatcmpl-" : "cmpl-") + std::string(id)},
-      {"object", chat ? "chat.completion" : "text_completion"},
-      {"created", 0},
-      {"model", model},
-      {"choices", nlohmann::json::array({choice})},
-      {"usage",
-       {{"prompt_tokens", prompt_tokens},
-        {"completion_tokens", completion_tokens},
-        {"total_tokens", prompt_tokens + completion_tokens}}}};
+  nlohmann::json body = {{"id", std::string(chat ? "chatcmpl-" : "cmpl-") + std::string(id)},
+                         {"object", chat ? "chat.completion" : "text_completion"},
+                         {"created", 0},
+                         {"model", model},
+                         {"choices", nlohmann::json::array({choice})},
+                         {"usage",
+                          {{"prompt_tokens", prompt_tokens},
+                           {"completion_tokens", completion_tokens},
+                           {"total_tokens", prompt_tokens + completion_tokens}}}};
   if (cached_tokens) body["usage"]["prompt_tokens_details"] = {{"cached_tokens", *cached_tokens}};
   return body.dump();
 }
 
 std::string error_body(std::string_view message, std::string_view type, int code) {
-  return nlohmann::json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}}
-      .dump();
+  return nlohmann::json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code}}}}.dump();
 }
 
 }  // namespace inferbench::sim

@@ -16,11 +16,11 @@ struct ParsedRequest {
   bool stream = false;
   bool include_usage = false;
   bool ignore_eos = false;
-  std::int64_t max_tokens = 0;     // 0 = not given
-  std::int64_t prompt_tokens = 0;  // words in the prompt (the simulator's tokenizer)
+  std::int64_t max_tokens = 0;            // 0 = not given
+  std::int64_t prompt_tokens = 0;         // words in the prompt (the simulator's tokenizer)
   std::vector<std::uint32_t> prompt_ids;  // one id per word (a hash), for the prefix cache
   std::string model;
-  std::string error;               // non-empty: the request is invalid (HTTP 400 with this message)
+  std::string error;  // non-empty: the request is invalid (HTTP 400 with this message)
 };
 
 // Parses a request body; never throws (a bad body sets `error`). Prompt tokens are counted
@@ -32,8 +32,8 @@ ParsedRequest parse_request(std::string_view body, bool chat, const tokenizer::T
 void append_word_ids(std::string_view text, std::vector<std::uint32_t>& ids);
 
 // Appends the SSE event for a chunk carrying `text` (finish_reason set on the last one).
-void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model,
-                        std::string_view text, std::string_view finish_reason);
+void append_chunk_event(std::string& out, bool chat, std::string_view id, std::string_view model, std::string_view text,
+                        std::string_view finish_reason);
 // Appends the chat role-only first chunk event.
 void append_role_event(std::string& out, std::string_view id, std::string_view model);
 // Appends the usage-only chunk event (empty choices).
@@ -42,8 +42,8 @@ void append_usage_event(std::string& out, bool chat, std::string_view id, std::s
                         std::optional<std::int64_t> cached_tokens);
 // A complete non-streamed response body.
 std::string full_response(bool chat, std::string_view id, std::string_view model, std::string_view text,
-                          std::string_view finish_reason, std::int64_t prompt_tokens,
-                          std::int64_t completion_tokens, std::optional<std::int64_t> cached_tokens);
+                          std::string_view finish_reason, std::int64_t prompt_tokens, std::int64_t completion_tokens,
+                          std::optional<std::int64_t> cached_tokens);
 // An OpenAI-style error body.
 std::string error_body(std::string_view message, std::string_view type, int code);
 

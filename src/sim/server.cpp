@@ -96,11 +96,11 @@ struct SimServer::Impl {
   net::io_context ioc;
   tcp::acceptor acceptor;
   SimMetrics metrics;
-  std::unique_ptr<EngineDriver> engine;    // engine mode
-  std::optional<LatencyProfile> profile;   // latency-profile mode
+  std::unique_ptr<EngineDriver> engine;           // engine mode
+  std::optional<LatencyProfile> profile;          // latency-profile mode
   std::optional<tokenizer::Tokenizer> tokenizer;  // counts prompts when given
-  OutputWords words;                       // what the answers are made of
-  std::atomic<std::uint32_t> running{0};   // streams being answered (profile mode's load)
+  OutputWords words;                              // what the answers are made of
+  std::atomic<std::uint32_t> running{0};          // streams being answered (profile mode's load)
   std::atomic<std::uint64_t> next_id{1};
   std::mutex rng_mutex;
   Rng rng;
@@ -112,9 +112,14 @@ struct SimServer::Impl {
   StreamEmitter emitter;
 
   Impl(SimServer& o, const SimOptions& options)
-      : owner(o), opt(options), ioc(options.threads), acceptor(ioc), metrics(options.model),
+      : owner(o),
+        opt(options),
+        ioc(options.threads),
+        acceptor(ioc),
+        metrics(options.model),
         rng(make_rng(options.seed, 0x51)),
-        emitter(options.threads > 1 ? net::any_io_executor(net::make_strand(ioc)) : net::any_io_executor(ioc.get_executor()),
+        emitter(options.threads > 1 ? net::any_io_executor(net::make_strand(ioc))
+                                    : net::any_io_executor(ioc.get_executor()),
                 options.io_uring) {
     if (!opt.model_preset.empty()) {
       EngineConfig config = make_engine_config(opt.model_preset, opt.hardware, opt.tensor_parallel);
@@ -261,10 +266,9 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   if (const auto header = req["x-inferbench-fault"]; !header.empty()) {
     const auto named = parse_fault(header);
     if (!named) {
-      co_return co_await send(stream, http::status::bad_request,
-                              error_body("unknown x-inferbench-fault; expected one of " + fault_names(),
-                                         "BadRequestError", 400),
-                              keep);
+      co_return co_await send(
+          stream, http::status::bad_request,
+          error_body("unknown x-inferbench-fault; expected one of " + fault_names(), "BadRequestError", 400), keep);
     }
     fault = *named;
   } else {
@@ -286,7 +290,7 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   const auto per_chunk = static_cast<std::int64_t>(std::max(1, opt.tokens_per_chunk));
 
   // Where the tokens come from: a latency plan made now, or the engine as it runs.
-  std::vector<Emission> plan;          // profile mode: every chunk, known ahead
+  std::vector<Emission> plan;             // profile mode: every chunk, known ahead
   std::shared_ptr<TokenChannel> channel;  // engine mode
   std::vector<double> gaps;
   double ttft_s = 0;
@@ -299,11 +303,12 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   if (engine) {
     channel = std::make_shared<TokenChannel>(co_await net::this_coro::executor);
     const auto stop_after = static_cast<std::uint32_t>(n < max_tokens ? n : 0);
-    const SubmitStatus status = engine->submit(id, pr.prompt_ids, static_cast<std::uint32_t>(max_tokens), stop_after, channel);
+    const SubmitStatus status =
+        engine->submit(id, pr.prompt_ids, static_cast<std::uint32_t>(max_tokens), stop_after, channel);
     if (status == SubmitStatus::kQueueFull) {
-      co_return co_await send(stream, http::status::too_many_requests,
-                              error_body("Failed to enqueue request, waiting requests queue is full", "RateLimitError", 429),
-                              keep);
+      co_return co_await send(
+          stream, http::status::too_many_requests,
+          error_body("Failed to enqueue request, waiting requests queue is full", "RateLimitError", 429), keep);
     }
     if (status != SubmitStatus::kAccepted) {
       co_return co_await send(stream, http::status::bad_request,
@@ -374,8 +379,9 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
     if (engine) return;
     const double e2e = to_s(end - arrived);
     const double tpot = n >= 2 ? (e2e - ttft_s) / static_cast<double>(n - 1) : 0.0;
-    metrics.observe_finished({ttft_s, e2e, 0.0, ttft_s, e2e - ttft_s, e2e, tpot, static_cast<std::uint32_t>(pr.prompt_tokens),
-                              static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(max_tokens), n < max_tokens});
+    metrics.observe_finished({ttft_s, e2e, 0.0, ttft_s, e2e - ttft_s, e2e, tpot,
+                              static_cast<std::uint32_t>(pr.prompt_tokens), static_cast<std::uint32_t>(n),
+                              static_cast<std::uint32_t>(max_tokens), n < max_tokens});
     metrics.observe_itl(gaps);
   };
   auto abandon = [&] {
@@ -394,9 +400,9 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
     std::string text;
     words.append(text, id, 0, emitted);
     observe_profile(Clock::now());
-    co_return co_await send(stream, http::status::ok,
-                            full_response(chat, id_text, opt.model, text, finish_reason(), pr.prompt_tokens, emitted, cached()),
-                            keep);
+    co_return co_await send(
+        stream, http::status::ok,
+        full_response(chat, id_text, opt.model, text, finish_reason(), pr.prompt_tokens, emitted, cached()), keep);
   }
 
   http::response<http::empty_body> res{http::status::ok, 11};
@@ -520,8 +526,8 @@ void SimServer::start() {
   if (!ec) impl_->acceptor.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) impl_->acceptor.bind(endpoint, ec);
   if (!ec) impl_->acceptor.listen(net::socket_base::max_listen_connections, ec);
-  require(!ec, "simulator cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
-                   ec.message());
+  require(!ec,
+          "simulator cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
   port_ = impl_->acceptor.local_endpoint().port();
   net::co_spawn(impl_->ioc, impl_->accept_loop(), net::detached);
   for (int i = 0; i < options_.threads; ++i) threads_.emplace_back([this] { impl_->ioc.run(); });

@@ -21,43 +21,43 @@ namespace inferbench::sim {
 
 struct SimOptions {
   std::string host = "127.0.0.1";
-  unsigned short port = 8000;         // 0 = any free port
+  unsigned short port = 8000;  // 0 = any free port
   std::string model = "inferbench-sim";
   // Latency-profile mode (when model_preset is empty), in llm-d-inference-sim's terms.
-  double ttft_ms = 20.0;              // time to first token (constant calculator)
-  double ttft_std_ms = 0.0;           // its standard deviation (≤ 30% of the mean)
-  double prefill_overhead_ms = 0.0;   // per-token calculator: fixed part of TTFT
-  double prefill_per_token_ms = 0.0;  // per-token calculator: per uncached prompt token
-  double itl_ms = 5.0;                // inter-token latency
-  double itl_std_ms = 0.0;            // its standard deviation (≤ 30% of the mean)
+  double ttft_ms = 20.0;                // time to first token (constant calculator)
+  double ttft_std_ms = 0.0;             // its standard deviation (≤ 30% of the mean)
+  double prefill_overhead_ms = 0.0;     // per-token calculator: fixed part of TTFT
+  double prefill_per_token_ms = 0.0;    // per-token calculator: per uncached prompt token
+  double itl_ms = 5.0;                  // inter-token latency
+  double itl_std_ms = 0.0;              // its standard deviation (≤ 30% of the mean)
   double time_factor_under_load = 1.0;  // latency multiplier at max_num_seqs running (≥ 1)
   // Engine mode: the continuous-batching model of a model preset on a hardware preset.
-  std::string model_preset;           // e.g. "Llama-3.1-8B"; empty = latency-profile mode
+  std::string model_preset;  // e.g. "Llama-3.1-8B"; empty = latency-profile mode
   std::string hardware = "H100";
   std::uint32_t tensor_parallel = 1;
-  double time_scale = 1.0;            // > 1 runs simulated time faster than real time
+  double time_scale = 1.0;                      // > 1 runs simulated time faster than real time
   std::uint32_t max_num_batched_tokens = 8192;  // token budget per iteration
-  std::uint32_t max_waiting = 0;      // waiting-queue limit, HTTP 429 beyond; 0 = none
+  std::uint32_t max_waiting = 0;                // waiting-queue limit, HTTP 429 beyond; 0 = none
   bool prefix_caching = true;
   // Both modes.
-  std::uint32_t max_num_seqs = 256;   // engine: running sequences; profile: load-factor scale
-  std::int64_t output_tokens = 0;     // natural answer length (EOS); 0 = always max_tokens
-  std::int64_t default_max_tokens = 16;  // when the request names none (OpenAI's default)
-  int tokens_per_chunk = 1;           // tokens carried by one SSE chunk
+  std::uint32_t max_num_seqs = 256;                   // engine: running sequences; profile: load-factor scale
+  std::int64_t output_tokens = 0;                     // natural answer length (EOS); 0 = always max_tokens
+  std::int64_t default_max_tokens = 16;               // when the request names none (OpenAI's default)
+  int tokens_per_chunk = 1;                           // tokens carried by one SSE chunk
   std::vector<std::pair<Fault, double>> fault_rates;  // share of requests per fault type
-  double startup_delay_s = 0.0;       // /health/ready answers 503 until then
+  double startup_delay_s = 0.0;                       // /health/ready answers 503 until then
   std::uint64_t seed = 0;
-  int threads = 1;                    // I/O threads
-  bool io_uring = true;               // batch streamed writes through io_uring when the kernel allows
-  bool record_emissions = false;      // keep each stream's true chunk emission times
-  std::string trace_path;             // append each stream's emission times (JSON lines) here
-  std::string tokenizer_path;         // count prompt tokens with this tokenizer.json (else words)
+  int threads = 1;                // I/O threads
+  bool io_uring = true;           // batch streamed writes through io_uring when the kernel allows
+  bool record_emissions = false;  // keep each stream's true chunk emission times
+  std::string trace_path;         // append each stream's emission times (JSON lines) here
+  std::string tokenizer_path;     // count prompt tokens with this tokenizer.json (else words)
 };
 
 // Emission times of one streamed response, keyed by the request's x-request-id header.
 struct Emissions {
-  TimePoint received{};                // when the request was read
-  std::vector<TimePoint> chunk_times;  // when each output chunk's bytes were handed to the socket
+  TimePoint received{};                     // when the request was read
+  std::vector<TimePoint> chunk_times;       // when each output chunk's bytes were handed to the socket
   std::vector<std::uint32_t> chunk_tokens;  // tokens in each chunk
 };
 

@@ -11,15 +11,15 @@ namespace {
 
 // Bucket bounds of vLLM V1 (vllm/v1/metrics/loggers.py).
 std::vector<double> ttft_buckets() {
-  return {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75,
-          1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0};
+  return {0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1,  0.25,  0.5,   0.75,
+          1.0,   2.5,   5.0,  7.5,  10.0, 20.0, 40.0, 80.0, 160.0, 640.0, 2560.0};
 }
 std::vector<double> itl_buckets() {
   return {0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0, 40.0, 80.0};
 }
 std::vector<double> request_buckets() {
-  return {0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0,
-          120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
+  return {0.3,  0.5,  0.8,  1.0,  1.5,   2.0,   2.5,   5.0,   10.0,   15.0,  20.0,
+          30.0, 40.0, 50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0};
 }
 // vLLM's 1-2-5 series up to the model length (here: up to 100k tokens).
 std::vector<double> length_buckets() {
@@ -134,7 +134,8 @@ std::string SimMetrics::render(const SimGauges& g) const {
            fmt::format("block_size=\"{}\",{},num_gpu_blocks=\"{}\"", *g.block_size, l, *g.num_gpu_blocks), 1.0);
   }
   if (g.prefix_cache_queries && g.prefix_cache_hits) {
-    header(out, "vllm:prefix_cache_queries_total", "counter", "Prefix cache queries, in terms of number of queried tokens.");
+    header(out, "vllm:prefix_cache_queries_total", "counter",
+           "Prefix cache queries, in terms of number of queried tokens.");
     sample(out, "vllm:prefix_cache_queries_total", l, static_cast<double>(*g.prefix_cache_queries));
     header(out, "vllm:prefix_cache_hits_total", "counter", "Prefix cache hits, in terms of number of cached tokens.");
     sample(out, "vllm:prefix_cache_hits_total", l, static_cast<double>(*g.prefix_cache_hits));
@@ -150,12 +151,16 @@ std::string SimMetrics::render(const SimGauges& g) const {
   sample(out, "vllm:request_success_total", l + ",finished_reason=\"length\"", static_cast<double>(success_length_));
   histogram(out, "vllm:time_to_first_token_seconds", "Histogram of time to first token in seconds.", l, ttft_);
   histogram(out, "vllm:inter_token_latency_seconds", "Histogram of inter-token latency in seconds.", l, itl_);
-  histogram(out, "vllm:request_time_per_output_token_seconds", "Histogram of time_per_output_token_seconds per request.", l, tpot_);
+  histogram(out, "vllm:request_time_per_output_token_seconds",
+            "Histogram of time_per_output_token_seconds per request.", l, tpot_);
   histogram(out, "vllm:e2e_request_latency_seconds", "Histogram of e2e request latency in seconds.", l, e2e_);
   histogram(out, "vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", l, queue_);
-  histogram(out, "vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", l, prefill_);
-  histogram(out, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", l, decode_);
-  histogram(out, "vllm:request_inference_time_seconds", "Histogram of time spent in RUNNING phase for request.", l, inference_);
+  histogram(out, "vllm:request_prefill_time_seconds", "Histogram of time spent in PREFILL phase for request.", l,
+            prefill_);
+  histogram(out, "vllm:request_decode_time_seconds", "Histogram of time spent in DECODE phase for request.", l,
+            decode_);
+  histogram(out, "vllm:request_inference_time_seconds", "Histogram of time spent in RUNNING phase for request.", l,
+            inference_);
   histogram(out, "vllm:request_prompt_tokens", "Number of prefill tokens processed.", l, prompt_len_);
   histogram(out, "vllm:request_generation_tokens", "Number of generation tokens processed.", l, generation_len_);
   histogram(out, "vllm:request_params_max_tokens", "Histogram of the max_tokens request parameter.", l, max_tokens_);

@@ -233,8 +233,8 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
   std::string scratch;
   bool uring = false;
   io_uring ring{};
-  std::size_t pending = 0;          // sends prepared, not yet completed
-  std::vector<Stream*> blocked;     // sends that found no submission slot
+  std::size_t pending = 0;       // sends prepared, not yet completed
+  std::vector<Stream*> blocked;  // sends that found no submission slot
 };
 
 StreamEmitter::StreamEmitter(net::any_io_executor executor, bool io_uring)

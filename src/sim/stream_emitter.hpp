@@ -32,20 +32,20 @@ class StreamEmitter {
     // Appends chunk k's payload (SSE events) to out; the emitter adds the chunked framing.
     std::function<void(std::string& out, std::size_t k)> format;
     bool record_times = false;
-    std::vector<TimePoint> sent;  // when each chunk was handed to the kernel (if record_times)
+    std::vector<TimePoint> sent;      // when each chunk was handed to the kernel (if record_times)
     boost::system::error_code error;  // the socket's failure, if any (read it after run())
 
    private:
     friend class StreamEmitter;
-    std::size_t next = 0;         // the next chunk to format
-    std::string sending;          // bytes handed to the kernel, not yet confirmed
+    std::size_t next = 0;  // the next chunk to format
+    std::string sending;   // bytes handed to the kernel, not yet confirmed
     std::size_t sending_offset = 0;
-    std::string waiting;          // formatted while `sending` was in flight
+    std::string waiting;  // formatted while `sending` was in flight
     std::size_t waiting_chunks = 0;
     bool in_flight = false;
-    bool in_heap = false;         // queued for its next due time
-    bool finished = false;        // the emitter is done with it (emitter side)
-    bool done = false;            // set on the session's executor: run() may return
+    bool in_heap = false;   // queued for its next due time
+    bool finished = false;  // the emitter is done with it (emitter side)
+    bool done = false;      // set on the session's executor: run() may return
     boost::asio::steady_timer done_signal;
   };
 

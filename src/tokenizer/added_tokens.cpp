@@ -51,14 +51,16 @@ std::pair<std::size_t, std::int32_t> AddedVocabulary::Trie::longest(std::string_
     const auto it = std::ranges::lower_bound(children, c, {}, &std::pair<unsigned char, std::int32_t>::first);
     if (it == children.end() || it->first != c) break;
     node = it->second;
-    if (nodes[static_cast<std::size_t>(node)].token >= 0) best = {i + 1 - pos, nodes[static_cast<std::size_t>(node)].token};
+    if (nodes[static_cast<std::size_t>(node)].token >= 0)
+      best = {i + 1 - pos, nodes[static_cast<std::size_t>(node)].token};
   }
   return best;
 }
 
 AddedVocabulary::AddedVocabulary(std::vector<AddedToken> tokens, const Normalizer* normalizer) {
   for (auto& t : tokens) {
-    const bool duplicate = std::ranges::any_of(tokens_, [&](const AddedToken& o) { return o.id == t.id && o.content == t.content; });
+    const bool duplicate =
+        std::ranges::any_of(tokens_, [&](const AddedToken& o) { return o.id == t.id && o.content == t.content; });
     if (!duplicate) tokens_.push_back(std::move(t));
   }
   for (std::size_t i = 0; i < tokens_.size(); ++i) {

@@ -49,7 +49,7 @@ class AddedVocabulary {
  private:
   struct Node {
     std::vector<std::pair<unsigned char, std::int32_t>> children;  // sorted by byte
-    std::int32_t token = -1;                                        // index into tokens_, or -1
+    std::int32_t token = -1;                                       // index into tokens_, or -1
   };
   struct Trie {
     std::vector<Node> nodes;  // nodes[0] is the root when non-empty

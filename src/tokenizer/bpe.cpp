@@ -11,7 +11,7 @@
 namespace inferbench::tokenizer {
 namespace {
 
-constexpr std::size_t kCacheCapacity = 1 << 18;  // pieces; afterwards new pieces are not cached
+constexpr std::size_t kCacheCapacity = 1 << 18;   // pieces; afterwards new pieces are not cached
 constexpr std::size_t kCacheMaxPieceBytes = 256;  // longer pieces are rare and not worth caching
 
 struct ByteAlphabet {
@@ -37,9 +37,7 @@ const ByteAlphabet& alphabet() {
 
 constexpr std::uint64_t kEmptyKey = ~std::uint64_t{0};
 
-std::uint64_t slot_of(std::uint64_t key, std::uint64_t mask) {
-  return ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
-}
+std::uint64_t slot_of(std::uint64_t key, std::uint64_t mask) { return ((key * 0x9E3779B97F4A7C15ull) >> 20) & mask; }
 
 std::uint64_t pair_key(std::int32_t a, std::int32_t b) {
   return (static_cast<std::uint64_t>(static_cast<std::uint32_t>(a)) << 32) | static_cast<std::uint32_t>(b);
@@ -240,7 +238,8 @@ void BpeModel::encode_piece(std::string_view piece, std::vector<std::int32_t>& o
   }
   constexpr std::string_view kMeta = "\u2581";
   std::size_t start = 0;
-  for (std::size_t pos = piece.find(kMeta, 1); pos != std::string_view::npos; pos = piece.find(kMeta, pos + kMeta.size())) {
+  for (std::size_t pos = piece.find(kMeta, 1); pos != std::string_view::npos;
+       pos = piece.find(kMeta, pos + kMeta.size())) {
     if (pos >= start + kMeta.size() && piece.substr(pos - kMeta.size(), kMeta.size()) == kMeta) continue;
     if (pos == start) continue;
     encode_word(piece.substr(start, pos - start), out);

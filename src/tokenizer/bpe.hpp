@@ -22,15 +22,15 @@ using Vocab = std::unordered_map<std::string, std::int32_t, StringHash, std::equ
 
 // Settings of an HF BPE model (`model` in tokenizer.json).
 struct BpeConfig {
-  Vocab vocab;                                          // token -> id
+  Vocab vocab;                                              // token -> id
   std::vector<std::pair<std::string, std::string>> merges;  // in rank order
-  std::optional<std::string> unk_token;                 // may be absent
-  std::string continuing_subword_prefix;                // empty = none
-  std::string end_of_word_suffix;                       // empty = none
-  bool fuse_unk = false;                                // merge consecutive unknowns into one unk
-  bool byte_fallback = false;                           // unknown chars become <0xNN> tokens
-  bool ignore_merges = false;                           // whole piece looked up in the vocab first
-  bool byte_level_input = false;                        // pieces are raw bytes to map to the GPT-2 alphabet
+  std::optional<std::string> unk_token;                     // may be absent
+  std::string continuing_subword_prefix;                    // empty = none
+  std::string end_of_word_suffix;                           // empty = none
+  bool fuse_unk = false;                                    // merge consecutive unknowns into one unk
+  bool byte_fallback = false;                               // unknown chars become <0xNN> tokens
+  bool ignore_merges = false;                               // whole piece looked up in the vocab first
+  bool byte_level_input = false;                            // pieces are raw bytes to map to the GPT-2 alphabet
 };
 
 // Immutable after construction; encode_piece is thread-safe (the piece cache is lock-free).
@@ -69,8 +69,8 @@ class BpeModel {
   };
   std::vector<MergeSlot> merge_table_;
   std::uint64_t merge_mask_ = 0;
-  std::int32_t byte_ids_[256];       // byte-level: id of the mapped single byte, or -1
-  std::int32_t fallback_ids_[256];   // byte_fallback: id of <0xNN>, or -1
+  std::int32_t byte_ids_[256];      // byte-level: id of the mapped single byte, or -1
+  std::int32_t fallback_ids_[256];  // byte_fallback: id of <0xNN>, or -1
   std::int32_t unk_id_ = -1;
   // SentencePiece speed-up: no merge joins "x" with a following "▁", so a piece can be cut before
   // every "▁" that follows another character without changing the result (and the parts are cacheable).

@@ -70,7 +70,8 @@ class ReplaceDecoder : public Decoder {
       if (regex_) {
         regex_->find_all(t, matches);
       } else if (!literal_.empty()) {
-        for (std::size_t pos = t.find(literal_); pos != std::string::npos; pos = t.find(literal_, pos + literal_.size()))
+        for (std::size_t pos = t.find(literal_); pos != std::string::npos;
+             pos = t.find(literal_, pos + literal_.size()))
           matches.emplace_back(pos, pos + literal_.size());
       }
       if (matches.empty()) continue;

@@ -128,7 +128,8 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const Ctx& ctx, const element&
   }
   if (type == "ByteLevel") return make_byte_level(boolean(e, "add_prefix_space", true), boolean(e, "use_regex", true));
   if (type == "Metaspace")
-    return make_metaspace(opt_str(e, "replacement").value_or("\u2581"), prepend_scheme_of(e), boolean(e, "split", true));
+    return make_metaspace(opt_str(e, "replacement").value_or("\u2581"), prepend_scheme_of(e),
+                          boolean(e, "split", true));
   if (type == "Digits") return make_digits(boolean(e, "individual_digits", false));
   if (type == "WhitespaceSplit") return make_whitespace_split();
   if (type == "Sequence") {
@@ -137,7 +138,8 @@ std::unique_ptr<PreTokenizer> build_pre_tokenizer(const Ctx& ctx, const element&
     return make_sequence(std::move(steps));
   }
   ctx.fail(fmt::format(
-      "unsupported pre_tokenizer {:?} (supported: Split, ByteLevel, Metaspace, Digits, WhitespaceSplit, Sequence)", type));
+      "unsupported pre_tokenizer {:?} (supported: Split, ByteLevel, Metaspace, Digits, WhitespaceSplit, Sequence)",
+      type));
 }
 
 std::unique_ptr<Decoder> build_decoder(const Ctx& ctx, const element& e) {
@@ -161,7 +163,8 @@ std::unique_ptr<Decoder> build_decoder(const Ctx& ctx, const element& e) {
     return make_sequence_decoder(std::move(steps));
   }
   ctx.fail(fmt::format(
-      "unsupported decoder {:?} (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)", type));
+      "unsupported decoder {:?} (supported: ByteLevel, Metaspace, Replace, ByteFallback, Fuse, Strip, Sequence)",
+      type));
 }
 
 std::unique_ptr<BpeModel> build_model(const Ctx& ctx, const element& e, bool byte_level_input) {

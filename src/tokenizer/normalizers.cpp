@@ -38,7 +38,8 @@ class ReplaceNormalizer : public Normalizer {
     if (regex_) {
       regex_->find_all(text, matches);
     } else if (!literal_.empty()) {
-      for (std::size_t pos = text.find(literal_); pos != std::string::npos; pos = text.find(literal_, pos + literal_.size()))
+      for (std::size_t pos = text.find(literal_); pos != std::string::npos;
+           pos = text.find(literal_, pos + literal_.size()))
         matches.emplace_back(pos, pos + literal_.size());
     }
     if (matches.empty()) return;

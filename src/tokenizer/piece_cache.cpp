@@ -115,8 +115,8 @@ bool PieceCache::place(Table& table, Entry* e) noexcept {
       table.size.fetch_add(1, std::memory_order_relaxed);
       return true;
     }
-    if (expected == e || (expected->hash == e->hash && expected->size == e->size &&
-                          same_bytes(expected->bytes(), e->bytes(), e->size)))
+    if (expected == e ||
+        (expected->hash == e->hash && expected->size == e->size && same_bytes(expected->bytes(), e->bytes(), e->size)))
       return false;  // already there (another thread cached it first)
   }
   return false;

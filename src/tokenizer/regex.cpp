@@ -26,9 +26,7 @@ std::string class_items(std::span<const CodepointRange> ranges) {
   return out;
 }
 
-bool has_items(std::span<const CodepointRange> ranges) {
-  return !ranges.empty() && ranges.front().first < 0x110000;
-}
+bool has_items(std::span<const CodepointRange> ranges) { return !ranges.empty() && ranges.front().first < 0x110000; }
 
 // Pattern text for \p{X} (positive) inside or outside a character class.
 std::string property(char name, bool negated, bool in_class, std::string_view original) {

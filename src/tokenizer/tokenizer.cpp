@@ -75,8 +75,7 @@ Tokenizer Tokenizer::load(const std::filesystem::path& path) {
   }
   const auto read = [](const std::filesystem::path& p) {
     std::error_code exists_ec;
-    if (!std::filesystem::exists(p, exists_ec))
-      throw Error(fmt::format("tokenizer: {} does not exist", p.string()));
+    if (!std::filesystem::exists(p, exists_ec)) throw Error(fmt::format("tokenizer: {} does not exist", p.string()));
     std::ifstream in(p, std::ios::binary);
     if (!in) throw Error(fmt::format("tokenizer: cannot read {}", p.string()));
     std::string content(std::filesystem::file_size(p), '\0');

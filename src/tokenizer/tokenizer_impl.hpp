@@ -15,15 +15,15 @@ namespace inferbench::tokenizer {
 
 // Everything a Tokenizer needs; built once by load(), then shared read-only.
 struct TokenizerImpl {
-  std::unique_ptr<Normalizer> normalizer;        // may be null
-  std::unique_ptr<PreTokenizer> pre_tokenizer;   // may be null
-  std::optional<AsciiPattern> ascii_split;       // pre_tokenizer->ascii_split(), looked up once
+  std::unique_ptr<Normalizer> normalizer;       // may be null
+  std::unique_ptr<PreTokenizer> pre_tokenizer;  // may be null
+  std::optional<AsciiPattern> ascii_split;      // pre_tokenizer->ascii_split(), looked up once
   std::unique_ptr<BpeModel> model;
-  std::unique_ptr<Decoder> decoder;              // may be null (tokens joined with spaces)
+  std::unique_ptr<Decoder> decoder;  // may be null (tokens joined with spaces)
   std::unique_ptr<AddedVocabulary> added;
-  std::vector<std::int32_t> prefix;              // post-processor ids before a single sequence
-  std::vector<std::int32_t> suffix;              // post-processor ids after a single sequence
-  std::vector<std::int32_t> regular;             // model ids that are not added tokens
+  std::vector<std::int32_t> prefix;   // post-processor ids before a single sequence
+  std::vector<std::int32_t> suffix;   // post-processor ids after a single sequence
+  std::vector<std::int32_t> regular;  // model ids that are not added tokens
   std::size_t vocab_size = 0;
   // With a ByteLevel decoder alone: every id's decoded bytes in one buffer (id -> [offsets[id],
   // offsets[id + 1])) and whether it is a special token, so decode is a copy per id.

@@ -265,8 +265,8 @@ std::string nfc(std::string_view s) {
   // normalized; everything else is copied.
   const NormData& data = norm_data();
   std::string out;
-  std::size_t copied = 0;        // s[0, copied) is already in out
-  std::size_t last_safe = 0;     // start of the last stable code point seen
+  std::size_t copied = 0;     // s[0, copied) is already in out
+  std::size_t last_safe = 0;  // start of the last stable code point seen
   for (std::size_t i = 0; i < s.size();) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0xC3) {  // below U+00C0: always stable

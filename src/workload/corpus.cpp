@@ -7,16 +7,18 @@
 #endif
 
 // NOLINTNEXTLINE: the only way to embed a file in GCC 12 without a generated source
-__asm__(".section .rodata\n"
-        ".global inferbench_corpus_begin\n"
-        ".type inferbench_corpus_begin, @object\n"
-        "inferbench_corpus_begin:\n"
-        ".incbin \"" INFERBENCH_CORPUS_PATH "\"\n"
-        ".global inferbench_corpus_end\n"
-        ".type inferbench_corpus_end, @object\n"
-        "inferbench_corpus_end:\n"
-        ".byte 0\n"
-        ".previous\n");
+__asm__(
+    ".section .rodata\n"
+    ".global inferbench_corpus_begin\n"
+    ".type inferbench_corpus_begin, @object\n"
+    "inferbench_corpus_begin:\n"
+    ".incbin \"" INFERBENCH_CORPUS_PATH
+    "\"\n"
+    ".global inferbench_corpus_end\n"
+    ".type inferbench_corpus_end, @object\n"
+    "inferbench_corpus_end:\n"
+    ".byte 0\n"
+    ".previous\n");
 
 extern "C" const char inferbench_corpus_begin[];
 extern "C" const char inferbench_corpus_end[];

@@ -43,7 +43,8 @@ std::vector<ShareGptEntry> read_sharegpt(const std::filesystem::path& path, OnBa
   } catch (const json::parse_error& e) {
     throw Error(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
   }
-  if (!doc.is_array()) throw Error(fmt::format("{}: a ShareGPT file must be a JSON array of conversations", path.string()));
+  if (!doc.is_array())
+    throw Error(fmt::format("{}: a ShareGPT file must be a JSON array of conversations", path.string()));
   std::vector<ShareGptEntry> entries;
   for (std::size_t i = 0; i < doc.size(); ++i) {
     const json& item = doc[i];

@@ -10,8 +10,8 @@ namespace inferbench::workload {
 
 namespace {
 
-constexpr int kFitRounds = 48;    // cut/extend rounds for one candidate text
-constexpr int kCandidates = 8;    // fresh candidates before giving up
+constexpr int kFitRounds = 48;                  // cut/extend rounds for one candidate text
+constexpr int kCandidates = 8;                  // fresh candidates before giving up
 constexpr std::size_t kRandomStream = 1 << 16;  // random ids drawn once for random prompts
 
 bool is_byte_token(const std::string& t) {
@@ -39,7 +39,8 @@ ExactText::ExactText(tokenizer::Tokenizer tok, std::string_view corpus) : tok_(s
     const auto with = tok_.encode(with_newline);
     const auto prefix = static_cast<std::ptrdiff_t>(newline_ids.size());
     line.in_context = std::max<std::int64_t>(0, static_cast<std::int64_t>(with.size()) - prefix);
-    const bool prefixed = with.size() >= newline_ids.size() && std::equal(newline_ids.begin(), newline_ids.end(), with.begin());
+    const bool prefixed =
+        with.size() >= newline_ids.size() && std::equal(newline_ids.begin(), newline_ids.end(), with.begin());
     line.after_newline = prefixed ? std::vector<std::int32_t>(with.begin() + prefix, with.end()) : line.ids;
     if (!line.ids.empty()) lines_.push_back(std::move(line));
     begin = end;
@@ -213,8 +214,8 @@ std::string ExactText::build(std::string_view head, std::int64_t n, bool random_
       return full;
     }
   }
-  throw Error(fmt::format("could not build a text of exactly {} tokens with this tokenizer ({} attempts)", n,
-                          kCandidates));
+  throw Error(
+      fmt::format("could not build a text of exactly {} tokens with this tokenizer ({} attempts)", n, kCandidates));
 }
 
 std::string ExactText::synthetic(std::int64_t n, Rng& rng) const { return build({}, n, false, rng); }

@@ -36,20 +36,22 @@ class ExactText {
   // Number of ids random prompts are drawn from.
   std::size_t pool_size() const { return pool_.size(); }
   // The capacity a text of n tokens is built in (about five bytes per token, and some slack).
-  static std::size_t reserve_bytes(std::int64_t n) { return static_cast<std::size_t>(std::max<std::int64_t>(n, 0)) * 5 + 16; }
+  static std::size_t reserve_bytes(std::int64_t n) {
+    return static_cast<std::size_t>(std::max<std::int64_t>(n, 0)) * 5 + 16;
+  }
 
  private:
   struct Line {
-    std::size_t begin = 0;            // byte offset in corpus_
-    std::size_t size = 0;             // bytes, '\n' included
-    std::vector<std::int32_t> ids;    // the line encoded alone
+    std::size_t begin = 0;                    // byte offset in corpus_
+    std::size_t size = 0;                     // bytes, '\n' included
+    std::vector<std::int32_t> ids;            // the line encoded alone
     std::vector<std::int32_t> after_newline;  // its ids after a "\n" (differ where a tokenizer marks the text start)
-    std::int64_t in_context = 0;      // its tokens inside the whole corpus (estimate used to fill)
+    std::int64_t in_context = 0;              // its tokens inside the whole corpus (estimate used to fill)
   };
   struct Cursor {
     std::size_t line = 0;
-    std::size_t offset = 0;       // token offset within the line's ids
-    bool after_newline = false;   // offset counts in after_newline instead of ids
+    std::size_t offset = 0;      // token offset within the line's ids
+    bool after_newline = false;  // offset counts in after_newline instead of ids
   };
   // Sets each line's in_context count from one encode of the whole corpus.
   void attribute_in_context();

@@ -57,8 +57,10 @@ LengthDist LengthDist::fixed(std::int64_t n) {
 LengthDist LengthDist::parse(std::string_view text, std::string_view flag) {
   const auto parts = split_colon(text);
   const auto bad = [&](std::string_view why) {
-    return Error(fmt::format("invalid {} '{}': {} (use N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX] or "
-                             "lognormal:MEAN:STD[:MIN:MAX])", flag, text, why));
+    return Error(
+        fmt::format("invalid {} '{}': {} (use N, uniform:MIN:MAX, normal:MEAN:STD[:MIN:MAX] or "
+                    "lognormal:MEAN:STD[:MIN:MAX])",
+                    flag, text, why));
   };
   LengthDist d;
   if (parts.size() == 1) {

@@ -29,7 +29,7 @@ class LengthDist {
   Kind kind() const { return kind_; }
   std::int64_t min() const { return min_; }
   std::int64_t max() const { return max_; }
-  double mean() const { return mean_; }  // the parameter (fixed: n; uniform: (min+max)/2)
+  double mean() const { return mean_; }   // the parameter (fixed: n; uniform: (min+max)/2)
   double stddev() const { return std_; }  // the parameter (fixed: 0)
   // The canonical text of the distribution ("128", "uniform:64:256", ...).
   std::string str() const;
@@ -43,7 +43,7 @@ class LengthDist {
   std::int64_t max_ = 1;
   double mean_ = 1;
   double std_ = 0;
-  double log_mu_ = 0;     // lognormal: parameters of the underlying normal
+  double log_mu_ = 0;  // lognormal: parameters of the underlying normal
   double log_sigma_ = 0;
 };
 

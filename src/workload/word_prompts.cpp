@@ -8,8 +8,8 @@
 
 namespace inferbench::workload {
 
-std::vector<RequestSpec> make_word_prompts(std::size_t count, std::int64_t input_tokens,
-                                           std::int64_t output_tokens, std::uint64_t seed) {
+std::vector<RequestSpec> make_word_prompts(std::size_t count, std::int64_t input_tokens, std::int64_t output_tokens,
+                                           std::uint64_t seed) {
   require(input_tokens >= 1, "input tokens must be >= 1");
   require(output_tokens >= 1, "output tokens must be >= 1");
   return make_word_prompts(count, LengthDist::fixed(input_tokens), LengthDist::fixed(output_tokens), seed);

@@ -11,8 +11,8 @@
 namespace inferbench::workload {
 
 // `count` prompts of `input_tokens` words each (distinct, seeded) asking for `output_tokens`.
-std::vector<RequestSpec> make_word_prompts(std::size_t count, std::int64_t input_tokens,
-                                           std::int64_t output_tokens, std::uint64_t seed);
+std::vector<RequestSpec> make_word_prompts(std::size_t count, std::int64_t input_tokens, std::int64_t output_tokens,
+                                           std::uint64_t seed);
 
 // `count` prompts whose word counts and max_tokens are drawn from `input` and `output` (seeded).
 std::vector<RequestSpec> make_word_prompts(std::size_t count, const LengthDist& input, const LengthDist& output,

@@ -34,7 +34,8 @@ std::int64_t positive(const std::string& value, const std::string& key, const st
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
   if (ec != std::errc() || ptr != value.data() + value.size() || v < 1 || v > LengthDist::kMaxLength) {
-    throw Error(fmt::format("invalid --dataset '{}': {} must be an integer in [1, {}]", text, key, LengthDist::kMaxLength));
+    throw Error(
+        fmt::format("invalid --dataset '{}': {} must be an integer in [1, {}]", text, key, LengthDist::kMaxLength));
   }
   return v;
 }
@@ -62,7 +63,6 @@ std::string read_file(const std::string& path) {
   s << in.rdbuf();
   return s.str();
 }
-
 
 }  // namespace
 
@@ -94,11 +94,14 @@ DatasetSpec parse_dataset(const std::string& text, bool have_tokenizer) {
     d.path = rest;
   } else if (kind == "shared-prefix") {
     d.kind = Kind::SharedPrefix;
-    parse_params(split(rest, ','), 0, text,
-                 {{"groups", [&](const std::string& v) { d.groups = positive(v, "groups", text); }},
-                  {"prompts_per_group", [&](const std::string& v) { d.prompts_per_group = positive(v, "prompts_per_group", text); }},
-                  {"system_prompt_tokens", [&](const std::string& v) { d.system_prompt_tokens = positive(v, "system_prompt_tokens", text); }},
-                  {"question_tokens", [&](const std::string& v) { d.question_tokens = positive(v, "question_tokens", text); }}});
+    parse_params(
+        split(rest, ','), 0, text,
+        {{"groups", [&](const std::string& v) { d.groups = positive(v, "groups", text); }},
+         {"prompts_per_group",
+          [&](const std::string& v) { d.prompts_per_group = positive(v, "prompts_per_group", text); }},
+         {"system_prompt_tokens",
+          [&](const std::string& v) { d.system_prompt_tokens = positive(v, "system_prompt_tokens", text); }},
+         {"question_tokens", [&](const std::string& v) { d.question_tokens = positive(v, "question_tokens", text); }}});
     require(d.groups * d.prompts_per_group <= 1'000'000,
             fmt::format("invalid --dataset '{}': groups x prompts_per_group must be <= 1000000", text));
   } else if (kind == "prefix-ratio") {
@@ -119,8 +122,10 @@ DatasetSpec parse_dataset(const std::string& text, bool have_tokenizer) {
                  {{"turns", [&](const std::string& v) { d.turns = positive(v, "turns", text); }}});
     require(d.turns <= 1000, fmt::format("invalid --dataset '{}': turns must be <= 1000", text));
   } else {
-    throw Error(fmt::format("invalid --dataset '{}': expected synthetic, random, sharegpt:PATH, jsonl:PATH, "
-                            "shared-prefix:..., prefix-ratio:R or multi-turn[:turns=T]", text));
+    throw Error(
+        fmt::format("invalid --dataset '{}': expected synthetic, random, sharegpt:PATH, jsonl:PATH, "
+                    "shared-prefix:..., prefix-ratio:R or multi-turn[:turns=T]",
+                    text));
   }
   if (d.kind != Kind::Words && !have_tokenizer) {
     throw Error(fmt::format("--dataset {} needs --tokenizer (exact token counts come from the model's tokenizer)",
@@ -131,16 +136,17 @@ DatasetSpec parse_dataset(const std::string& text, bool have_tokenizer) {
 
 struct Workload::Impl {
   std::unique_ptr<ExactText> exact;
-  std::vector<ShareGptEntry> sharegpt;     // after the filters, with their counts
+  std::vector<ShareGptEntry> sharegpt;                                  // after the filters, with their counts
   std::vector<std::pair<std::int64_t, std::int64_t>> sharegpt_lengths;  // (prompt, reply) tokens
   std::vector<JsonlEntry> jsonl;
-  std::vector<std::int64_t> jsonl_tokens;  // client count of each entry's prompt / messages
-  std::vector<std::int32_t> prefix_ids;    // prefix-ratio: the long fixed text, encoded
+  std::vector<std::int64_t> jsonl_tokens;                   // client count of each entry's prompt / messages
+  std::vector<std::int32_t> prefix_ids;                     // prefix-ratio: the long fixed text, encoded
   mutable std::map<std::int64_t, std::string> prefix_text;  // prefix-ratio: P → text of P tokens
 };
 
 Workload::Workload(WorkloadOptions options)
-    : options_(std::move(options)), spec_(parse_dataset(options_.dataset, options_.tokenizer.has_value())),
+    : options_(std::move(options)),
+      spec_(parse_dataset(options_.dataset, options_.tokenizer.has_value())),
       impl_(std::make_unique<Impl>()) {
   if (spec_.kind == Kind::Words) return;
   if (spec_.kind == Kind::MultiTurn && !options_.chat) {
@@ -153,7 +159,8 @@ Workload::Workload(WorkloadOptions options)
     for (const auto& e : entries) {
       const auto in = static_cast<std::int64_t>(tok.count(e.prompt));
       const auto out = static_cast<std::int64_t>(tok.count(e.reply));
-      if (in < spec_.min_tokens || out < spec_.min_tokens || in > spec_.max_prompt || in + out > spec_.max_total) continue;
+      if (in < spec_.min_tokens || out < spec_.min_tokens || in > spec_.max_prompt || in + out > spec_.max_total)
+        continue;
       impl_->sharegpt.push_back(e);
       impl_->sharegpt_lengths.emplace_back(in, out);
     }
@@ -183,7 +190,8 @@ Workload::Workload(WorkloadOptions options)
   } else if (spec_.kind == Kind::PrefixRatio) {
     const std::string source = spec_.path.empty() ? std::string(corpus_text()) : read_file(spec_.path);
     impl_->prefix_ids = tok.encode(source);
-    const auto longest = static_cast<std::int64_t>(std::llround(spec_.prefix_ratio * static_cast<double>(options_.input.max())));
+    const auto longest =
+        static_cast<std::int64_t>(std::llround(spec_.prefix_ratio * static_cast<double>(options_.input.max())));
     require(static_cast<std::int64_t>(impl_->prefix_ids.size()) >= longest,
             fmt::format("the prefix text has {} tokens; prefix-ratio {} of --input-tokens up to {} needs {}",
                         impl_->prefix_ids.size(), spec_.prefix_ratio, options_.input.max(), longest));
@@ -217,7 +225,8 @@ std::vector<RequestSpec> Workload::build(std::size_t count, std::uint64_t seed) 
       }
       reserve_heap(bytes);
       for (auto& s : specs)
-        s.prompt = spec_.kind == Kind::Synthetic ? exact.synthetic(s.input_tokens, text) : exact.random(s.input_tokens, text);
+        s.prompt =
+            spec_.kind == Kind::Synthetic ? exact.synthetic(s.input_tokens, text) : exact.random(s.input_tokens, text);
       break;
     }
     case Kind::ShareGpt:
@@ -290,7 +299,8 @@ std::vector<RequestSpec> Workload::build(std::size_t count, std::uint64_t seed) 
           const auto again = tok.encode(head);
           require(std::equal(again.begin(), again.end(), want.begin(), want.end()),
                   fmt::format("the prefix's first {} tokens do not re-encode to themselves; choose another ratio or "
-                              "prefix_file", p));
+                              "prefix_file",
+                              p));
         }
         bool ok = false;
         for (int attempt = 0; attempt < 16 && !ok; ++attempt) {
@@ -338,7 +348,8 @@ std::vector<RequestSpec> Workload::build(std::size_t count, std::uint64_t seed) 
 }
 
 nlohmann::json Workload::describe() const {
-  static const char* names[] = {"words", "synthetic", "random", "sharegpt", "jsonl", "shared-prefix", "prefix-ratio", "multi-turn"};
+  static const char* names[] = {"words", "synthetic",     "random",       "sharegpt",
+                                "jsonl", "shared-prefix", "prefix-ratio", "multi-turn"};
   nlohmann::json j = {{"source", names[static_cast<int>(spec_.kind)]},
                       {"dataset", options_.dataset},
                       {"input_tokens", options_.input.str()},

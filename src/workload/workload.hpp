@@ -18,11 +18,11 @@ namespace inferbench::workload {
 
 // What the user asked for.
 struct WorkloadOptions {
-  std::string dataset;                          // "" = synthetic with a tokenizer, words without
-  LengthDist input = LengthDist::fixed(128);    // prompt length (sources that make prompts)
-  LengthDist output = LengthDist::fixed(128);   // max_tokens
-  bool output_given = false;                    // --output-tokens given: overrides dataset lengths
-  bool chat = false;                            // --api chat (multi-turn and messages need it)
+  std::string dataset;                         // "" = synthetic with a tokenizer, words without
+  LengthDist input = LengthDist::fixed(128);   // prompt length (sources that make prompts)
+  LengthDist output = LengthDist::fixed(128);  // max_tokens
+  bool output_given = false;                   // --output-tokens given: overrides dataset lengths
+  bool chat = false;                           // --api chat (multi-turn and messages need it)
   std::optional<tokenizer::Tokenizer> tokenizer;
   OnBadLine on_bad_line = OnBadLine::Stop;
 };
@@ -31,18 +31,18 @@ struct WorkloadOptions {
 struct DatasetSpec {
   enum class Kind { Words, Synthetic, Random, ShareGpt, Jsonl, SharedPrefix, PrefixRatio, MultiTurn };
   Kind kind = Kind::Words;
-  std::string path;                 // sharegpt, jsonl, prefix-ratio's prefix_file
+  std::string path;  // sharegpt, jsonl, prefix-ratio's prefix_file
   // sharegpt filters (vLLM's defaults)
-  std::int64_t min_tokens = 4;      // drop prompts or replies shorter than this
-  std::int64_t max_prompt = 1024;   // drop prompts longer than this
-  std::int64_t max_total = 2048;    // drop prompt + reply longer than this
+  std::int64_t min_tokens = 4;     // drop prompts or replies shorter than this
+  std::int64_t max_prompt = 1024;  // drop prompts longer than this
+  std::int64_t max_total = 2048;   // drop prompt + reply longer than this
   // shared-prefix (inference-perf's defaults)
   std::int64_t groups = 10;
   std::int64_t prompts_per_group = 10;
   std::int64_t system_prompt_tokens = 100;
   std::int64_t question_tokens = 50;
-  double prefix_ratio = 0;          // prefix-ratio: share of each prompt that is the fixed prefix
-  std::int64_t turns = 3;           // multi-turn: user turns per conversation
+  double prefix_ratio = 0;  // prefix-ratio: share of each prompt that is the fixed prefix
+  std::int64_t turns = 3;   // multi-turn: user turns per conversation
 };
 
 // Parses --dataset ("synthetic", "random", "sharegpt:PATH[,min_tokens=4,max_prompt=1024,max_total=2048]",

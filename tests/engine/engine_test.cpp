@@ -226,9 +226,9 @@ TEST(EngineLoopback, StopEndsTheRunWithWhatFinished) {
   const TimePoint stop_at = Clock::now() + std::chrono::milliseconds(600);
   const LoadResult result = bench.run(closed(4, 10000), 4, 20, [stop_at] { return Clock::now() >= stop_at; });
   EXPECT_TRUE(result.interrupted);
-  EXPECT_GT(result.records.size(), 4u);       // ~100 ms each, 4 at a time, for 0.6 s
+  EXPECT_GT(result.records.size(), 4u);  // ~100 ms each, 4 at a time, for 0.6 s
   EXPECT_LT(result.records.size(), 100u);
-  EXPECT_LE(result.cancelled, 4u);            // at most the in-flight ones
+  EXPECT_LE(result.cancelled, 4u);  // at most the in-flight ones
   for (const auto& r : result.records) EXPECT_TRUE(r.ok()) << r.error;
 }
 

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,7 +16,6 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cmath>
-#include <fmt/format.h>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -227,8 +227,8 @@ TEST(ServerAggregate, FailedScrapesAndUnreachableSources) {
   const auto none = aggregate_server_metrics({a, a}, {"http://h:1/metrics"});
   EXPECT_FALSE(none.available);
   EXPECT_EQ(none.reason, "http://h:1/metrics: HTTP 404 (no metrics endpoint)");
-  EXPECT_EQ(none.absent.size(), metrics::kServerGauges.size() + metrics::kServerCounters.size() +
-                                    metrics::kServerLatencies.size() + 1);
+  EXPECT_EQ(none.absent.size(),
+            metrics::kServerGauges.size() + metrics::kServerCounters.size() + metrics::kServerLatencies.size() + 1);
   const auto j = report::to_json(none);
   EXPECT_EQ(j["available"], false);
   EXPECT_EQ(j["reason"], none.reason);

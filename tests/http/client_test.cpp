@@ -2,12 +2,12 @@
 // small servers written here that misbehave on purpose.
 #include "test_support.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 
 #include "sim/server.hpp"
 
@@ -120,7 +120,7 @@ TEST_F(SimClient, StreamCutMidWayIsResetMidBody) {
   const Outcome out = run_exchange(ioc_, pool, chat_request(url_, {{"x-inferbench-fault", "reset_mid_stream"}}), rec);
   ASSERT_EQ(out.kind, Kind::ResetMidBody) << describe(out);
   EXPECT_EQ(rec.status, 200);
-  EXPECT_GT(count(rec.body, "data: "), 0u);  // some chunks arrived ...
+  EXPECT_GT(count(rec.body, "data: "), 0u);                           // some chunks arrived ...
   EXPECT_EQ(rec.body.find("[DONE]"), std::string::npos) << rec.body;  // ... not the end
   EXPECT_EQ(pool.connections_opened(), 1u);
 }
@@ -367,7 +367,6 @@ TEST(Client, GarbageIsBadHttp) {
   EXPECT_EQ(rec.headers, 0);
 }
 
-
 // Records the time the client gives each piece of the body and when the handler ran.
 class TimedRecorder : public Recorder {
  public:
@@ -410,7 +409,8 @@ TEST(Client, ReadTimeIsWhenTheBytesArrivedNotWhenTheClientGotToThem) {
     error_code ec;
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
     co_await net::async_write(socket, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
-    co_await net::async_write(socket, bhttp::make_chunk(net::buffer(first)), net::redirect_error(net::use_awaitable, ec));
+    co_await net::async_write(socket, bhttp::make_chunk(net::buffer(first)),
+                              net::redirect_error(net::use_awaitable, ec));
     for (int i = 0; i < 5000 && !client_has_first.load(); ++i) co_await sleep_for(1ms);
     co_await sleep_for(20ms);  // the client is waiting for the next chunk now
     // Make the client's loop busy, and send once it is: the block lasts until 50 ms after the send.
@@ -421,7 +421,8 @@ TEST(Client, ReadTimeIsWhenTheBytesArrivedNotWhenTheClientGotToThem) {
     });
     while (!client_busy.load()) std::this_thread::yield();
     sent_before = Clock::now().time_since_epoch().count();
-    co_await net::async_write(socket, bhttp::make_chunk(net::buffer(second)), net::redirect_error(net::use_awaitable, ec));
+    co_await net::async_write(socket, bhttp::make_chunk(net::buffer(second)),
+                              net::redirect_error(net::use_awaitable, ec));
     sent_after = Clock::now().time_since_epoch().count();
     chunk_sent = true;
     // The end only once the client has the chunk: bytes read together share one time (the

@@ -4,6 +4,7 @@
 // or more exchanges to completion on the test thread.
 #include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 
+#include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -13,7 +14,6 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <atomic>
 #include <chrono>
 #include <exception>
 #include <functional>

@@ -2,6 +2,7 @@
 // certificate made by the openssl CLI at test time (scripts/setup.sh installs openssl).
 #include "test_support.hpp"
 
+#include <gtest/gtest.h>
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -9,7 +10,6 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <cstdlib>
 #include <filesystem>
-#include <gtest/gtest.h>
 
 namespace inferbench::http {
 namespace {
@@ -41,10 +41,14 @@ class Certificate {
     std::string tmpl = (fs::temp_directory_path() / "inferbench-tls-XXXXXX").string();
     if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
     dir_ = tmpl;
-    const std::string cmd = "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost"
-                            " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 1"
-                            " -keyout '" + key().string() + "' -out '" + cert().string() + "'"
-                            " > '" + (dir_ / "openssl.log").string() + "' 2>&1";
+    const std::string cmd =
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost"
+        " -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -days 1"
+        " -keyout '" +
+        key().string() + "' -out '" + cert().string() +
+        "'"
+        " > '" +
+        (dir_ / "openssl.log").string() + "' 2>&1";
     status_ = std::system(cmd.c_str());
   }
   ~Certificate() {
@@ -74,8 +78,7 @@ class Certificate {
 class TlsServer {
  public:
   explicit TlsServer(const Certificate& c)
-      : ctx_(net::ssl::context::tls_server),
-        server_([this](tcp::socket s) { return session(std::move(s)); }) {
+      : ctx_(net::ssl::context::tls_server), server_([this](tcp::socket s) { return session(std::move(s)); }) {
     ctx_.use_certificate_chain_file(c.cert().string());
     ctx_.use_private_key_file(c.key().string(), net::ssl::context::pem);
   }
@@ -126,7 +129,8 @@ class Tls : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_TRUE(cert_.ok()) << "the openssl CLI could not make a test certificate (scripts/setup.sh "
-                               "installs openssl):\n" << cert_.log();
+                               "installs openssl):\n"
+                            << cert_.log();
     server_ = std::make_unique<TlsServer>(cert_);
     url_ = Url::parse(server_->url() + "/v1");
   }

@@ -46,8 +46,7 @@ TEST(Histogram, DefaultBoundIsBelowOnePercentAndNotVacuous) {
   // Some value must actually be off (buckets are wider than one unit above 2^8).
   double worst = 0.0;
   for (std::uint64_t v = 1000000; v < 1010000; ++v) {
-    worst = std::max(worst, std::fabs(h.representative(v) - static_cast<double>(v)) /
-                                static_cast<double>(v));
+    worst = std::max(worst, std::fabs(h.representative(v) - static_cast<double>(v)) / static_cast<double>(v));
   }
   EXPECT_GT(worst, h.relative_error() / 2);
   EXPECT_LE(worst, h.relative_error());
@@ -66,8 +65,7 @@ TEST(Histogram, PercentilesStayWithinBoundOfExactNumpyPercentiles) {
   std::sort(exact.begin(), exact.end());
   for (double p : {0.0, 0.1, 1.0, 10.0, 25.0, 50.0, 75.0, 90.0, 95.0, 99.0, 99.9, 99.99, 100.0}) {
     const double want = percentile_sorted(exact, p);
-    EXPECT_LE(std::fabs(h.percentile(p) - want), h.relative_error() * want * (1 + 1e-12))
-        << "p" << p;
+    EXPECT_LE(std::fabs(h.percentile(p) - want), h.relative_error() * want * (1 + 1e-12)) << "p" << p;
   }
   EXPECT_EQ(h.count(), 20000u);
   EXPECT_EQ(h.min(), exact.front());

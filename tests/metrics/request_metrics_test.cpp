@@ -36,7 +36,7 @@ TEST(Derive, SingleTokenOutputHasNoTpotOrItl) {
   EXPECT_DOUBLE_EQ(*m.ttft_ms, 100.0);
   EXPECT_DOUBLE_EQ(*m.e2e_ms, 100.0);
   EXPECT_DOUBLE_EQ(m.done_ms, 105.0);
-  EXPECT_FALSE(m.tpot_ms.has_value());  // undefined for out < 2
+  EXPECT_FALSE(m.tpot_ms.has_value());   // undefined for out < 2
   EXPECT_DOUBLE_EQ(*m.ntpot_ms, 100.0);  // 100 ms / 1 token
   EXPECT_FALSE(m.max_itl_ms.has_value());
   EXPECT_DOUBLE_EQ(m.schedule_lag_ms, 0.0);
@@ -115,7 +115,7 @@ TEST(Derive, ClientCountsWhenUsageIsMissing) {
   EXPECT_FALSE(m.input_tokens_from_usage);
   EXPECT_EQ(m.output_tokens, 3);
   EXPECT_FALSE(m.output_tokens_from_usage);
-  EXPECT_DOUBLE_EQ(*m.tpot_ms, 10.0);  // (30 − 10) / 2
+  EXPECT_DOUBLE_EQ(*m.tpot_ms, 10.0);                    // (30 − 10) / 2
   EXPECT_EQ(itl(r), (std::vector<double>{10.0, 10.0}));  // second chunk holds 2 tokens
 }
 

@@ -28,9 +28,7 @@ TEST(Percentile, MatchesNumpyLinearOnSmallArrays) {
   EXPECT_NEAR(percentile_sorted(b, 99.9), 49.96, 1e-12);
 }
 
-TEST(Percentile, EmptyIsNaN) {
-  EXPECT_TRUE(std::isnan(percentile_sorted(std::vector<double>{}, 50)));
-}
+TEST(Percentile, EmptyIsNaN) { EXPECT_TRUE(std::isnan(percentile_sorted(std::vector<double>{}, 50))); }
 
 TEST(Describe, ComputesEveryStatistic) {
   // Unsorted on purpose; sorted it is {2,4,4,4,5,5,7,9}: mean 5, population std exactly 2.
@@ -40,10 +38,10 @@ TEST(Describe, ComputesEveryStatistic) {
   EXPECT_DOUBLE_EQ(d.std, 2.0);
   EXPECT_EQ(d.min, 2.0);
   EXPECT_EQ(d.max, 9.0);
-  EXPECT_NEAR(d.p50, 4.5, 1e-12);    // index 3.5 → 4 + 0.5·1
-  EXPECT_NEAR(d.p90, 7.6, 1e-12);    // index 6.3 → 7 + 0.3·2
-  EXPECT_NEAR(d.p95, 8.3, 1e-12);    // index 6.65 → 7 + 0.65·2
-  EXPECT_NEAR(d.p99, 8.86, 1e-12);   // index 6.93 → 7 + 0.93·2
+  EXPECT_NEAR(d.p50, 4.5, 1e-12);      // index 3.5 → 4 + 0.5·1
+  EXPECT_NEAR(d.p90, 7.6, 1e-12);      // index 6.3 → 7 + 0.3·2
+  EXPECT_NEAR(d.p95, 8.3, 1e-12);      // index 6.65 → 7 + 0.65·2
+  EXPECT_NEAR(d.p99, 8.86, 1e-12);     // index 6.93 → 7 + 0.93·2
   EXPECT_NEAR(d.p99_9, 8.986, 1e-12);  // index 6.993 → 7 + 0.993·2
 }
 

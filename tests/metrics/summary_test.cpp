@@ -131,8 +131,7 @@ TEST(Summarize, MeasuredConcurrencyIsTimeWeighted) {
 }
 
 TEST(Summarize, TouchingIntervalsDoNotOverlap) {
-  std::vector<RequestRecord> v{request(0, {{5, 0}}, 10), request(10, {{15, 0}}, 20),
-                               request(20, {{25, 0}}, 40)};
+  std::vector<RequestRecord> v{request(0, {{5, 0}}, 10), request(10, {{15, 0}}, 20), request(20, {{25, 0}}, 40)};
   const LoadPointSummary s = summarize(v, closed(1), Slo{});
   EXPECT_DOUBLE_EQ(s.concurrency.max, 1.0);
   EXPECT_DOUBLE_EQ(s.concurrency.mean, 1.0);  // busy the whole 40 ms

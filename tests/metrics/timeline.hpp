@@ -16,8 +16,7 @@ inline TimePoint at(double ms) {
 }
 
 // A request sent at `sent`, with output chunks at the given (time, tokens) pairs, done at `done`.
-inline RequestRecord request(double sent, std::initializer_list<std::pair<double, std::uint32_t>> chunks,
-                             double done) {
+inline RequestRecord request(double sent, std::initializer_list<std::pair<double, std::uint32_t>> chunks, double done) {
   RequestRecord r;
   r.scheduled = at(sent);
   r.sent = at(sent);

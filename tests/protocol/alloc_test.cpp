@@ -39,8 +39,9 @@ std::string chunk(int i) {
 TEST(HotPath, NoAllocationPerEventWhenWarm) {
   std::string stream;
   for (int i = 0; i < 64; ++i) stream += chunk(i);
-  stream += ": ping\r\n\r\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
-            "\"completion_tokens\":64}}\r\n\r\ndata: [DONE]\n\n";
+  stream +=
+      ": ping\r\n\r\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,"
+      "\"completion_tokens\":64}}\r\n\r\ndata: [DONE]\n\n";
 
   SseParser parser;
   ChunkDecoder decoder;
@@ -52,8 +53,7 @@ TEST(HotPath, NoAllocationPerEventWhenWarm) {
       parser.feed(std::string_view(stream).substr(i, read_size), on_event);
     }
   };
-  for (const std::size_t read_size : {stream.size(), std::size_t{1}, std::size_t{7},
-                                      std::size_t{300}}) {
+  for (const std::size_t read_size : {stream.size(), std::size_t{1}, std::size_t{7}, std::size_t{300}}) {
     run(read_size);  // warm-up: buffers grow to this stream's largest event
     outputs = 0;
     const long before = g_allocations.load();

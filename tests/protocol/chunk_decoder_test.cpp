@@ -10,8 +10,7 @@
 namespace inferbench::protocol {
 namespace {
 
-std::string chat(const std::string& delta, const std::string& finish = "null",
-                 const std::string& extra = "") {
+std::string chat(const std::string& delta, const std::string& finish = "null", const std::string& extra = "") {
   return R"({"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":)" +
          delta + R"(,"logprobs":null,"finish_reason":)" + finish + "}]" + extra + "}";
 }
@@ -73,8 +72,8 @@ TEST(ChunkDecoder, ReasoningFieldsAreOutput) {
 
 TEST(ChunkDecoder, ToolCallDeltasAreOutput) {
   ChunkDecoder d;
-  ChunkInfo c = d.decode(chat(
-      R"({"tool_calls":[{"id":"t1","type":"function","index":0,"function":{"name":"f","arguments":""}}]})"));
+  ChunkInfo c = d.decode(
+      chat(R"({"tool_calls":[{"id":"t1","type":"function","index":0,"function":{"name":"f","arguments":""}}]})"));
   EXPECT_TRUE(c.has_output && c.has_tool_calls);
   EXPECT_EQ(c.output_text, "f");
   c = d.decode(chat(R"({"tool_calls":[{"index":0,"function":{"arguments":"{\"x\": 1}"}}]})"));
@@ -140,16 +139,15 @@ TEST(ChunkDecoder, LlamaCppTimingsAndUnknownFieldsAreIgnored) {
 
 TEST(ChunkDecoder, OnlyTheFirstChoiceIsRead) {
   ChunkDecoder d;
-  const ChunkInfo c = d.decode(
-      R"({"choices":[{"index":0,"text":"first"},{"index":1,"text":"second"}],"usage":{"prompt_tokens":1}})");
+  const ChunkInfo c =
+      d.decode(R"({"choices":[{"index":0,"text":"first"},{"index":1,"text":"second"}],"usage":{"prompt_tokens":1}})");
   EXPECT_EQ(c.output_text, "first");
   EXPECT_EQ(c.usage.prompt_tokens, 1);  // fields after a partly-read array are still seen
 }
 
 TEST(ChunkDecoder, ErrorObjectInsideStream) {
   ChunkDecoder d;
-  ChunkInfo c = d.decode(
-      R"({"error":{"message":"prompt too long","type":"BadRequestError","param":null,"code":400}})");
+  ChunkInfo c = d.decode(R"({"error":{"message":"prompt too long","type":"BadRequestError","param":null,"code":400}})");
   EXPECT_TRUE(c.error);
   EXPECT_FALSE(c.malformed);
   EXPECT_FALSE(c.has_output);
@@ -229,8 +227,9 @@ TEST(ChunkDecoder, MalformedInputs) {
 TEST(ChunkDecoder, EveryProperPrefixOfAChunkIsMalformed) {
   ChunkDecoder d;
   const std::string chunks[] = {
-      chat(R"({"content":"Hello \u00e9"})", "null",
-           R"(,"timings":{"a":[1,{"b":null}],"c":"d"},"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":1}})"),
+      chat(
+          R"({"content":"Hello \u00e9"})", "null",
+          R"(,"timings":{"a":[1,{"b":null}],"c":"d"},"usage":{"prompt_tokens":3,"prompt_tokens_details":{"cached_tokens":1}})"),
       R"({"id":"x","error":{"message":"m","code":400},"object":"error"})",
       R"({"choices":[{"text":"a"},{"text":"b","logprobs":{"tokens":["a","b"]}}],"usage":null})",
   };
@@ -313,9 +312,10 @@ TEST(DecodeResponse, ErrorAndMalformedBodies) {
 }
 
 TEST(FirstModelId, ParsesModelsList) {
-  EXPECT_EQ(first_model_id(
-                R"({"object":"list","data":[{"id":"meta-llama/Llama-3.1-8B-Instruct","object":"model","created":1,"owned_by":"vllm","root":"/models/llama","parent":null,"max_model_len":8192},{"id":"lora-1","object":"model"}]})"),
-            "meta-llama/Llama-3.1-8B-Instruct");
+  EXPECT_EQ(
+      first_model_id(
+          R"({"object":"list","data":[{"id":"meta-llama/Llama-3.1-8B-Instruct","object":"model","created":1,"owned_by":"vllm","root":"/models/llama","parent":null,"max_model_len":8192},{"id":"lora-1","object":"model"}]})"),
+      "meta-llama/Llama-3.1-8B-Instruct");
   EXPECT_EQ(first_model_id(R"({"data":[{"object":"model"},{"id":"second"}]})"), "second");
   EXPECT_EQ(first_model_id(R"({"object":"list","data":[]})"), std::nullopt);
   EXPECT_EQ(first_model_id(R"({"models":[{"id":"x"}]})"), std::nullopt);

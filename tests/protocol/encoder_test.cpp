@@ -99,8 +99,7 @@ TEST(Encoder, ExtraBodyIsMergedLastAndOverrides) {
   EXPECT_EQ(j["temperature"], 0.0);
   EXPECT_EQ(j["max_tokens"], 5);
   EXPECT_FALSE(j.contains("max_completion_tokens"));
-  EXPECT_EQ(j["stream_options"],
-            json({{"include_usage", true}, {"continuous_usage_stats", true}}));
+  EXPECT_EQ(j["stream_options"], json({{"include_usage", true}, {"continuous_usage_stats", true}}));
   EXPECT_EQ(j["model"], "override");
   EXPECT_EQ(j["chat_template_kwargs"]["enable_thinking"], false);
 }

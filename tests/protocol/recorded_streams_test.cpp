@@ -30,8 +30,8 @@ const Expected kStreams[] = {
     {"llamacpp_chat.sse", 7, 3, "Think.Hi there", "stop", 12, 4, std::nullopt},
     {"sglang_chat.sse", 6, 2, "Sure, here it is", "stop", 20, 5, std::nullopt},
     {"openai_chat.sse", 6, 2, "Bonjour \u4e16\u754c", "stop", 1200, 3, 1024},
-    {"vllm_reasoning_tools.sse", 8, 4, "The user wants weather.get_weather{\"city\": \"Paris\"}",
-     "tool_calls", 30, 22, std::nullopt},
+    {"vllm_reasoning_tools.sse", 8, 4, "The user wants weather.get_weather{\"city\": \"Paris\"}", "tool_calls", 30, 22,
+     std::nullopt},
 };
 
 const char* const kLineEndings[] = {"\n", "\r\n", "\r"};
@@ -63,8 +63,7 @@ TEST_P(RecordedStream, WholeStreamDecodesAsRecorded) {
     EXPECT_EQ(e.done, i + 1 == run.events.size()) << "only the last event is [DONE]";
     if (e.has_output) {
       ++outputs;
-      EXPECT_FALSE(e.text.empty() && e.finish_reason.empty() && !e.has_usage)
-          << "output chunk without text: " << e;
+      EXPECT_FALSE(e.text.empty() && e.finish_reason.empty() && !e.has_usage) << "output chunk without text: " << e;
     } else {
       EXPECT_TRUE(e.text.empty()) << e;
     }
@@ -114,8 +113,7 @@ TEST_P(RecordedStream, RandomMultiSplitsAndByteByByteGiveTheSameEvents) {
   EXPECT_FALSE(bytewise.partial);
   EXPECT_EQ(bytewise.events, whole.events);
 
-  Rng rng = make_rng(20241123, static_cast<std::uint64_t>(std::get<0>(GetParam()) * 3 +
-                                                          std::get<1>(GetParam())));
+  Rng rng = make_rng(20241123, static_cast<std::uint64_t>(std::get<0>(GetParam()) * 3 + std::get<1>(GetParam())));
   for (int pattern = 0; pattern < 200; ++pattern) {
     std::uniform_int_distribution<std::size_t> count(2, 40), offset(0, s.size());
     std::vector<std::size_t> cuts(count(rng));
@@ -146,8 +144,7 @@ TEST_P(RecordedStream, EveryTruncationIsDetected) {
     }
     EXPECT_TRUE(run.events.empty() || !run.events.back().done) << "cut at " << len;
     const std::size_t last_eol = prefix.rfind(eol);
-    const std::string_view tail =
-        last_eol == std::string_view::npos ? prefix : prefix.substr(last_eol + eol.size());
+    const std::string_view tail = last_eol == std::string_view::npos ? prefix : prefix.substr(last_eol + eol.size());
     if (!tail.empty() && tail.back() != '\r') {  // a '\r' in CRLF mode ends the line too
       EXPECT_TRUE(run.partial) << "cut inside a line at " << len;
     }
@@ -164,8 +161,7 @@ std::string stream_name(const ::testing::TestParamInfo<std::tuple<int, int>>& in
   return name + "_" + kEol[std::get<1>(info.param)];
 }
 
-INSTANTIATE_TEST_SUITE_P(Servers, RecordedStream,
-                         ::testing::Combine(::testing::Range(0, 6), ::testing::Range(0, 3)),
+INSTANTIATE_TEST_SUITE_P(Servers, RecordedStream, ::testing::Combine(::testing::Range(0, 6), ::testing::Range(0, 3)),
                          stream_name);
 
 }  // namespace

@@ -44,8 +44,7 @@ TEST(SseParser, DataWithAndWithoutOneLeadingSpace) {
 }
 
 TEST(SseParser, MultiLineDataIsJoinedWithNewlines) {
-  EXPECT_EQ(parse({"data: one\ndata: two\ndata:\ndata: four\n\n"}),
-            data_events({"one\ntwo\n\nfour"}));
+  EXPECT_EQ(parse({"data: one\ndata: two\ndata:\ndata: four\n\n"}), data_events({"one\ntwo\n\nfour"}));
   // A line with no colon is a field with an empty value.
   EXPECT_EQ(parse({"data\ndata: b\n\n"}), data_events({"\nb"}));
 }
@@ -54,19 +53,15 @@ TEST(SseParser, EventWithoutDataIsNotDispatched) {
   EXPECT_EQ(parse({"event: ping\n\nid: 3\n\nretry: 10\n\n\n\ndata: x\n\n"}), data_events({"x"}));
 }
 
-TEST(SseParser, EmptyDataLineIsAnEventWithEmptyData) {
-  EXPECT_EQ(parse({"data:\n\n"}), data_events({""}));
-}
+TEST(SseParser, EmptyDataLineIsAnEventWithEmptyData) { EXPECT_EQ(parse({"data:\n\n"}), data_events({""})); }
 
 TEST(SseParser, CommentsAreIgnored) {
-  EXPECT_EQ(parse({": ping\n\n:\ndata: a\n: inside an event\ndata: b\n\n: ping\n\n"}),
-            data_events({"a\nb"}));
+  EXPECT_EQ(parse({": ping\n\n:\ndata: a\n: inside an event\ndata: b\n\n: ping\n\n"}), data_events({"a\nb"}));
 }
 
 TEST(SseParser, EventTypeIsReportedAndResetAfterDispatch) {
   const std::vector<Got> want = {{"1", "delta"}, {"2", ""}, {"3", "done"}};
-  EXPECT_EQ(parse({"event: delta\ndata: 1\n\ndata: 2\n\nevent: x\nevent: done\ndata: 3\n\n"}),
-            want);
+  EXPECT_EQ(parse({"event: delta\ndata: 1\n\ndata: 2\n\nevent: x\nevent: done\ndata: 3\n\n"}), want);
   // An event type from an event without data does not leak into the next one.
   EXPECT_EQ(parse({"event: lost\n\ndata: 4\n\n"}), data_events({"4"}));
 }
@@ -89,12 +84,19 @@ TEST(SseParser, CrAtEndOfReadThenLfAtStartOfNext) {
 }
 
 TEST(SseParser, LeadingByteOrderMarkIsSkippedEvenWhenSplit) {
-  EXPECT_EQ(parse({"\xEF\xBB\xBF" "data: a\n\n"}), data_events({"a"}));
-  EXPECT_EQ(parse({"\xEF", "\xBB", "\xBF" "data: a\n\n"}), data_events({"a"}));
+  EXPECT_EQ(parse({"\xEF\xBB\xBF"
+                   "data: a\n\n"}),
+            data_events({"a"}));
+  EXPECT_EQ(parse({"\xEF", "\xBB",
+                   "\xBF"
+                   "data: a\n\n"}),
+            data_events({"a"}));
   // Not a BOM after all: the bytes are line content (here an unknown field name).
   EXPECT_EQ(parse({"\xEF\xBB", "data: a\n\ndata: b\n\n"}), data_events({"b"}));
   // Only at the start of the stream.
-  EXPECT_EQ(parse({"data: a\n\n\xEF\xBB\xBF" "data: b\n\n"}), data_events({"a"}));
+  EXPECT_EQ(parse({"data: a\n\n\xEF\xBB\xBF"
+                   "data: b\n\n"}),
+            data_events({"a"}));
 }
 
 TEST(SseParser, EmptyReadsAreHarmless) {
@@ -157,10 +159,8 @@ TEST(SseParser, EventOverTheLimitFailsInOneRead) {
 
 TEST(SseParser, LimitOutcomeDoesNotDependOnHowTheStreamIsSplit) {
   constexpr std::size_t kMax = 300;
-  const std::string at_limit =
-      "data: " + std::string(150, 'a') + "\r\ndata:" + std::string(149, 'b') + "\r\n\r\n";
-  const std::string over_limit =
-      "data: " + std::string(150, 'a') + "\ndata:" + std::string(150, 'b') + "\n\n";
+  const std::string at_limit = "data: " + std::string(150, 'a') + "\r\ndata:" + std::string(149, 'b') + "\r\n\r\n";
+  const std::string over_limit = "data: " + std::string(150, 'a') + "\ndata:" + std::string(150, 'b') + "\n\n";
   const std::string long_comment = ":" + std::string(kMax + SseParser::kLineOverhead, 'c') + "\n";
   const std::string ok_comment = ":" + std::string(kMax + SseParser::kLineOverhead - 1, 'c') + "\n";
   struct Case {

@@ -24,10 +24,9 @@ struct Observed {
 };
 
 inline std::ostream& operator<<(std::ostream& os, const Observed& o) {
-  os << "{type=" << o.type << " done=" << o.done << " malformed=" << o.malformed
-     << " error=" << o.error << " out=" << o.has_output << " text='" << o.text
-     << "' finish=" << o.finish_reason << " usage=" << o.has_usage << ":"
-     << o.prompt_tokens.value_or(-1) << "/" << o.completion_tokens.value_or(-1) << "/"
+  os << "{type=" << o.type << " done=" << o.done << " malformed=" << o.malformed << " error=" << o.error
+     << " out=" << o.has_output << " text='" << o.text << "' finish=" << o.finish_reason << " usage=" << o.has_usage
+     << ":" << o.prompt_tokens.value_or(-1) << "/" << o.completion_tokens.value_or(-1) << "/"
      << o.cached_tokens.value_or(-1) << "}";
   return os;
 }
@@ -59,15 +58,14 @@ struct StreamRun {
 
 // Feeds `stream` cut at the given ascending offsets (each piece copied into its own buffer, so
 // a view that outlives its read would be caught by the sanitizers / garbage).
-inline StreamRun run_stream(std::string_view stream, const std::vector<std::size_t>& cuts,
-                            SseParser& parser, ChunkDecoder& decoder) {
+inline StreamRun run_stream(std::string_view stream, const std::vector<std::size_t>& cuts, SseParser& parser,
+                            ChunkDecoder& decoder) {
   StreamRun run;
   std::size_t begin = 0;
   auto feed = [&](std::size_t end) {
     std::string piece(stream.substr(begin, end - begin));
-    if (parser.feed(piece, [&](const SseEvent& e) {
-          run.events.push_back(observe(e.type, decoder.decode(e.data)));
-        }) != SseStatus::Ok) {
+    if (parser.feed(piece, [&](const SseEvent& e) { run.events.push_back(observe(e.type, decoder.decode(e.data))); }) !=
+        SseStatus::Ok) {
       run.ok = false;
     }
     piece.assign(piece.size(), '#');  // clobber: later events must not read this read's bytes

@@ -77,8 +77,8 @@ LoadPointSummary open_summary() {
 
 TEST(ToJson, ClosedLoopHasEveryKeyAndNumbers) {
   const json j = to_json(metrics::summarize(records(), closed(4), Slo{}));
-  for (const char* key : {"load", "interrupted", "requests", "duration_s", "throughput", "tokens",
-                          "latency", "concurrency"}) {
+  for (const char* key :
+       {"load", "interrupted", "requests", "duration_s", "throughput", "tokens", "latency", "concurrency"}) {
     EXPECT_TRUE(j.contains(key)) << key;
   }
   EXPECT_FALSE(j.contains("rate"));
@@ -101,8 +101,7 @@ TEST(ToJson, ClosedLoopHasEveryKeyAndNumbers) {
   EXPECT_EQ(j["tokens"]["output_from_client"], 1);
   for (const char* m : {"ttft_ms", "tpot_ms", "itl_ms", "inter_chunk_ms", "e2e_ms", "ntpot_ms"}) {
     ASSERT_TRUE(j["latency"].contains(m)) << m;
-    for (const char* stat :
-         {"count", "mean", "std", "min", "p50", "p90", "p95", "p99", "p99_9", "max"}) {
+    for (const char* stat : {"count", "mean", "std", "min", "p50", "p90", "p95", "p99", "p99_9", "max"}) {
       EXPECT_TRUE(j["latency"][m].contains(stat)) << m << "." << stat;
     }
   }
@@ -194,9 +193,8 @@ TEST(RequestLine, FailedRequestHasNulls) {
   EXPECT_EQ(j["error"], "http_429");
   EXPECT_EQ(j["error_detail"], "rate limited");
   EXPECT_EQ(j["http_status"], 429);
-  for (const char* k : {"prompt_tokens", "completion_tokens", "cached_tokens", "input_tokens",
-                        "output_tokens", "output_tokens_source", "ttft_ms", "tpot_ms", "e2e_ms",
-                        "ntpot_ms"}) {
+  for (const char* k : {"prompt_tokens", "completion_tokens", "cached_tokens", "input_tokens", "output_tokens",
+                        "output_tokens_source", "ttft_ms", "tpot_ms", "e2e_ms", "ntpot_ms"}) {
     EXPECT_TRUE(j[k].is_null()) << k;
   }
   EXPECT_EQ(j["chunks"], 0);
@@ -281,8 +279,7 @@ TEST(Table, LoadLabels) {
 }
 
 TEST(SweepTable, OneLinePerLoadPoint) {
-  const std::vector<LoadPointSummary> points{metrics::summarize(records(), closed(4), Slo{}),
-                                             open_summary()};
+  const std::vector<LoadPointSummary> points{metrics::summarize(records(), closed(4), Slo{}), open_summary()};
   const std::string t = format_sweep_table(points);
   std::istringstream lines(t);
   std::vector<std::string> v;
@@ -298,8 +295,7 @@ TEST(SweepTable, OneLinePerLoadPoint) {
 }
 
 TEST(Csv, OneRowPerPointWithFlattenedColumns) {
-  const std::vector<LoadPointSummary> points{metrics::summarize(records(), closed(4), Slo{}),
-                                             open_summary()};
+  const std::vector<LoadPointSummary> points{metrics::summarize(records(), closed(4), Slo{}), open_summary()};
   const std::string csv = to_csv(points);
   std::istringstream lines(csv);
   std::vector<std::vector<std::string>> rows;
@@ -326,8 +322,8 @@ TEST(Csv, OneRowPerPointWithFlattenedColumns) {
   EXPECT_EQ(rows[1][col("ttft_ms_p90")], "280");
   EXPECT_EQ(rows[1][col("failures")], "http_429:2;http_500:1");
   EXPECT_EQ(rows[1][col("completed")], "3");
-  EXPECT_EQ(rows[1][col("rate_achieved")], "");           // closed loop: not applicable
-  EXPECT_EQ(rows[1][col("schedule_lag_ms_max")], "");     // closed loop: not applicable
+  EXPECT_EQ(rows[1][col("rate_achieved")], "");        // closed loop: not applicable
+  EXPECT_EQ(rows[1][col("schedule_lag_ms_max")], "");  // closed loop: not applicable
   EXPECT_EQ(rows[2][col("mode")], "open");
   EXPECT_EQ(rows[2][col("schedule_lag_ms_max")], "30");
   EXPECT_EQ(rows[2][col("tpot_ms_p50")], "10");

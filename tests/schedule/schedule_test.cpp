@@ -40,7 +40,7 @@ TEST(Schedule, PoissonHasTheRateAndExponentialSpread) {
   const auto offsets = make_offsets({.rate = 50.0, .arrival = Arrival::Poisson}, 20001, 3);
   const auto gaps = gaps_s(offsets);
   EXPECT_NEAR(mean(gaps), 1.0 / 50.0, 0.02 / 50.0 * 3);  // within 3 standard errors (1/sqrt(n) = 0.7%)
-  EXPECT_NEAR(cv(gaps), 1.0, 0.03);                       // exponential: CV = 1
+  EXPECT_NEAR(cv(gaps), 1.0, 0.03);                      // exponential: CV = 1
   for (std::size_t i = 1; i < offsets.size(); ++i) EXPECT_GE(offsets[i], offsets[i - 1]);
 }
 

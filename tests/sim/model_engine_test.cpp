@@ -100,8 +100,8 @@ TEST(Engine, TokenBudgetChunksPrefillAndDecodesGoFirst) {
     EXPECT_EQ(r.decode_tokens, 1u) << "step " << i;
     EXPECT_EQ(r.prefill_tokens, chunks[i]) << "step " << i;
     EXPECT_EQ(r.tokens(), std::min<std::uint32_t>(256, 1 + chunks[i]));
-    const bool first_of_2 = std::any_of(r.events.begin(), r.events.end(),
-                                        [](const SeqEvent& ev) { return ev.id == 2 && ev.first; });
+    const bool first_of_2 =
+        std::any_of(r.events.begin(), r.events.end(), [](const SeqEvent& ev) { return ev.id == 2 && ev.first; });
     EXPECT_EQ(first_of_2, i == 3) << "step " << i;
   }
 }

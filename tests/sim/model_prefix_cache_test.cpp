@@ -117,8 +117,8 @@ TEST(PrefixCache, LeastRecentlyUsedBlocksAreEvicted) {
 
 TEST(PrefixCache, RecentPrefixSurvivesWhileOlderOneIsEvicted) {
   EngineModel e(toy_config(20));
-  run_one(e, SeqRequest::from_tokens(1, iota_tokens(64, 0), 1, 0));     // older: 4 blocks
-  run_one(e, SeqRequest::from_tokens(2, iota_tokens(64, 500), 1, 0));   // newer: 4 blocks
+  run_one(e, SeqRequest::from_tokens(1, iota_tokens(64, 0), 1, 0));    // older: 4 blocks
+  run_one(e, SeqRequest::from_tokens(2, iota_tokens(64, 500), 1, 0));  // newer: 4 blocks
   // 12 free blocks are never cached; this one needs 14, so it evicts 2 blocks — the LRU ones.
   run_one(e, SeqRequest::from_length(3, 220, 1, 0));
   EXPECT_EQ(run_one(e, SeqRequest::from_tokens(4, iota_tokens(64, 500), 1, 0)), 48u);

@@ -83,12 +83,10 @@ TEST(Presets, KvCapacityFromMemory) {
   c.hardware = find_hardware("H100");
   c.activation_reserve_bytes = 2e9;
   const double usable = 80.0 * 1024 * 1024 * 1024 * 0.9 - 8.03e9 * 2 - 2e9;
-  EXPECT_EQ(EngineModel::compute_num_gpu_blocks(c),
-            static_cast<std::uint32_t>(usable / (16.0 * 131072)));
+  EXPECT_EQ(EngineModel::compute_num_gpu_blocks(c), static_cast<std::uint32_t>(usable / (16.0 * 131072)));
   c.roofline.tensor_parallel = 2;
   const double usable_tp2 = 80.0 * 1024 * 1024 * 1024 * 0.9 - 8.03e9 - 2e9;
-  EXPECT_EQ(EngineModel::compute_num_gpu_blocks(c),
-            static_cast<std::uint32_t>(usable_tp2 / (16.0 * 65536)));
+  EXPECT_EQ(EngineModel::compute_num_gpu_blocks(c), static_cast<std::uint32_t>(usable_tp2 / (16.0 * 65536)));
 }
 
 TEST(Presets, ModelThatDoesNotFitIsAnError) {

@@ -64,12 +64,12 @@ inline void check_invariants(const EngineModel& e, const IterationResult& r) {
 
 // What a run delivered, per request id.
 struct RunLog {
-  std::map<std::uint64_t, std::uint32_t> tokens;       // tokens emitted
-  std::map<std::uint64_t, std::uint32_t> firsts;       // first-token events
-  std::map<std::uint64_t, double> first_token_s;       // time of the first token
-  std::map<std::uint64_t, FinishedRequest> finished;   // finish records
-  std::map<std::uint64_t, std::uint32_t> preempted;    // preemption events
-  std::vector<std::uint64_t> finish_order;             // ids in finishing order
+  std::map<std::uint64_t, std::uint32_t> tokens;           // tokens emitted
+  std::map<std::uint64_t, std::uint32_t> firsts;           // first-token events
+  std::map<std::uint64_t, double> first_token_s;           // time of the first token
+  std::map<std::uint64_t, FinishedRequest> finished;       // finish records
+  std::map<std::uint64_t, std::uint32_t> preempted;        // preemption events
+  std::vector<std::uint64_t> finish_order;                 // ids in finishing order
   std::map<std::uint64_t, std::uint32_t> last_num_output;  // latest output position
   std::uint64_t steps = 0;
 };

@@ -37,9 +37,8 @@ engine::TargetOptions target_for(const SimServer& server) {
   return t;
 }
 
-engine::LoadResult run_closed(const SimServer& server, const std::vector<workload::RequestSpec>& specs,
-                              int concurrency, std::size_t n,
-                              std::vector<std::pair<std::string, std::string>> headers = {}) {
+engine::LoadResult run_closed(const SimServer& server, const std::vector<workload::RequestSpec>& specs, int concurrency,
+                              std::size_t n, std::vector<std::pair<std::string, std::string>> headers = {}) {
   engine::TargetOptions target = target_for(server);
   target.headers = std::move(headers);
   engine::LoadPlan plan;
@@ -187,7 +186,8 @@ TEST(SimHealth, ReadyOnlyAfterTheStartupDelay) {
 }
 
 TEST(SimTrace, WritesTrueEmissionTimesPerRequest) {
-  const auto path = std::filesystem::temp_directory_path() / ("inferbench_trace_" + std::to_string(::getpid()) + ".jsonl");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("inferbench_trace_" + std::to_string(::getpid()) + ".jsonl");
   SimOptions o;
   o.port = 0;
   o.ttft_ms = 10;
@@ -205,8 +205,9 @@ TEST(SimTrace, WritesTrueEmissionTimesPerRequest) {
     while (std::getline(in, line)) {
       const auto j = nlohmann::json::parse(line);
       const auto id = std::stoull(j.at("request_id").get<std::string>());
-      const auto& record = result.records.at(0).id == id ? result.records[0]
-                           : result.records.at(1).id == id ? result.records[1] : result.records.at(2);
+      const auto& record = result.records.at(0).id == id   ? result.records[0]
+                           : result.records.at(1).id == id ? result.records[1]
+                                                           : result.records.at(2);
       ASSERT_EQ(j.at("chunk_ns").size(), 6u);
       // The client read each chunk after the server wrote it, and within a few ms on loopback.
       for (std::size_t k = 0; k < 6; ++k) {
@@ -243,7 +244,8 @@ TEST(SimTokenizer, AnswersReTokenizeToTheirCountUnderRealTokenizers) {
       for (std::int64_t n : {1, 2, 17, 600}) {
         std::string text;
         words.append(text, id, 0, n);
-        EXPECT_EQ(tokenizer.count(text), static_cast<std::size_t>(n)) << family << " id " << id << ": " << text.substr(0, 80);
+        EXPECT_EQ(tokenizer.count(text), static_cast<std::size_t>(n))
+            << family << " id " << id << ": " << text.substr(0, 80);
         // Streamed in pieces, the concatenation is the same text.
         std::string pieces;
         for (std::int64_t k = 0; k < n; k += 5) words.append(pieces, id, k, std::min<std::int64_t>(5, n - k));

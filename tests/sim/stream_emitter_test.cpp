@@ -120,7 +120,7 @@ TEST_P(StreamEmitterPaths, AReaderThatLeavesFreesItsStreamAndTheServerGoesOn) {
     socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
     net::write(socket, net::buffer(completion_request(5000)));
     char some[256];
-    net::read(socket, net::buffer(some));  // the headers and the first chunks, then leave
+    net::read(socket, net::buffer(some));                  // the headers and the first chunks, then leave
     socket.set_option(net::socket_base::linger(true, 0));  // reset: the next sends fail at once
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(50));

@@ -18,11 +18,11 @@ namespace {
 using Ids = std::vector<std::int32_t>;
 
 struct GoldenEntry {
-  Ids ids;                        // encode(s, false)
-  Ids with_special;               // encode(s, true)
-  std::string decoded;            // decode(ids)
-  std::string decoded_skip;       // decode(with_special, skip_special_tokens=true)
-  bool round_trips = false;       // decoded == s
+  Ids ids;                   // encode(s, false)
+  Ids with_special;          // encode(s, true)
+  std::string decoded;       // decode(ids)
+  std::string decoded_skip;  // decode(with_special, skip_special_tokens=true)
+  bool round_trips = false;  // decoded == s
 };
 
 struct Golden {
@@ -132,8 +132,8 @@ TEST_P(GoldenTest, EncodeMatchesEveryId) {
                     << show(golden_.entries[k].ids) << "\n  got      " << show(got);
   }
   EXPECT_EQ(mismatches, 0u) << "of " << golden_.corpus.size() << " strings (" << ids << " reference ids)";
-  std::cout << "[ golden   ] " << GetParam() << ": " << golden_.corpus.size() - mismatches << "/" << golden_.corpus.size()
-            << " strings, " << ids << " ids checked\n";
+  std::cout << "[ golden   ] " << GetParam() << ": " << golden_.corpus.size() - mismatches << "/"
+            << golden_.corpus.size() << " strings, " << ids << " ids checked\n";
 }
 
 TEST_P(GoldenTest, EncodeWithSpecialTokensMatches) {
@@ -174,7 +174,8 @@ TEST_P(GoldenTest, DecodeSkipSpecialMatchesReference) {
     const GoldenEntry& e = golden_.entries[k];
     const std::string got = tokenizer_->decode(e.with_special, true);
     if (got != e.decoded_skip && ++mismatches <= 10)
-      ADD_FAILURE() << "decode(skip_special) of string #" << k << ": expected " << nlohmann::json(e.decoded_skip).dump();
+      ADD_FAILURE() << "decode(skip_special) of string #" << k << ": expected "
+                    << nlohmann::json(e.decoded_skip).dump();
   }
   EXPECT_EQ(mismatches, 0u);
 }
@@ -184,7 +185,8 @@ TEST_P(GoldenTest, CountIsEncodeLength) {
     EXPECT_EQ(tokenizer_->count(golden_.corpus[k]), golden_.entries[k].ids.size()) << "string #" << k;
 }
 
-INSTANTIATE_TEST_SUITE_P(Reference, GoldenTest, ::testing::Values("llama3", "qwen3", "llama2", "llama3-gpt2", "llama2-metaspace",
+INSTANTIATE_TEST_SUITE_P(Reference, GoldenTest,
+                         ::testing::Values("llama3", "qwen3", "llama2", "llama3-gpt2", "llama2-metaspace",
                                            "llama3-components", "llama2-components"),
                          [](const ::testing::TestParamInfo<std::string>& p) {
                            std::string name = p.param;

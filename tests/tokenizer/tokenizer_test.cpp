@@ -22,23 +22,31 @@ using nlohmann::json;
 using Ids = std::vector<std::int32_t>;
 
 json base_vocab() {
-  return {{"a", 0},     {"b", 1},      {"c", 2},      {"ab", 3},     {"bc", 4},  {"abc", 5}, {"<unk>", 6}, {"<0x41>", 7},
-          {"<0xC3>", 8}, {"<0xA9>", 9}, {"\u2581", 10}, {"\u2581a", 11}, {"<s>", 12}, {"</s>", 13}, {"aa", 14}};
+  return {{"a", 0},       {"b", 1},        {"c", 2},      {"ab", 3},     {"bc", 4},
+          {"abc", 5},     {"<unk>", 6},    {"<0x41>", 7}, {"<0xC3>", 8}, {"<0xA9>", 9},
+          {"\u2581", 10}, {"\u2581a", 11}, {"<s>", 12},   {"</s>", 13},  {"aa", 14}};
 }
 
 json bpe(json vocab = base_vocab(), json extra = json::object()) {
-  json m = {{"type", "BPE"},         {"dropout", nullptr},   {"unk_token", nullptr},
-            {"continuing_subword_prefix", nullptr},          {"end_of_word_suffix", nullptr},
-            {"fuse_unk", false},     {"byte_fallback", false}, {"ignore_merges", false},
-            {"vocab", vocab},        {"merges", {"a b", "b c", "ab c", "a a"}}};
+  json m = {{"type", "BPE"},
+            {"dropout", nullptr},
+            {"unk_token", nullptr},
+            {"continuing_subword_prefix", nullptr},
+            {"end_of_word_suffix", nullptr},
+            {"fuse_unk", false},
+            {"byte_fallback", false},
+            {"ignore_merges", false},
+            {"vocab", vocab},
+            {"merges", {"a b", "b c", "ab c", "a a"}}};
   m.update(extra);
   return m;
 }
 
 json tokenizer_json(json model, json extra = json::object()) {
-  json t = {{"version", "1.0"},       {"truncation", nullptr},    {"padding", nullptr}, {"added_tokens", json::array()},
-            {"normalizer", nullptr},  {"pre_tokenizer", nullptr}, {"post_processor", nullptr},
-            {"decoder", nullptr},     {"model", model}};
+  json t = {
+      {"version", "1.0"},      {"truncation", nullptr},    {"padding", nullptr},        {"added_tokens", json::array()},
+      {"normalizer", nullptr}, {"pre_tokenizer", nullptr}, {"post_processor", nullptr}, {"decoder", nullptr},
+      {"model", model}};
   t.update(extra);
   return t;
 }
@@ -46,8 +54,8 @@ json tokenizer_json(json model, json extra = json::object()) {
 Tokenizer make(const json& j) { return Tokenizer::from_json(j.dump()); }
 
 json added(int id, const std::string& content, bool lstrip, bool rstrip, bool single_word) {
-  return {{"id", id},         {"content", content},     {"single_word", single_word}, {"lstrip", lstrip},
-          {"rstrip", rstrip}, {"normalized", false},    {"special", id != 14}};
+  return {{"id", id},         {"content", content},  {"single_word", single_word}, {"lstrip", lstrip},
+          {"rstrip", rstrip}, {"normalized", false}, {"special", id != 14}};
 }
 
 json metaspace(const std::string& scheme) {
@@ -85,8 +93,9 @@ TEST(Bpe, IgnoreMergesLooksUpWholePiece) {
 
 TEST(AddedTokens, StripAndSingleWord) {
   const json j = tokenizer_json(bpe(base_vocab(), {{"unk_token", "<unk>"}}),
-                                {{"added_tokens", {added(12, "<s>", true, false, false), added(13, "</s>", false, true, false),
-                                                   added(14, "aa", false, false, true)}},
+                                {{"added_tokens",
+                                  {added(12, "<s>", true, false, false), added(13, "</s>", false, true, false),
+                                   added(14, "aa", false, false, true)}},
                                  {"pre_tokenizer", metaspace("first")},
                                  {"decoder", metaspace("first")}});
   const Tokenizer t = make(j);
@@ -139,9 +148,7 @@ TEST(Decoders, MetaspaceStripsOnlyFirstToken) {
   EXPECT_EQ(t.decode(Ids{0, 10, 11}), "a  a");
 }
 
-TEST(Decoders, NoDecoderJoinsWithSpaces) {
-  EXPECT_EQ(make(tokenizer_json(bpe())).decode(Ids{4, 3}), "bc ab");
-}
+TEST(Decoders, NoDecoderJoinsWithSpaces) { EXPECT_EQ(make(tokenizer_json(bpe())).decode(Ids{4, 3}), "bc ab"); }
 
 TEST(Errors, MissingFileIsOneLine) {
   try {
@@ -210,8 +217,8 @@ class CodepointMatcher {
     int error = 0;
     PCRE2_SIZE offset = 0;
     const std::string anchored = "^(?:" + pattern + ")$";
-    code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.data()), anchored.size(), PCRE2_UTF | PCRE2_UCP,
-                          &error, &offset, nullptr);
+    code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(anchored.data()), anchored.size(), PCRE2_UTF | PCRE2_UCP, &error,
+                          &offset, nullptr);
     EXPECT_NE(code_, nullptr) << pattern;
     pcre2_jit_compile(code_, PCRE2_JIT_COMPLETE);
     md_ = pcre2_match_data_create(1, nullptr);
@@ -267,7 +274,9 @@ TEST(Unicode, NfcAsHf) {
 }
 
 TEST(Unicode, InvalidUtf8IsReplaced) {
-  EXPECT_EQ(to_valid_utf8("a\xff" "b\xe2\x82"), "a\uFFFDb\uFFFD");
+  EXPECT_EQ(to_valid_utf8("a\xff"
+                          "b\xe2\x82"),
+            "a\uFFFDb\uFFFD");
   EXPECT_EQ(to_valid_utf8("\xed\xa0\x80"), "\uFFFD\uFFFD\uFFFD");  // surrogate: each byte replaced
   EXPECT_FALSE(is_valid_utf8("\xc0\xaf"));
   const Tokenizer t = make(tokenizer_json(bpe(base_vocab(), {{"unk_token", "<unk>"}})));
@@ -283,7 +292,8 @@ TEST(Tokenizer, ThreadSafeEncode) {
   for (int i = 0; i < 4; ++i)
     threads.emplace_back([&] {
       for (int k = 0; k < 2000; ++k)
-        if (t.encode(text + std::to_string(k % 3)) != t.encode(text + std::to_string(k % 3)) || t.encode(text) != expected)
+        if (t.encode(text + std::to_string(k % 3)) != t.encode(text + std::to_string(k % 3)) ||
+            t.encode(text) != expected)
           ++bad;
     });
   for (auto& th : threads) th.join();

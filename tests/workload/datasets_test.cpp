@@ -18,14 +18,14 @@ using test::real_tokenizer;
 using test::temp_file;
 
 const std::string kJsonl =
-    "{\"prompt\": \"Tell me about the sea.\", \"output_tokens\": 12}\n"                   // 1 good
-    "\n"                                                                                   // 2 blank: ignored
-    "{\"prompt\": 42}\n"                                                                   // 3 bad: not a string
-    "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi there\"}]}\n"                 // 4 good (chat)
-    "not json at all\n"                                                                    // 5 bad
-    "{\"prompt\": \"Count to ten.\", \"output_tokens\": 0}\n"                              // 6 bad: output_tokens
-    "{\"messages\": []}\n"                                                                 // 7 bad: empty
-    "{\"prompt\": \"Write a haiku.\"}\r\n";                                                // 8 good (CRLF)
+    "{\"prompt\": \"Tell me about the sea.\", \"output_tokens\": 12}\n"    // 1 good
+    "\n"                                                                   // 2 blank: ignored
+    "{\"prompt\": 42}\n"                                                   // 3 bad: not a string
+    "{\"messages\": [{\"role\": \"user\", \"content\": \"Hi there\"}]}\n"  // 4 good (chat)
+    "not json at all\n"                                                    // 5 bad
+    "{\"prompt\": \"Count to ten.\", \"output_tokens\": 0}\n"              // 6 bad: output_tokens
+    "{\"messages\": []}\n"                                                 // 7 bad: empty
+    "{\"prompt\": \"Write a haiku.\"}\r\n";                                // 8 good (CRLF)
 
 TEST(Jsonl, SkipKeepsGoodLinesAndCountsBadOnesWithLineNumbers) {
   const auto path = temp_file("prompts.jsonl", kJsonl);
@@ -82,7 +82,8 @@ TEST(Jsonl, WorkloadCountsEachPromptAndUsesItsOutputTokens) {
 }
 
 json conversation(const std::string& human, const std::string& gpt) {
-  return {{"id", "x"}, {"conversations", json::array({{{"from", "human"}, {"value", human}}, {{"from", "gpt"}, {"value", gpt}}})}};
+  return {{"id", "x"},
+          {"conversations", json::array({{{"from", "human"}, {"value", human}}, {{"from", "gpt"}, {"value", gpt}}})}};
 }
 
 std::string words(int n) {
@@ -95,15 +96,16 @@ TEST(ShareGpt, FiltersAsVllmDoesAndReportsBadEntries) {
   const auto& tok = real_tokenizer("llama3");  // " word" is one token, so words(n) is n tokens
   ASSERT_EQ(tok.count(words(10)), 10u);
   json doc = json::array();
-  doc.push_back(conversation(words(10), words(20)));   // 0 kept
-  doc.push_back(conversation(words(2), words(20)));    // 1 prompt < min_tokens
-  doc.push_back(conversation(words(10), words(3)));    // 2 reply < min_tokens
-  doc.push_back(conversation(words(40), words(5)));    // 3 prompt > max_prompt (30)
-  doc.push_back(conversation(words(25), words(30)));   // 4 total > max_total (50)
+  doc.push_back(conversation(words(10), words(20)));  // 0 kept
+  doc.push_back(conversation(words(2), words(20)));   // 1 prompt < min_tokens
+  doc.push_back(conversation(words(10), words(3)));   // 2 reply < min_tokens
+  doc.push_back(conversation(words(40), words(5)));   // 3 prompt > max_prompt (30)
+  doc.push_back(conversation(words(25), words(30)));  // 4 total > max_total (50)
   doc.push_back({{"conversations", json::array({{{"from", "human"}, {"value", "alone"}}})}});  // 5 one turn: left out
-  doc.push_back({{"nothing", 1}});                     // 6 bad
-  doc.push_back({{"conversations", json::array({{{"from", "gpt"}, {"value", "a"}}, {{"from", "human"}, {"value", "b"}}})}});  // 7 bad
-  doc.push_back(conversation(words(30), words(20)));   // 8 kept (edges: prompt = 30, total = 50)
+  doc.push_back({{"nothing", 1}});                                                             // 6 bad
+  doc.push_back({{"conversations",
+                  json::array({{{"from", "gpt"}, {"value", "a"}}, {{"from", "human"}, {"value", "b"}}})}});  // 7 bad
+  doc.push_back(conversation(words(30), words(20)));  // 8 kept (edges: prompt = 30, total = 50)
   const auto path = temp_file("sharegpt.json", doc.dump());
 
   BadLines bad;
@@ -141,8 +143,12 @@ TEST(ShareGpt, FiltersAsVllmDoesAndReportsBadEntries) {
 std::string stream_without_usage(const std::vector<std::string>& pieces) {
   std::string body;
   for (const auto& p : pieces) {
-    body += "data: " + json{{"id", "c"}, {"object", "text_completion"},
-                            {"choices", json::array({{{"index", 0}, {"text", p}, {"finish_reason", nullptr}}})}}.dump() + "\n\n";
+    body += "data: " +
+            json{{"id", "c"},
+                 {"object", "text_completion"},
+                 {"choices", json::array({{{"index", 0}, {"text", p}, {"finish_reason", nullptr}}})}}
+                .dump() +
+            "\n\n";
   }
   return body + "data: [DONE]\n\n";
 }
@@ -161,7 +167,8 @@ TEST(ClientOutputCount, CountsTheStreamedTextOnceWhenUsageIsAbsent) {
     recorder.on_sent(Clock::now());
     recorder.on_headers(200, Clock::now());
     // Split the body at odd places: events across reads.
-    for (std::size_t i = 0; i < body.size(); i += 37) recorder.on_body(std::string_view(body).substr(i, 37), Clock::now());
+    for (std::size_t i = 0; i < body.size(); i += 37)
+      recorder.on_body(std::string_view(body).substr(i, 37), Clock::now());
     recorder.finish(http::Outcome{});
     ASSERT_TRUE(record.ok()) << record.error_detail;
     EXPECT_EQ(record.chunks.size(), pieces.size());
@@ -178,7 +185,8 @@ TEST(ClientOutputCount, UsageWinsWhenTheServerSendsIt) {
               "\"completion_tokens\":2,\"total_tokens\":5}}\n\n");
   protocol::ChunkDecoder decoder;
   metrics::RequestRecord record;
-  engine::StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(5), std::chrono::seconds(5), &tok, 2);
+  engine::StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(5), std::chrono::seconds(5), &tok,
+                                  2);
   recorder.on_headers(200, Clock::now());
   recorder.on_body(body, Clock::now());
   recorder.finish(http::Outcome{});
@@ -189,11 +197,15 @@ TEST(ClientOutputCount, UsageWinsWhenTheServerSendsIt) {
 
 TEST(ClientOutputCount, NonStreamedResponsesAreCountedToo) {
   const auto& tok = real_tokenizer("llama2");
-  const std::string body = json{{"id", "c"}, {"object", "text_completion"},
-                                {"choices", json::array({{{"index", 0}, {"text", "Hello world, again"}, {"finish_reason", "length"}}})}}.dump();
+  const std::string body =
+      json{{"id", "c"},
+           {"object", "text_completion"},
+           {"choices", json::array({{{"index", 0}, {"text", "Hello world, again"}, {"finish_reason", "length"}}})}}
+          .dump();
   protocol::ChunkDecoder decoder;
   metrics::RequestRecord record;
-  engine::StreamRecorder recorder(record, decoder, false, true, std::chrono::seconds(5), std::chrono::seconds(5), &tok, 8);
+  engine::StreamRecorder recorder(record, decoder, false, true, std::chrono::seconds(5), std::chrono::seconds(5), &tok,
+                                  8);
   recorder.on_headers(200, Clock::now());
   recorder.on_body(body, Clock::now());
   recorder.finish(http::Outcome{});

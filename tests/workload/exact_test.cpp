@@ -157,7 +157,8 @@ TEST_P(Exact, MultiTurnHistoriesGrowTurnByTurn) {
     ASSERT_EQ(sent_tokens(s), s.input_tokens);
     if (turn > 0) {
       const auto& previous = specs[i - 4];  // the same conversation's previous turn
-      for (std::size_t m = 0; m < previous.messages.size(); ++m) EXPECT_EQ(s.messages[m].content, previous.messages[m].content);
+      for (std::size_t m = 0; m < previous.messages.size(); ++m)
+        EXPECT_EQ(s.messages[m].content, previous.messages[m].content);
       EXPECT_EQ(count(s.messages[2 * turn - 1].content), previous.max_tokens) << "the reply has the requested length";
     }
   }
@@ -170,11 +171,13 @@ TEST(Workload, DatasetsNeedATokenizerAndValidSyntax) {
   EXPECT_EQ(parse_dataset("", false).kind, DatasetSpec::Kind::Words);
   EXPECT_EQ(parse_dataset("", true).kind, DatasetSpec::Kind::Synthetic);
   EXPECT_THROW(parse_dataset("random", false), Error);
-  for (const char* bad : {"bogus", "sharegpt", "sharegpt:x,max_total=0", "shared-prefix:groups=0", "shared-prefix:size=3",
-                          "prefix-ratio:1", "prefix-ratio:-0.1", "prefix-ratio:abc", "multi-turn:turns=0", "synthetic:x"}) {
+  for (const char* bad :
+       {"bogus", "sharegpt", "sharegpt:x,max_total=0", "shared-prefix:groups=0", "shared-prefix:size=3",
+        "prefix-ratio:1", "prefix-ratio:-0.1", "prefix-ratio:abc", "multi-turn:turns=0", "synthetic:x"}) {
     EXPECT_THROW(parse_dataset(bad, true), Error) << bad;
   }
-  const auto s = parse_dataset("shared-prefix:groups=8,prompts_per_group=16,system_prompt_tokens=1024,question_tokens=128", true);
+  const auto s =
+      parse_dataset("shared-prefix:groups=8,prompts_per_group=16,system_prompt_tokens=1024,question_tokens=128", true);
   EXPECT_EQ(s.groups * s.prompts_per_group, 128);
   EXPECT_EQ(s.system_prompt_tokens, 1024);
   EXPECT_EQ(s.question_tokens, 128);

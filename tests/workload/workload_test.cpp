@@ -109,7 +109,8 @@ TEST(LengthDist, SeededAndReproducible) {
 }
 
 TEST(WordPrompts, DistributionsGiveEachPromptItsWordCount) {
-  const auto specs = make_word_prompts(200, LengthDist::parse("uniform:5:40", "x"), LengthDist::parse("uniform:1:9", "x"), 3);
+  const auto specs =
+      make_word_prompts(200, LengthDist::parse("uniform:5:40", "x"), LengthDist::parse("uniform:1:9", "x"), 3);
   for (const auto& s : specs) {
     const auto words = 1 + std::count(s.prompt.begin(), s.prompt.end(), ' ');
     EXPECT_EQ(words, s.input_tokens);

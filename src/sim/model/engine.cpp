@@ -30,8 +30,7 @@ double gib(double bytes) { return bytes / (1024.0 * 1024.0 * 1024.0); }
 
 }  // namespace
 
-EngineConfig make_engine_config(std::string_view model, std::string_view hardware,
-                                std::uint32_t tensor_parallel) {
+EngineConfig make_engine_config(std::string_view model, std::string_view hardware, std::uint32_t tensor_parallel) {
   EngineConfig c;
   c.model = find_model(model);
   c.hardware = find_hardware(hardware);
@@ -39,8 +38,8 @@ EngineConfig make_engine_config(std::string_view model, std::string_view hardwar
   return c;
 }
 
-SeqRequest SeqRequest::from_tokens(std::uint64_t id, std::vector<std::uint32_t> tokens,
-                                   std::uint32_t max_tokens, double arrival_s) {
+SeqRequest SeqRequest::from_tokens(std::uint64_t id, std::vector<std::uint32_t> tokens, std::uint32_t max_tokens,
+                                   double arrival_s) {
   SeqRequest r;
   r.id = id;
   r.prompt_tokens = std::move(tokens);
@@ -49,8 +48,8 @@ SeqRequest SeqRequest::from_tokens(std::uint64_t id, std::vector<std::uint32_t> 
   return r;
 }
 
-SeqRequest SeqRequest::from_length(std::uint64_t id, std::uint32_t prompt_len,
-                                   std::uint32_t max_tokens, double arrival_s) {
+SeqRequest SeqRequest::from_length(std::uint64_t id, std::uint32_t prompt_len, std::uint32_t max_tokens,
+                                   double arrival_s) {
   SeqRequest r;
   r.id = id;
   r.prompt_len = prompt_len;
@@ -83,19 +82,16 @@ std::string_view to_string(FinishReason r) {
 }
 
 std::uint32_t EngineModel::compute_num_gpu_blocks(const EngineConfig& c) {
-  require(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1,
-          "gpu_memory_utilization must be in (0, 1]");
+  require(c.gpu_memory_utilization > 0 && c.gpu_memory_utilization <= 1, "gpu_memory_utilization must be in (0, 1]");
   require(c.block_size >= 1, "block_size must be >= 1");
   const double tp = std::max<std::uint32_t>(c.roofline.tensor_parallel, 1);
   // Estimate of vLLM's profiled peak activations for one full token budget plus ~0.5 GiB of
   // CUDA graphs, NCCL buffers and allocator slack (docs/simulator.md).
-  const double reserve =
-      c.activation_reserve_bytes >= 0
-          ? c.activation_reserve_bytes
-          : c.max_num_batched_tokens *
-                    (2.0 * c.model.intermediate + 4.0 * c.model.hidden) * c.model.bytes_per_param /
-                    tp +
-                0.5 * 1024 * 1024 * 1024;
+  const double reserve = c.activation_reserve_bytes >= 0
+                             ? c.activation_reserve_bytes
+                             : c.max_num_batched_tokens * (2.0 * c.model.intermediate + 4.0 * c.model.hidden) *
+                                       c.model.bytes_per_param / tp +
+                                   0.5 * 1024 * 1024 * 1024;
   const double weights = c.model.weight_bytes() / tp;
   const double usable = c.hardware.memory_bytes * c.gpu_memory_utilization - weights - reserve;
   const double kv_per_token =
@@ -113,8 +109,7 @@ std::uint32_t EngineModel::compute_num_gpu_blocks(const EngineConfig& c) {
 EngineModel::EngineModel(EngineConfig config)
     : config_(std::move(config)),
       step_model_(config_.model, config_.hardware, config_.roofline),
-      pool_(config_.num_gpu_blocks_override ? config_.num_gpu_blocks_override
-                                            : compute_num_gpu_blocks(config_),
+      pool_(config_.num_gpu_blocks_override ? config_.num_gpu_blocks_override : compute_num_gpu_blocks(config_),
             config_.enable_prefix_caching) {
   require(config_.max_num_seqs >= 1, "max_num_seqs must be >= 1");
   require(config_.max_num_batched_tokens >= 1, "max_num_batched_tokens must be >= 1");

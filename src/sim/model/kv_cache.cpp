@@ -17,9 +17,7 @@ KvBlockPool::KvBlockPool(std::uint32_t num_blocks, bool prefix_caching)
   if (prefix_caching_) cached_.reserve(num_blocks_);
 }
 
-double KvBlockPool::usage() const {
-  return num_blocks_ == 0 ? 0.0 : static_cast<double>(num_used()) / num_blocks_;
-}
+double KvBlockPool::usage() const { return num_blocks_ == 0 ? 0.0 : static_cast<double>(num_used()) / num_blocks_; }
 
 void KvBlockPool::unlink(std::uint32_t block) {
   next_[prev_[block]] = next_[block];

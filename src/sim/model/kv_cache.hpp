@@ -17,8 +17,8 @@ class KvBlockPool {
   // A pool of `num_blocks` blocks, all free; hashes are kept only with `prefix_caching`.
   KvBlockPool(std::uint32_t num_blocks, bool prefix_caching);
 
-  std::uint32_t num_blocks() const { return num_blocks_; }  // capacity, blocks
-  std::uint32_t num_free() const { return num_free_; }      // blocks with no reference
+  std::uint32_t num_blocks() const { return num_blocks_; }            // capacity, blocks
+  std::uint32_t num_free() const { return num_free_; }                // blocks with no reference
   std::uint32_t num_used() const { return num_blocks_ - num_free_; }  // referenced blocks
   // Fraction of blocks referenced by some sequence (vLLM's kv_cache_usage_perc), 0–1.
   double usage() const;
@@ -50,8 +50,8 @@ class KvBlockPool {
   std::uint32_t num_free_ = 0;
   std::uint64_t evictions_ = 0;
   std::vector<std::uint32_t> ref_;
-  std::vector<std::uint64_t> hash_;     // 0 = not cached
-  std::vector<std::uint32_t> prev_, next_;  // free queue links; index num_blocks_ is the sentinel
+  std::vector<std::uint64_t> hash_;                          // 0 = not cached
+  std::vector<std::uint32_t> prev_, next_;                   // free queue links; index num_blocks_ is the sentinel
   std::unordered_map<std::uint64_t, std::uint32_t> cached_;  // hash -> block
 };
 

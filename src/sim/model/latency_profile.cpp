@@ -27,17 +27,16 @@ double truncated_normal(double mean, double std_dev, Rng& rng) {
 
 LatencyProfile::LatencyProfile(LatencyProfileConfig config) : config_(config) {
   const LatencyProfileConfig& c = config_;
-  for (double v : {c.time_to_first_token_s, c.time_to_first_token_std_dev_s, c.prefill_overhead_s,
-                   c.prefill_time_per_token_s, c.prefill_time_std_dev_s, c.inter_token_latency_s,
-                   c.inter_token_latency_std_dev_s, c.kv_cache_transfer_latency_s,
-                   c.kv_cache_transfer_latency_std_dev_s, c.kv_cache_transfer_time_per_token_s,
-                   c.kv_cache_transfer_time_std_dev_s}) {
+  for (double v :
+       {c.time_to_first_token_s, c.time_to_first_token_std_dev_s, c.prefill_overhead_s, c.prefill_time_per_token_s,
+        c.prefill_time_std_dev_s, c.inter_token_latency_s, c.inter_token_latency_std_dev_s,
+        c.kv_cache_transfer_latency_s, c.kv_cache_transfer_latency_std_dev_s, c.kv_cache_transfer_time_per_token_s,
+        c.kv_cache_transfer_time_std_dev_s}) {
     require(v >= 0, "latency profile durations cannot be negative");
   }
   check_std_dev(c.time_to_first_token_s, c.time_to_first_token_std_dev_s, "time-to-first-token");
   check_std_dev(c.inter_token_latency_s, c.inter_token_latency_std_dev_s, "inter-token-latency");
-  check_std_dev(c.kv_cache_transfer_latency_s, c.kv_cache_transfer_latency_std_dev_s,
-                "kv-cache-transfer-latency");
+  check_std_dev(c.kv_cache_transfer_latency_s, c.kv_cache_transfer_latency_std_dev_s, "kv-cache-transfer-latency");
   require(c.time_factor_under_load >= 1, "time-factor-under-load must be >= 1");
   require(c.max_num_seqs >= 1, "max-num-seqs must be >= 1");
 }
@@ -48,23 +47,20 @@ double LatencyProfile::load_factor(std::uint32_t running) const {
   return 1 + (config_.time_factor_under_load - 1) * (r - 1) / (config_.max_num_seqs - 1);
 }
 
-double LatencyProfile::time_to_first_token(std::uint32_t prompt_tokens,
-                                           std::uint32_t cached_tokens, std::uint32_t running,
-                                           Rng& rng, bool remote_prefill) const {
+double LatencyProfile::time_to_first_token(std::uint32_t prompt_tokens, std::uint32_t cached_tokens,
+                                           std::uint32_t running, Rng& rng, bool remote_prefill) const {
   const LatencyProfileConfig& c = config_;
   if (remote_prefill) {
     if (c.kv_cache_transfer_latency_s == 0 && c.kv_cache_transfer_latency_std_dev_s == 0) {
-      return truncated_normal(c.kv_cache_transfer_time_per_token_s * prompt_tokens,
-                              c.kv_cache_transfer_time_std_dev_s, rng);
+      return truncated_normal(c.kv_cache_transfer_time_per_token_s * prompt_tokens, c.kv_cache_transfer_time_std_dev_s,
+                              rng);
     }
-    return truncated_normal(c.kv_cache_transfer_latency_s, c.kv_cache_transfer_latency_std_dev_s,
-                            rng);
+    return truncated_normal(c.kv_cache_transfer_latency_s, c.kv_cache_transfer_latency_std_dev_s, rng);
   }
   const double f = load_factor(running);
-  const bool per_token =
-      c.calculator == LatencyCalculator::kPerToken ||
-      (c.calculator == LatencyCalculator::kAuto && c.time_to_first_token_s == 0 &&
-       c.time_to_first_token_std_dev_s == 0);
+  const bool per_token = c.calculator == LatencyCalculator::kPerToken ||
+                         (c.calculator == LatencyCalculator::kAuto && c.time_to_first_token_s == 0 &&
+                          c.time_to_first_token_std_dev_s == 0);
   if (per_token) {
     const std::uint32_t uncached = prompt_tokens - std::min(cached_tokens, prompt_tokens);
     const double mean = (c.prefill_overhead_s + uncached * c.prefill_time_per_token_s) * f;
@@ -74,13 +70,12 @@ double LatencyProfile::time_to_first_token(std::uint32_t prompt_tokens,
 }
 
 double LatencyProfile::inter_token_latency(std::uint32_t running, Rng& rng) const {
-  return truncated_normal(config_.inter_token_latency_s * load_factor(running),
-                          config_.inter_token_latency_std_dev_s, rng);
+  return truncated_normal(config_.inter_token_latency_s * load_factor(running), config_.inter_token_latency_std_dev_s,
+                          rng);
 }
 
-double LatencyProfile::sample(std::uint32_t prompt_tokens, std::uint32_t cached_tokens,
-                              std::uint32_t output_tokens, std::uint32_t running, Rng& rng,
-                              std::vector<double>& gaps) const {
+double LatencyProfile::sample(std::uint32_t prompt_tokens, std::uint32_t cached_tokens, std::uint32_t output_tokens,
+                              std::uint32_t running, Rng& rng, std::vector<double>& gaps) const {
   const double ttft = time_to_first_token(prompt_tokens, cached_tokens, running, rng);
   gaps.clear();
   for (std::uint32_t i = 1; i < output_tokens; ++i) gaps.push_back(inter_token_latency(running, rng));

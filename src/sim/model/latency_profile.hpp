@@ -23,19 +23,19 @@ enum class LatencyCalculator {
 // Parameters, all durations in seconds (llm-d-inference-sim flag names in comments).
 struct LatencyProfileConfig {
   LatencyCalculator calculator = LatencyCalculator::kAuto;  // --latency-calculator
-  double time_to_first_token_s = 0;                // --time-to-first-token
-  double time_to_first_token_std_dev_s = 0;        // --time-to-first-token-std-dev
-  double prefill_overhead_s = 0;                   // --prefill-overhead
-  double prefill_time_per_token_s = 0;             // --prefill-time-per-token
-  double prefill_time_std_dev_s = 0;               // --prefill-time-std-dev (of the total)
-  double inter_token_latency_s = 0;                // --inter-token-latency
-  double inter_token_latency_std_dev_s = 0;        // --inter-token-latency-std-dev
-  double kv_cache_transfer_latency_s = 0;          // --kv-cache-transfer-latency
-  double kv_cache_transfer_latency_std_dev_s = 0;  // --kv-cache-transfer-latency-std-dev
-  double kv_cache_transfer_time_per_token_s = 0;   // --kv-cache-transfer-time-per-token
-  double kv_cache_transfer_time_std_dev_s = 0;     // --kv-cache-transfer-time-std-dev
-  double time_factor_under_load = 1.0;             // --time-factor-under-load (>= 1)
-  std::uint32_t max_num_seqs = 5;                  // --max-num-seqs
+  double time_to_first_token_s = 0;                         // --time-to-first-token
+  double time_to_first_token_std_dev_s = 0;                 // --time-to-first-token-std-dev
+  double prefill_overhead_s = 0;                            // --prefill-overhead
+  double prefill_time_per_token_s = 0;                      // --prefill-time-per-token
+  double prefill_time_std_dev_s = 0;                        // --prefill-time-std-dev (of the total)
+  double inter_token_latency_s = 0;                         // --inter-token-latency
+  double inter_token_latency_std_dev_s = 0;                 // --inter-token-latency-std-dev
+  double kv_cache_transfer_latency_s = 0;                   // --kv-cache-transfer-latency
+  double kv_cache_transfer_latency_std_dev_s = 0;           // --kv-cache-transfer-latency-std-dev
+  double kv_cache_transfer_time_per_token_s = 0;            // --kv-cache-transfer-time-per-token
+  double kv_cache_transfer_time_std_dev_s = 0;              // --kv-cache-transfer-time-std-dev
+  double time_factor_under_load = 1.0;                      // --time-factor-under-load (>= 1)
+  std::uint32_t max_num_seqs = 5;                           // --max-num-seqs
 };
 
 // A validated latency profile; const methods, safe to share if each thread has its own Rng.
@@ -48,14 +48,13 @@ class LatencyProfile {
   double load_factor(std::uint32_t running) const;
   // TTFT, seconds, for a prompt of `prompt_tokens` of which `cached_tokens` hit the cache;
   // `remote_prefill` uses the KV-transfer parameters (P/D disaggregation, not load-scaled).
-  double time_to_first_token(std::uint32_t prompt_tokens, std::uint32_t cached_tokens,
-                             std::uint32_t running, Rng& rng, bool remote_prefill = false) const;
+  double time_to_first_token(std::uint32_t prompt_tokens, std::uint32_t cached_tokens, std::uint32_t running, Rng& rng,
+                             bool remote_prefill = false) const;
   // One inter-token gap, seconds, with `running` requests in flight.
   double inter_token_latency(std::uint32_t running, Rng& rng) const;
   // A whole request: returns TTFT and fills `gaps` with output_tokens − 1 inter-token gaps (s).
-  double sample(std::uint32_t prompt_tokens, std::uint32_t cached_tokens,
-                std::uint32_t output_tokens, std::uint32_t running, Rng& rng,
-                std::vector<double>& gaps) const;
+  double sample(std::uint32_t prompt_tokens, std::uint32_t cached_tokens, std::uint32_t output_tokens,
+                std::uint32_t running, Rng& rng, std::vector<double>& gaps) const;
 
   const LatencyProfileConfig& config() const { return config_; }  // the parameters in use
 

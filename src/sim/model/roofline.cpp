@@ -19,20 +19,18 @@ void BatchShape::add_decode(std::uint64_t context) {
   decode_context_tokens += context;
 }
 
-StepTimeModel::StepTimeModel(const ModelPreset& model, const HardwarePreset& hardware,
-                             RooflineParams params)
+StepTimeModel::StepTimeModel(const ModelPreset& model, const HardwarePreset& hardware, RooflineParams params)
     : model_(model), hardware_(hardware), params_(params) {
   auto in_unit = [](double x) { return x > 0 && x <= 1; };
   require(in_unit(params_.compute_efficiency) && in_unit(params_.attention_efficiency) &&
               in_unit(params_.memory_efficiency),
           "roofline efficiencies must be in (0, 1]");
-  require(params_.compute_half_tokens >= 0 && params_.iteration_overhead_s >= 0 &&
-              params_.allreduce_latency_s >= 0,
+  require(params_.compute_half_tokens >= 0 && params_.iteration_overhead_s >= 0 && params_.allreduce_latency_s >= 0,
           "roofline overheads must be >= 0");
   const std::uint32_t tp = params_.tensor_parallel;
   require(tp >= 1 && tp <= model_.heads && model_.heads % tp == 0,
-          "tensor parallel degree " + std::to_string(tp) + " must divide the " +
-              std::to_string(model_.heads) + " attention heads of " + model_.name);
+          "tensor parallel degree " + std::to_string(tp) + " must divide the " + std::to_string(model_.heads) +
+              " attention heads of " + model_.name);
   require(hardware_.memory_bandwidth > 0 && hardware_.bf16_flops > 0,
           "hardware " + hardware_.name + " needs bandwidth and FLOP/s");
   require(tp == 1 || hardware_.interconnect_bandwidth > 0,
@@ -68,18 +66,16 @@ StepTime StepTimeModel::estimate(const BatchShape& batch) const {
   const double linear_memory = weight_bytes_per_gpu_ / bw;
   st.linear_s = std::max(linear_compute, linear_memory);
 
-  const double pairs =
-      batch.prefill_attention_pairs + static_cast<double>(batch.decode_context_tokens);
-  const double attn_compute =
-      attention_flops_per_pair_ * pairs / (peak * params_.attention_efficiency);
-  const double kv_tokens = static_cast<double>(batch.decode_context_tokens +
-                                               batch.prefill_context_tokens + batch.prefill_tokens);
+  const double pairs = batch.prefill_attention_pairs + static_cast<double>(batch.decode_context_tokens);
+  const double attn_compute = attention_flops_per_pair_ * pairs / (peak * params_.attention_efficiency);
+  const double kv_tokens =
+      static_cast<double>(batch.decode_context_tokens + batch.prefill_context_tokens + batch.prefill_tokens);
   const double attn_memory = kv_bytes_per_token_ * kv_tokens / bw;
   st.attention_s = std::max(attn_compute, attn_memory);
 
   if (params_.tensor_parallel > 1) {
-    st.allreduce_s = 2.0 * model_.layers *
-                     (params_.allreduce_latency_s + allreduce_bytes_per_token_ * t / link_bandwidth_);
+    st.allreduce_s =
+        2.0 * model_.layers * (params_.allreduce_latency_s + allreduce_bytes_per_token_ * t / link_bandwidth_);
   }
   st.overhead_s = params_.iteration_overhead_s;
   return st;

@@ -52,8 +52,7 @@ struct StepTime {
 class StepTimeModel {
  public:
   // Validates params (throws Error on nonsense) and precomputes per-GPU constants.
-  StepTimeModel(const ModelPreset& model, const HardwarePreset& hardware,
-                RooflineParams params = {});
+  StepTimeModel(const ModelPreset& model, const HardwarePreset& hardware, RooflineParams params = {});
 
   // Duration of one iteration running `batch`, split into parts (all 0 for an empty batch).
   StepTime estimate(const BatchShape& batch) const;
@@ -73,11 +72,11 @@ class StepTimeModel {
   HardwarePreset hardware_;
   RooflineParams params_;
   double weight_bytes_per_gpu_ = 0;
-  double linear_flops_per_token_ = 0;    // per GPU
-  double attention_flops_per_pair_ = 0;  // per GPU
-  double kv_bytes_per_token_ = 0;        // per GPU
-  double allreduce_bytes_per_token_ = 0; // per all-reduce, per GPU, ring algorithm
-  double link_bandwidth_ = 0;            // one direction, bytes/s
+  double linear_flops_per_token_ = 0;     // per GPU
+  double attention_flops_per_pair_ = 0;   // per GPU
+  double kv_bytes_per_token_ = 0;         // per GPU
+  double allreduce_bytes_per_token_ = 0;  // per all-reduce, per GPU, ring algorithm
+  double link_bandwidth_ = 0;             // one direction, bytes/s
 };
 
 }  // namespace inferbench::sim

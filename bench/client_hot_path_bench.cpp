@@ -1,7 +1,7 @@
-// Client CPU per streamed token on the engine's real parsing path: engine::StreamRecorder (SSE
+// Client CPU per streamed token on the engine's real parsing path: loadgen::ResponseReader and RecordSink (SSE
 // parser + simdjson chunk decoder + RequestRecord bookkeeping) fed with vLLM chat SSE bytes
 // through on_body, exactly as the HTTP layer hands them over. Three levels:
-//   BM_Recorder_*  bytes go straight to StreamRecorder::on_body (the body already de-chunked);
+//   BM_Recorder_*  bytes go straight to ResponseReader::on_body (the body already de-chunked);
 //   BM_Beast_*     the HTTP/1.1 response (chunked framing, one HTTP chunk per SSE event, as vLLM
 //                  behind uvicorn sends it) goes through Beast's basic_parser from a memory
 //                  buffer, with the same parser callbacks and read loop as http/client.cpp;
@@ -34,10 +34,11 @@
 #include <thread>
 #include <vector>
 
-#include "engine/stream_recorder.hpp"
 #include "http/client.hpp"
 #include "http/streaming_parser.hpp"
 #include "http/url.hpp"
+#include "loadgen/record_sink.hpp"
+#include "loadgen/response_reader.hpp"
 #include "metrics/request_record.hpp"
 #include "protocol/openai.hpp"
 
@@ -64,7 +65,8 @@ namespace bhttp = boost::beast::http;
 namespace net = boost::asio;
 using inferbench::Clock;
 using inferbench::TimePoint;
-using inferbench::engine::StreamRecorder;
+using inferbench::loadgen::RecordSink;
+using inferbench::loadgen::ResponseReader;
 using inferbench::metrics::RequestRecord;
 using inferbench::protocol::ChunkDecoder;
 
@@ -139,7 +141,7 @@ void set_counters(benchmark::State& state, int tokens, std::size_t bytes_per_ite
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes_per_iteration));
 }
 
-// One request's record as engine::Worker::send sets it up.
+// One request's record as loadgen::Worker::send sets it up.
 RequestRecord new_record(std::int64_t max_tokens) {
   RequestRecord record;
   record.max_tokens = max_tokens;
@@ -149,11 +151,11 @@ RequestRecord new_record(std::int64_t max_tokens) {
 
 void check(const RequestRecord& record, int tokens) {
   if (!record.ok() || record.chunks.size() != static_cast<std::size_t>(tokens)) {
-    throw std::runtime_error("bench stream was not recorded as expected: " + record.error + " " + record.error_detail);
+    throw std::runtime_error("bench stream was not recorded as expected: " + record.error_detail);
   }
 }
 
-// ---- 1. StreamRecorder::on_body directly --------------------------------------------------
+// ---- 1. ResponseReader::on_body directly --------------------------------------------------
 
 void run_recorder(benchmark::State& state, int per_read) {
   const int tokens = static_cast<int>(state.range(0));
@@ -165,7 +167,8 @@ void run_recorder(benchmark::State& state, int per_read) {
   start_counting();
   for (auto _ : state) {
     RequestRecord record = new_record(tokens);
-    StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(60), std::chrono::seconds(600));
+    RecordSink sink(record, {});
+    ResponseReader recorder(sink, decoder, {});
     recorder.on_sent(t0);
     recorder.on_headers(200, t0);
     for (const auto& r : reads) recorder.on_body(r, Clock::now());  // the HTTP layer stamps every read
@@ -195,18 +198,19 @@ void run_beast(benchmark::State& state, const std::vector<std::string>& reads, i
   start_counting();
   for (auto _ : state) {
     RequestRecord record = new_record(tokens);
-    StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(60), std::chrono::seconds(600));
+    RecordSink sink(record, {});
+    ResponseReader recorder(sink, decoder, {});
     recorder.on_sent(t0);
     StreamingParser parser(recorder);
     for (const auto& r : reads) {
       // As exchange_on: the read lands in the flat_buffer, then the parser consumes it.
       auto space = buffer.prepare(64 * 1024);
       std::memcpy(space.data(), r.data(), r.size());
-      parser.read_time = Clock::now();
+      const TimePoint read_time = Clock::now();
       buffer.commit(r.size());
       while (buffer.size() > 0 && !parser.is_done()) {
         boost::system::error_code ec;
-        const std::size_t used = parser.put(buffer.data(), ec);
+        const std::size_t used = parser.put(buffer.data(), read_time, ec);
         buffer.consume(used);
         if (ec == bhttp::error::need_more) break;
         if (ec) throw std::runtime_error("bench response rejected: " + ec.message());
@@ -305,7 +309,8 @@ net::awaitable<void> loopback_requests(inferbench::http::ConnectionPool& pool, c
   start_counting();
   for (auto _ : state) {
     RequestRecord record = new_record(tokens);
-    StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(60), std::chrono::seconds(600));
+    RecordSink sink(record, {});
+    ResponseReader recorder(sink, decoder, {});
     const auto outcome = co_await pool.exchange(request, recorder);
     recorder.finish(outcome);
     benchmark::DoNotOptimize(record.chunks.data());

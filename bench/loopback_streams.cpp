@@ -1,7 +1,7 @@
 // Loopback accuracy and cost of the engine with many concurrent streams.
 //
 // Starts sim::SimServer in-process (record_emissions = true) and runs the engine against it
-// (engine::prepare_requests + engine::run_load, closed loop). Then matches every request's
+// (loadgen::HttpTargets + loadgen::run_load, closed loop). Then matches every request's
 // measured chunk times (RequestRecord.chunks[k].t, stamped when the read returned) with the
 // times the simulator handed each chunk to the socket (keyed by x-request-id = record.id), and
 // reports, over all streams:
@@ -13,7 +13,7 @@
 // SimServer::start() runs; their utime+stime is read from /proc/self/task/TID/stat before and
 // after the load. Client CPU = whole-process CPU (getrusage RUSAGE_SELF) over the same window
 // minus the simulator's. It therefore includes the engine's workers, the collector thread and
-// the main thread's 50 ms progress poll; request building (prepare_requests) and the matching
+// the main thread's 50 ms progress poll; request building (HttpTargets) and the matching
 // are outside the window. Tick resolution is 1/CLK_TCK (10 ms).
 //
 // Target (docs/performance.md): with 1,000 concurrent streams, p99 gap error <= 1 ms.
@@ -31,8 +31,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/runner.hpp"
-#include "engine/worker.hpp"
+#include "loadgen/http_target.hpp"
+#include "loadgen/runner.hpp"
+#include "loadgen/worker.hpp"
 #include "sim/server.hpp"
 #include "workload/word_prompts.hpp"
 
@@ -189,15 +190,15 @@ Result run_once(const Args& a, int workers) {
     if (!before.count(t)) sim_tids.insert(t);
   }
 
-  engine::TargetOptions target;
+  loadgen::HttpTargetOptions target;
   target.client.url = http::Url::parse("http://127.0.0.1:" + std::to_string(server.port()));
   target.api = a.chat ? protocol::Api::Chat : protocol::Api::Completions;
   target.model = so.model;
   const std::size_t total = static_cast<std::size_t>(a.streams) * static_cast<std::size_t>(a.rounds);
   const auto specs = workload::make_word_prompts(std::min<std::size_t>(total, 256), a.input_tokens, a.output_tokens, 1);
-  const auto prepared = engine::prepare_requests(target, specs);
+  const loadgen::HttpTargets targets(target, specs);
 
-  engine::LoadPlan plan;
+  loadgen::LoadPlan plan;
   plan.load.mode = metrics::LoadSpec::Mode::Closed;
   plan.load.concurrency = a.streams;
   plan.num_requests = total;
@@ -217,7 +218,7 @@ Result run_once(const Args& a, int workers) {
   const Cpu sim0 = threads_cpu(sim_tids);
   const Cpu proc0 = process_cpu();
   const TimePoint t0 = Clock::now();
-  engine::LoadResult load = engine::run_load(target, prepared, plan, {});
+  loadgen::LoadResult load = loadgen::run_load(targets, specs, plan, {});
   const TimePoint t1 = Clock::now();
   const Cpu proc1 = process_cpu();
   const Cpu sim1 = threads_cpu(sim_tids);

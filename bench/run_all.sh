@@ -19,7 +19,7 @@ fi
 echo "== machine: $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)," \
      "compilers running now: $(pgrep -c cc1plus || true), load: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo; echo "== 1. client hot path (StreamRecorder, Beast parser, ConnectionPool over loopback); median of 3"
+echo; echo "== 1. client hot path (ResponseReader + RecordSink, Beast parser, ConnectionPool over loopback); median of 3"
 "$BUILD/bench/client_hot_path_bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
   --benchmark_min_time=0.2 2>&1 | grep -E '^(Benchmark|BM_.*_median)' | sed -E 's/ (bytes|items)_per_second=[^ ]*//g'
 

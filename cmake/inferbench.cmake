@@ -5,13 +5,30 @@ set(INFERBENCH_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wo
     # GCC 12 reports Asio's coroutine frame allocator (sized operator delete) as mismatched.
     -Wno-mismatched-new-delete)
 
-# inferbench_module(NAME SOURCES ... DEPS ...): a static library `inferbench_NAME`,
-# alias `inferbench::NAME`, whose public include root is src/ (so includes read "core/clock.hpp").
+# inferbench_module(NAME [FOLDER DIR] SOURCES ... DEPS ...): a static library `inferbench_NAME`,
+# alias `inferbench::NAME`, for the sources in src/DIR (DIR defaults to NAME). Its public include
+# root holds src/DIR alone (as a link in the build tree), so includes read "core/clock.hpp" and a
+# module sees only the headers of the modules it links: an include that crosses the layering
+# does not compile.
 function(inferbench_module name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "FOLDER" "SOURCES;DEPS" ${ARGN})
+  if(NOT ARG_FOLDER)
+    set(ARG_FOLDER ${name})
+  endif()
+  set(root ${PROJECT_BINARY_DIR}/include/${name})
+  get_filename_component(parent ${root}/${ARG_FOLDER} DIRECTORY)
+  file(MAKE_DIRECTORY ${parent})
+  file(CREATE_LINK ${PROJECT_SOURCE_DIR}/src/${ARG_FOLDER} ${root}/${ARG_FOLDER} SYMBOLIC)
+  if(NOT ARG_SOURCES)  # headers only: an interface (the Target boundary)
+    add_library(inferbench_${name} INTERFACE)
+    add_library(inferbench::${name} ALIAS inferbench_${name})
+    target_include_directories(inferbench_${name} INTERFACE ${root})
+    target_link_libraries(inferbench_${name} INTERFACE ${ARG_DEPS})
+    return()
+  endif()
   add_library(inferbench_${name} STATIC ${ARG_SOURCES})
   add_library(inferbench::${name} ALIAS inferbench_${name})
-  target_include_directories(inferbench_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_include_directories(inferbench_${name} PUBLIC ${root})
   target_compile_features(inferbench_${name} PUBLIC cxx_std_20)
   target_compile_options(inferbench_${name} PRIVATE ${INFERBENCH_WARNINGS})
   if(INFERBENCH_WERROR)

@@ -6,17 +6,21 @@
 
 #include "app/commands.hpp"
 #include "app/results_writer.hpp"
-#include "app/run_options.hpp"
+#include "app/run_config.hpp"
 #include "app/signals.hpp"
+#include "config/run_settings.hpp"
+#include "config/sources.hpp"
 #include "core/error.hpp"
-#include "engine/probe.hpp"
-#include "engine/runner.hpp"
-#include "engine/worker.hpp"
+#include "core/version.hpp"
+#include "loadgen/http_target.hpp"
+#include "loadgen/probe.hpp"
+#include "loadgen/runner.hpp"
+#include "loadgen/worker.hpp"
 #include "metrics/summary.hpp"
 #include "protocol/openai.hpp"
 #include "report/csv.hpp"
 #include "report/json.hpp"
-#include "report/server.hpp"
+#include "report/server_metrics_table.hpp"
 #include "report/table.hpp"
 #include "schedule/schedule.hpp"
 #include "sim/server.hpp"
@@ -26,13 +30,11 @@ namespace inferbench::app {
 
 namespace {
 
-constexpr const char* kVersion = "0.1.0";
-
 // Fills target.model from /v1/models when not given, and fails early and clearly when the
 // server cannot be reached at all.
-void check_target(engine::TargetOptions& target) {
-  const auto probe = engine::http_get(target, "/v1/models",
-                                      std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)));
+void check_target(loadgen::HttpTargetOptions& target) {
+  const auto probe = loadgen::http_get(target, "/v1/models",
+                                       std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)));
   if (probe.outcome.kind != http::Outcome::Kind::Complete) {
     throw Error("cannot reach " + target.client.url.str() + ": " + probe.outcome.detail);
   }
@@ -49,7 +51,7 @@ class Progress {
  public:
   Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO) != 0) {}
   Duration interval() const { return tty_ ? std::chrono::milliseconds(500) : std::chrono::seconds(5); }
-  void update(const engine::LiveStats& s, std::size_t total) {
+  void update(const loadgen::LiveStats& s, std::size_t total) {
     const double elapsed = s.first_sent == TimePoint{} ? 0.0 : to_s(Clock::now() - s.first_sent);
     const double rps = elapsed > 0 ? static_cast<double>(s.completed) / elapsed : 0.0;
     const double tps = elapsed > 0 ? static_cast<double>(s.output_tokens) / elapsed : 0.0;
@@ -76,8 +78,10 @@ class Progress {
   bool drawn_ = false;
 };
 
-int execute_run(const RunFlags& flags) {
-  RunConfig config = validate(flags);
+int execute_run(const config::Values& values) {
+  const RunConfig config = make_run_config(values);
+  // The config is immutable: the simulator's URL and the discovered model go into this copy.
+  loadgen::HttpTargetOptions target = config.target;
   const workload::Workload workload(config.workload);
   if (workload.bad_lines().count > 0) {
     fmt::print(stderr, "inferbench: warning: skipped {} bad dataset entries (first: {})\n", workload.bad_lines().count,
@@ -94,22 +98,22 @@ int execute_run(const RunFlags& flags) {
   if (config.use_sim) {
     sim::SimOptions options;
     options.port = 0;
-    if (flags.sim_latency_profile) {
-      options.ttft_ms = flags.sim_ttft_ms;
-      options.itl_ms = flags.sim_itl_ms;
+    if (config.sim.latency_profile) {
+      options.ttft_ms = to_ms(config.sim.ttft);
+      options.itl_ms = to_ms(config.sim.itl);
     } else {
-      options.model_preset = flags.sim_model_preset;
-      options.hardware = flags.sim_hardware;
+      options.model_preset = config.sim.model_preset;
+      options.hardware = config.sim.hardware;
     }
-    options.tokenizer_path = flags.tokenizer;  // the simulator then counts exactly as the client
+    options.tokenizer_path = config.tokenizer_path;  // the simulator then counts exactly as the client
     simulator = std::make_unique<sim::SimServer>(options);
     simulator->start();
-    config.target.client.url = http::Url::parse(fmt::format("http://127.0.0.1:{}", simulator->port()));
+    target.client.url = http::Url::parse(fmt::format("http://127.0.0.1:{}", simulator->port()));
     fmt::print(stderr,
                "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
-               simulator->describe(), config.target.client.url.str());
+               simulator->describe(), target.client.url.str());
   }
-  check_target(config.target);
+  check_target(target);
 
   std::unique_ptr<ResultsWriter> writer;
   if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);
@@ -117,9 +121,9 @@ int execute_run(const RunFlags& flags) {
   nlohmann::json summary = {{"tool", "inferbench"},
                             {"version", kVersion},
                             {"interrupted", false},
-                            {"config", config_json(config, flags)},
+                            {"config", config.settings},
                             {"runs", nlohmann::json::array()}};
-  summary["config"]["model"] = config.target.model;
+  summary["config"]["target"]["model"] = target.model;  // as discovered from /v1/models
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
   bool warned_server = false;  // one warning per run when /metrics cannot be read
@@ -129,50 +133,51 @@ int execute_run(const RunFlags& flags) {
     // server's prefix cache and flatter the later points.
     const std::size_t distinct = std::clamp<std::size_t>(point.num_requests + config.warmup, 1, 10000);
     const auto specs = workload.build(distinct, config.seed ^ (i * 0x9E3779B97F4A7C15ull));
-    const auto prepared = engine::prepare_requests(config.target, specs);
-    if (i == 0) summary["config"]["workload"] = workload.describe();
-    engine::LoadPlan plan;
+    const loadgen::HttpTargets targets(target, specs);  // every request encoded here, before the run
+    // What the workload settings built (source, exactness, canonical lengths) joins them.
+    if (i == 0) summary["config"]["workload"].update(workload.describe());
+    loadgen::LoadPlan plan;
     plan.load = point.load;
     plan.num_requests = point.num_requests;
     plan.warmup = config.warmup;
     plan.duration = point.duration;
     plan.workers = config.workers;
+    if (config.workload.tokenizer) plan.output_tokenizer = &*config.workload.tokenizer;
     if (point.load.mode == metrics::LoadSpec::Mode::Open) {
-      const schedule::RateSpec rate{point.load.rate, schedule::parse_arrival(point.load.arrival),
-                                    point.load.burstiness};
+      const schedule::RateSpec rate{point.load.rate, point.arrival, point.load.burstiness};
       plan.offsets = schedule::make_offsets(rate, point.num_requests + config.warmup, config.seed + i);
     }
     Progress progress(report::load_label(point.load));
-    engine::RunHooks hooks;
+    loadgen::RunHooks hooks;
     if (writer) hooks.on_record = [&writer, i](const metrics::RequestRecord& r) { writer->write_request(i, r); };
     hooks.stop_requested = [] { return stop_requested(); };
-    hooks.on_progress = [&progress](const engine::LiveStats& s, std::size_t total) { progress.update(s, total); };
+    hooks.on_progress = [&progress](const loadgen::LiveStats& s, std::size_t total) { progress.update(s, total); };
     hooks.progress_interval = progress.interval();
 
-    std::unique_ptr<engine::ServerMetricsScraper> scraper;
+    std::unique_ptr<server_metrics::ServerMetricsScraper> scraper;
     if (config.scrape_server) {
-      scraper = std::make_unique<engine::ServerMetricsScraper>(scrape_options(config));
+      scraper = std::make_unique<server_metrics::ServerMetricsScraper>(scrape_options(config, target));
       scraper->start();
     }
-    engine::LoadResult result = engine::run_load(config.target, prepared, plan, hooks);
+    loadgen::LoadResult result = loadgen::run_load(targets, specs, plan, hooks);
     std::optional<metrics::ServerSummary> server;
     if (scraper) server = scraper->stop();
     progress.clear();
     interrupted = result.interrupted;
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
-    nlohmann::json run = report::to_json(s);
-    run["requests"]["cancelled"] = result.cancelled;
-    if (const auto ratio = workload.intended_cache_ratio()) run["workload"] = {{"intended_cache_ratio", *ratio}};
+    s.requests.cancelled = result.cancelled;
+    nlohmann::json point_json = report::to_json(s);
+    if (const auto ratio = workload.intended_cache_ratio()) point_json["workload"] = {{"intended_cache_ratio", *ratio}};
     if (server) {
-      run["server"] = report::to_json(*server);
+      point_json["server"] = report::to_json(*server);
       if (!server->available && !warned_server) {
         fmt::print(stderr, "inferbench: warning: server metrics unavailable ({}); the run continues without them\n",
                    server->reason);
         warned_server = true;
       }
     }
-    summary["runs"].push_back(std::move(run));
+    summary["runs"].push_back(std::move(point_json));  // "runs": the file format's name for load points
     summary["interrupted"] = interrupted;
     points.push_back(std::move(s));
     if (writer) writer->write_summary(summary, report::to_csv(points));
@@ -197,14 +202,14 @@ int execute_run(const RunFlags& flags) {
 }  // namespace
 
 void add_run_command(CLI::App& app) {
-  auto flags = std::make_shared<RunFlags>();
+  auto values = std::make_shared<config::Values>(config::run_settings());
   auto* cmd = app.add_subcommand(
       "run",
       "Benchmark an OpenAI-compatible server online (closed loop at fixed concurrency, or open loop at a "
       "rate); without --endpoint, benchmarks the built-in simulator");
-  bind_run_flags(*cmd, *flags);
-  cmd->callback([flags] {
-    const int rc = execute_run(*flags);
+  config::bind(*cmd, *values);
+  cmd->callback([values] {
+    const int rc = execute_run(*values);
     if (rc != 0) throw CLI::RuntimeError(rc);
   });
 }

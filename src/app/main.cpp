@@ -2,15 +2,23 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "config/run_settings.hpp"
+#include "config/schema.hpp"
 #include "core/error.hpp"
+#include "core/version.hpp"
 
 int main(int argc, char** argv) {
   CLI::App app{"inferbench: benchmark LLM inference servers (OpenAI-compatible, streaming)"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "inferbench 0.1.0");
+  app.set_version_flag("--version", fmt::format("inferbench {}", inferbench::kVersion));
   inferbench::app::add_run_command(app);
   inferbench::app::add_sim_command(app);
   inferbench::app::add_tokenize_command(app);
+  // The key reference of docs/config.md, generated from the declared settings; hidden (group "")
+  // because it is a maintainer's tool: `inferbench config-reference > docs/config.md`.
+  app.add_subcommand("config-reference", "Print docs/config.md, the reference of every run setting")
+      ->group("")
+      ->callback([] { fmt::print("{}", inferbench::config::reference_markdown(inferbench::config::run_settings())); });
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

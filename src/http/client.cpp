@@ -25,6 +25,10 @@
 #include <type_traits>
 #include <variant>
 
+#include <fmt/format.h>
+
+#include "core/version.hpp"
+
 namespace inferbench::http {
 
 namespace beast = boost::beast;
@@ -159,10 +163,11 @@ class ReadDeadline {
 };
 
 // Feeds the buffered bytes to the parser. False when they are not valid HTTP (`why` says why).
-bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, error_code& why) {
+// `read_time` is when the newest of them crossed the socket.
+bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, TimePoint read_time, error_code& why) {
   while (buffer.size() > 0 && !parser.is_done()) {
     error_code perr;
-    const std::size_t used = parser.put(buffer.data(), perr);
+    const std::size_t used = parser.put(buffer.data(), read_time, perr);
     buffer.consume(used);
     if (perr == bhttp::error::need_more) break;
     if (perr) {
@@ -177,7 +182,7 @@ bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, error_c
 // How a read that failed with `ec` (not a timeout) ends the exchange.
 Outcome read_failed(StreamingParser& parser, const error_code& ec) {
   using Kind = Outcome::Kind;
-  if (ec == net::error::operation_aborted) return Outcome{Kind::Cancelled, "cancelled"};
+  if (ec == net::error::operation_aborted) return Outcome{Kind::Cancelled, "the run was interrupted"};
   if (ec == net::error::eof && parser.is_header_done()) {
     error_code eof_ec;
     parser.put_eof(eof_ec);  // a body delimited by the connection's end is complete here
@@ -192,7 +197,7 @@ Outcome read_failed(StreamingParser& parser, const error_code& ec) {
 // Reads per readiness wait before giving the event loop back (a connection whose bytes keep
 // coming must not starve the others). A read of less than asked emptied the socket.
 constexpr int kReadsPerWait = 16;
-constexpr std::size_t kReadSize = 64 * 1024;
+constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 
 // One request/response on an open connection. Templated over plain and TLS streams: plain
 // TCP waits for readiness and reads with recvmsg, stamping each read with the kernel's receive
@@ -251,12 +256,11 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
       ++reads_since_wait;
       // Why here: r.arrived is when these bytes reached the socket; everything after is parsing.
       last_stamp = std::max(last_stamp, r.arrived);
-      parser.read_time = last_stamp;
       if (r.now > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
       if (r.n > 0) response_started = true;
       buffer.commit(r.n);
       error_code why;
-      if (!parse_buffered(parser, buffer, why))
+      if (!parse_buffered(parser, buffer, last_stamp, why))
         co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
       if (parser.is_done()) {
         keep_alive = parser.keep_alive();
@@ -273,12 +277,12 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
       const std::size_t n =
           co_await stream.async_read_some(buffer.prepare(kReadSize), redirect_error(use_awaitable, ec));
       // Why here: this is the moment the bytes crossed the socket; everything after is parsing.
-      parser.read_time = Clock::now();
-      if (parser.read_time > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
+      const TimePoint read_time = Clock::now();
+      if (read_time > read_deadline) co_return Outcome{Kind::Timeout, "no data before the deadline"};
       if (n > 0) response_started = true;
       buffer.commit(n);
       error_code why;
-      if (!parse_buffered(parser, buffer, why))
+      if (!parse_buffered(parser, buffer, read_time, why))
         co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
       if (parser.is_done()) {
         keep_alive = parser.keep_alive();
@@ -377,7 +381,7 @@ net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request&
 
 net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, ResponseHandler& handler) {
   for (int attempt_no = 0;; ++attempt_no) {
-    if (shut_down_) co_return Outcome{Outcome::Kind::Cancelled, "cancelled"};
+    if (shut_down_) co_return Outcome{Outcome::Kind::Cancelled, "the run was interrupted"};
     std::unique_ptr<Connection> conn;
     if (attempt_no == 0 && !idle_.empty()) {  // the retry needs a fresh connection: others may be stale too
       conn = std::move(idle_.back());
@@ -394,7 +398,8 @@ net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, Respons
     if (!conn->open) out = co_await connect(*conn);
     if (out.kind == Outcome::Kind::Complete) out = co_await attempt(*conn, request, handler, response_started);
     busy_.erase(std::find(busy_.begin(), busy_.end(), conn.get()));
-    if (shut_down_ && out.kind != Outcome::Kind::Complete) out = Outcome{Outcome::Kind::Cancelled, "cancelled"};
+    if (shut_down_ && out.kind != Outcome::Kind::Complete)
+      out = Outcome{Outcome::Kind::Cancelled, "the run was interrupted"};
     if (conn->open && !shut_down_) idle_.push_back(std::move(conn));
     // A kept-alive connection the server has meanwhile closed fails before any response
     // byte; that is not the request's fault, so it goes once more on a fresh connection.
@@ -414,7 +419,7 @@ Request make_request(const Url& url, bhttp::verb method, std::string_view target
                      const std::vector<std::pair<std::string, std::string>>& headers) {
   Request req{method, url.base_path + std::string(target), 11};
   req.set(bhttp::field::host, url.authority());
-  req.set(bhttp::field::user_agent, "inferbench/0.1");
+  req.set(bhttp::field::user_agent, fmt::format("inferbench/{}", kVersion));
   if (method == bhttp::verb::post) req.set(bhttp::field::content_type, "application/json");
   for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(true);

@@ -1,7 +1,7 @@
 #pragma once
 // Beast's HTTP/1.1 response parser, wired to a ResponseHandler: the header once, then each piece
-// of the body with the chunked framing removed, without copying the body. The caller sets
-// `read_time` before each put() to when the bytes being parsed were read.
+// of the body with the chunked framing removed, without copying the body. Each put() carries the
+// time its bytes were read, so no piece can be stamped with another read's time.
 #include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 
 #include <boost/beast/http/basic_parser.hpp>
@@ -25,7 +25,12 @@ class StreamingParser final : public boost::beast::http::basic_parser<false> {
     // compares a Content-Length against an empty optional as 'greater' and rejects it.
     body_limit(std::numeric_limits<std::uint64_t>::max());
   }
-  TimePoint read_time{};  // set before each put(): when the bytes being parsed were read
+  // Parses what it can of `bytes`, read from the socket at `read_time`; returns the bytes used
+  // (Beast's basic_parser::put, which this hides so that no call can omit the time).
+  std::size_t put(boost::asio::const_buffer bytes, TimePoint read_time, boost::system::error_code& ec) {
+    read_time_ = read_time;
+    return basic_parser::put(bytes, ec);
+  }
 
  private:
   void on_request_impl(boost::beast::http::verb, std::string_view, std::string_view, int,
@@ -33,20 +38,21 @@ class StreamingParser final : public boost::beast::http::basic_parser<false> {
   void on_response_impl(int code, std::string_view, int, boost::system::error_code&) override { status_ = code; }
   void on_field_impl(boost::beast::http::field, std::string_view, std::string_view,
                      boost::system::error_code&) override {}
-  void on_header_impl(boost::system::error_code&) override { handler_.on_headers(status_, read_time); }
+  void on_header_impl(boost::system::error_code&) override { handler_.on_headers(status_, read_time_); }
   void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::system::error_code&) override {}
   std::size_t on_body_impl(std::string_view body, boost::system::error_code&) override {
-    handler_.on_body(body, read_time);
+    handler_.on_body(body, read_time_);
     return body.size();
   }
   void on_chunk_header_impl(std::uint64_t, std::string_view, boost::system::error_code&) override {}
   std::size_t on_chunk_body_impl(std::uint64_t, std::string_view body, boost::system::error_code&) override {
-    handler_.on_body(body, read_time);
+    handler_.on_body(body, read_time_);
     return body.size();
   }
   void on_finish_impl(boost::system::error_code&) override {}
 
   ResponseHandler& handler_;
+  TimePoint read_time_{};  // of the bytes the current put() is parsing
   int status_ = 0;
 };
 

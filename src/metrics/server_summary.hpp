@@ -1,7 +1,7 @@
 #pragma once
 // Plain-data summary of the server's own Prometheus metrics over one load point, in one
-// canonical set of names whatever the engine (vLLM, SGLang, TGI, llama.cpp). Filled by
-// engine::ServerMetricsScraper, read by the reporters. Absent metrics are not in the maps and
+// canonical set of names whatever the server software (vLLM, SGLang, TGI, llama.cpp). Filled by
+// server_metrics::ServerMetricsScraper, read by the reporters. Absent metrics are not in the maps and
 // are listed in `absent`; undefined numbers are NaN (reported as null), never zero.
 #include <array>
 #include <cstddef>
@@ -59,7 +59,7 @@ struct ServerHitRate {
 // One scraped URL.
 struct ServerSource {
   std::string url;
-  std::string engine = "unknown";  // vllm | sglang | tgi | llamacpp | unknown
+  std::string vendor = "unknown";  // the server software: vllm | sglang | tgi | llamacpp | unknown
   std::size_t scrapes_ok = 0;
   std::size_t scrapes_failed = 0;
   std::string error;  // the last failure ("HTTP 404", "connection refused", "line 3: …"); empty if none
@@ -69,7 +69,7 @@ struct ServerSource {
 struct ServerSummary {
   bool available = false;          // at least one source answered with a parsable exposition
   std::string reason;              // why not available (empty when available)
-  std::string engine = "unknown";  // the sources' engine, "mixed" when they differ
+  std::string vendor = "unknown";  // the sources' vendor, "mixed" when they differ
   std::vector<ServerSource> sources;
   std::size_t scrapes = 0;  // scrape rounds in the window (each round reads every source)
   double window_s = kNaN;   // first round's start → last round's start

@@ -80,7 +80,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
     events.emplace_back(r.done, -1);
     if (!r.ok()) {
       ++s.requests.failed;
-      ++s.requests.failures[r.error];
+      ++s.requests.failures[r.failure_key()];
       continue;
     }
     ++s.requests.completed;

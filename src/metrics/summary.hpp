@@ -38,9 +38,10 @@ struct Slo {
 struct RequestCounts {
   std::size_t completed = 0;
   std::size_t failed = 0;
-  double failure_rate = kNaN;                   // failed / (completed + failed)
-  std::size_t warmup = 0;                       // warm-up requests seen and excluded
-  std::map<std::string, std::size_t> failures;  // error label → count
+  double failure_rate = kNaN;                  // failed / (completed + failed)
+  std::size_t warmup = 0;                      // warm-up requests seen and excluded
+  std::size_t cancelled = 0;                   // in flight when the run was interrupted (set by the caller)
+  std::map<FailureKey, std::size_t> failures;  // failure → count (report::failure_label names it)
 };
 
 // Rates over the window W, counting successful requests only.

@@ -1,4 +1,5 @@
 #include "report/csv.hpp"
+#include "report/failure_label.hpp"
 
 #include <fmt/format.h>
 
@@ -70,7 +71,7 @@ std::vector<Column> columns() {
   c.emplace_back("warmup", [](S s) { return cell(s.requests.warmup); });
   c.emplace_back("failures", [](S s) {
     std::string out;
-    for (const auto& [label, n] : s.requests.failures) {
+    for (const auto& [label, n] : failure_counts(s)) {
       out += fmt::format("{}{}:{}", out.empty() ? "" : ";", label, n);
     }
     return text(out);

@@ -1,4 +1,5 @@
 #include "report/json.hpp"
+#include "report/failure_label.hpp"
 
 #include <cmath>
 #include <optional>
@@ -73,11 +74,12 @@ json to_json(const metrics::LoadPointSummary& s) {
   j["interrupted"] = s.interrupted;
 
   json failures = json::object();
-  for (const auto& [label, n] : s.requests.failures) failures[label] = n;
+  for (const auto& [label, n] : failure_counts(s)) failures[label] = n;
   j["requests"] = {{"completed", s.requests.completed},
                    {"failed", s.requests.failed},
                    {"failure_rate", number_or_null(s.requests.failure_rate)},
                    {"warmup", s.requests.warmup},
+                   {"cancelled", s.requests.cancelled},
                    {"failures", failures}};
   j["duration_s"] = number_or_null(s.duration_s);
   j["throughput"] = {{"requests_per_s", number_or_null(s.throughput.requests_per_s)},
@@ -130,7 +132,7 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["id"] = r.id;
   j["warmup"] = r.warmup;
   j["ok"] = r.ok();
-  j["error"] = r.ok() ? json(nullptr) : json(r.error);
+  j["error"] = r.ok() ? json(nullptr) : json(failure_label(r));
   j["error_detail"] = r.error_detail.empty() ? json(nullptr) : json(r.error_detail);
   j["http_status"] = r.http_status != 0 ? json(r.http_status) : json(nullptr);
   // Exactly what the server reported in `usage` (null when it did not).

@@ -1,4 +1,5 @@
 #include "report/table.hpp"
+#include "report/failure_label.hpp"
 #include "report/format.hpp"
 
 #include <fmt/format.h>
@@ -19,7 +20,8 @@ std::string plain(double v) { return fmt::format("{}", v); }
 
 // "http_429 ×2, http_500 ×1" for the `limit` most frequent labels (ties by label).
 std::string top_failures(const LoadPointSummary& s, std::size_t limit) {
-  std::vector<std::pair<std::string, std::size_t>> v(s.requests.failures.begin(), s.requests.failures.end());
+  const auto counts = failure_counts(s);
+  std::vector<std::pair<std::string, std::size_t>> v(counts.begin(), counts.end());
   std::stable_sort(v.begin(), v.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
   std::string out;
   for (std::size_t i = 0; i < v.size() && i < limit; ++i) {

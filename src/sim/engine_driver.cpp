@@ -4,7 +4,7 @@
 
 namespace inferbench::sim {
 
-TokenChannel::TokenChannel(boost::asio::any_io_executor executor) : signal(executor) {}
+TokenChannel::TokenChannel(const boost::asio::any_io_executor& executor) : signal(executor) {}
 
 void TokenChannel::push(std::vector<TokenEvent>&& events) {
   {

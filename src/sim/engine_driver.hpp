@@ -34,7 +34,7 @@ struct TokenEvent {
 // be a strand (or single-threaded), because `signal` is only touched there.
 class TokenChannel : public std::enable_shared_from_this<TokenChannel> {
  public:
-  explicit TokenChannel(boost::asio::any_io_executor executor);
+  explicit TokenChannel(const boost::asio::any_io_executor& executor);
   // Engine thread: queues events and wakes the session.
   void push(std::vector<TokenEvent>&& events);
   // Session: moves queued events into `out` (clearing it first); false when none.

@@ -1,17 +1,17 @@
 #include "sim/output_words.hpp"
 
 #include "core/error.hpp"
-#include "core/words.hpp"
+#include "tokenizer/words.hpp"
 
 namespace inferbench::sim {
 
 OutputWords::OutputWords() {
-  const auto words = common_words();
+  const auto words = tokenizer::common_words();
   words_.assign(words.begin(), words.end());
 }
 
 OutputWords::OutputWords(const tokenizer::Tokenizer& tokenizer) {
-  for (const std::string_view w : common_words()) {
+  for (const std::string_view w : tokenizer::common_words()) {
     const std::string word(w);
     // "the" is a single token in every vocabulary we know; a word that merges with its
     // neighbour (or splits) would make re-tokenized counts differ from usage.

@@ -118,7 +118,7 @@ void SimMetrics::count_fault(Fault fault) {
 std::string SimMetrics::render(const SimGauges& g) const {
   std::lock_guard lock(mutex_);
   std::string out;
-  out.reserve(16 * 1024);
+  out.reserve(std::size_t{16} * 1024);
   const std::string& l = labels_;
   header(out, "vllm:num_requests_running", "gauge", "Number of requests in model execution batches.");
   sample(out, "vllm:num_requests_running", l, g.running);

@@ -62,7 +62,7 @@ BpeModel::BpeModel(BpeConfig config) : config_(std::move(config)), cache_(kCache
     if (id < 0) throw Error(fmt::format("tokenizer: negative id {} for token {:?}", id, token));
     max_id = std::max(max_id, id);
   }
-  id_to_token_.resize(static_cast<std::size_t>(max_id + 1));
+  id_to_token_.resize(static_cast<std::size_t>(max_id) + 1);
   for (const auto& [token, id] : config_.vocab) id_to_token_[static_cast<std::size_t>(id)] = token;
 
   const std::size_t prefix_len = config_.continuing_subword_prefix.size();
@@ -195,7 +195,7 @@ void BpeModel::merge_symbols(std::vector<std::int32_t>& symbols) const {
     prev[static_cast<std::size_t>(i)] = i - 1;
     next[static_cast<std::size_t>(i)] = i + 1 < n ? i + 1 : -1;
     if (i + 1 < n) {
-      if (const Merge* m = find_merge(symbols[static_cast<std::size_t>(i)], symbols[static_cast<std::size_t>(i + 1)]))
+      if (const Merge* m = find_merge(symbols[static_cast<std::size_t>(i)], symbols[static_cast<std::size_t>(i) + 1]))
         heap.push_back({m->rank, i, m->new_id});
     }
   }

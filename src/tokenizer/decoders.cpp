@@ -34,7 +34,7 @@ class ByteLevelDecoder : public Decoder {
 
 class MetaspaceDecoder : public Decoder {
  public:
-  MetaspaceDecoder(std::string replacement, std::string scheme)
+  MetaspaceDecoder(std::string replacement, const std::string& scheme)
       : replacement_(std::move(replacement)), strip_first_(scheme != "never") {}
   void decode_chain(std::vector<std::string>& tokens) const override {
     for (std::size_t k = 0; k < tokens.size(); ++k) {
@@ -142,7 +142,7 @@ class FuseDecoder : public Decoder {
   void decode_chain(std::vector<std::string>& tokens) const override {
     std::string all;
     for (const auto& t : tokens) all += t;
-    tokens.assign(1, std::move(all));
+    tokens.assign(1, all);
   }
 };
 

@@ -4,7 +4,7 @@
 
 #include "core/error.hpp"
 #include "core/rng.hpp"
-#include "core/words.hpp"
+#include "tokenizer/words.hpp"
 
 namespace inferbench::workload {
 
@@ -17,7 +17,7 @@ std::vector<RequestSpec> make_word_prompts(std::size_t count, std::int64_t input
 
 std::vector<RequestSpec> make_word_prompts(std::size_t count, const LengthDist& input, const LengthDist& output,
                                            std::uint64_t seed) {
-  const auto words = common_words();
+  const auto words = tokenizer::common_words();
   Rng rng = make_rng(seed, 0xB0);
   Rng lengths = make_rng(seed, 0xB1);
   std::uniform_int_distribution<std::size_t> pick(0, words.size() - 1);

@@ -12,9 +12,9 @@
 #include <sstream>
 
 #include "core/error.hpp"
-#include "core/heap.hpp"
 #include "workload/corpus.hpp"
 #include "workload/exact_text.hpp"
+#include "workload/heap.hpp"
 #include "workload/word_prompts.hpp"
 
 namespace inferbench::workload {

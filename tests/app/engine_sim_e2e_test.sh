@@ -33,6 +33,6 @@ check "queueing: TTFT p50 grows 3x from 1 to 64 users" '.runs[1].latency.ttft_ms
 check "decode slows down under load: TPOT p50 grows" '.runs[1].latency.tpot_ms.p50 > .runs[0].latency.tpot_ms.p50'
 check "shared prefixes hit the prefix cache (server counters)" '[.runs[] | .server.prefix_cache_hit_rate.value > 0.5] | all'
 check "cached tokens reported in usage" '[.runs[] | .tokens.cached > 0] | all'
-check "server metrics read from vLLM names" '[.runs[] | .server.available and .server.engine == "vllm" and (.server.absent | length == 0)] | all'
+check "server metrics read from vLLM names" '[.runs[] | .server.available and .server.vendor == "vllm" and (.server.absent | length == 0)] | all'
 echo "engine_sim_e2e: $passes passed, $failures failed"
 [ $failures -eq 0 ]

@@ -165,7 +165,7 @@ TEST(Derive, OpenLoopTimesFromTheSchedule) {
 }
 
 TEST(Derive, NoChunksLeavesLatenciesUndefined) {
-  const RequestRecord r = testing::failure(0, 30, "http_500", 500);
+  const RequestRecord r = testing::failure(0, 30, Failure::HttpStatus, 500);
   const RequestMetrics m = derive(r);
   EXPECT_FALSE(m.ttft_ms.has_value());
   EXPECT_FALSE(m.e2e_ms.has_value());

@@ -28,10 +28,10 @@ inline RequestRecord request(double sent, std::initializer_list<std::pair<double
   return r;
 }
 
-// A failed request with label `error`.
-inline RequestRecord failure(double sent, double done, std::string error, int status = 0) {
+// A failed request (`status` for Failure::HttpStatus).
+inline RequestRecord failure(double sent, double done, Failure kind, int status = 0) {
   RequestRecord r = request(sent, {}, done);
-  r.error = std::move(error);
+  r.failure = kind;
   r.http_status = status;
   return r;
 }

@@ -11,9 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/probe.hpp"
-#include "engine/runner.hpp"
-#include "engine/worker.hpp"
+#include "loadgen/http_target.hpp"
+#include "loadgen/probe.hpp"
+#include "loadgen/runner.hpp"
+#include "loadgen/worker.hpp"
 #include "metrics/request_metrics.hpp"
 #include "metrics/summary.hpp"
 #include "protocol/prometheus.hpp"
@@ -27,8 +28,8 @@ namespace {
 
 using metrics::LoadSpec;
 
-engine::TargetOptions target_for(const SimServer& server) {
-  engine::TargetOptions t;
+loadgen::HttpTargetOptions target_for(const SimServer& server) {
+  loadgen::HttpTargetOptions t;
   t.client.url = http::Url::parse("http://127.0.0.1:" + std::to_string(server.port()));
   t.model = server.options().model;
   t.api = protocol::Api::Completions;
@@ -37,19 +38,20 @@ engine::TargetOptions target_for(const SimServer& server) {
   return t;
 }
 
-engine::LoadResult run_closed(const SimServer& server, const std::vector<workload::RequestSpec>& specs, int concurrency,
-                              std::size_t n, std::vector<std::pair<std::string, std::string>> headers = {}) {
-  engine::TargetOptions target = target_for(server);
+loadgen::LoadResult run_closed(const SimServer& server, const std::vector<workload::RequestSpec>& specs,
+                               int concurrency, std::size_t n,
+                               std::vector<std::pair<std::string, std::string>> headers = {}) {
+  loadgen::HttpTargetOptions target = target_for(server);
   target.headers = std::move(headers);
-  engine::LoadPlan plan;
+  loadgen::LoadPlan plan;
   plan.load = {LoadSpec::Mode::Closed, concurrency, 0.0, "", 1.0};
   plan.num_requests = n;
-  return engine::run_load(target, engine::prepare_requests(target, specs), plan, {});
+  return loadgen::run_load(loadgen::HttpTargets(target, specs), specs, plan, {});
 }
 
 // Sum of every sample of `name` in the server's /metrics (parsed by our Prometheus parser).
 double scrape(const SimServer& server, const std::string& name) {
-  const auto probe = engine::http_get(target_for(server), "/metrics", std::chrono::seconds(5));
+  const auto probe = loadgen::http_get(target_for(server), "/metrics", std::chrono::seconds(5));
   EXPECT_EQ(probe.status, 200);
   const auto parsed = protocol::parse_prometheus(probe.body);
   EXPECT_TRUE(parsed.ok()) << parsed.error;
@@ -77,7 +79,7 @@ TEST(SimEngineMode, QueueingGrowsWithConcurrencyAndCountsAreExact) {
   const auto many = run_closed(server, workload::make_word_prompts(300, 512, 32, 4), 300, 300);
   for (const auto* result : {&one, &many}) {
     for (const auto& r : result->records) {
-      ASSERT_TRUE(r.ok()) << r.error << ": " << r.error_detail;
+      ASSERT_TRUE(r.ok()) << r.error_detail;
       EXPECT_EQ(r.usage.prompt_tokens, 512);
       EXPECT_EQ(r.usage.completion_tokens, 32);
       EXPECT_EQ(r.chunks.size(), 32u);
@@ -113,7 +115,7 @@ TEST(SimEngineMode, SharedPrefixesHitThePrefixCache) {
   ASSERT_EQ(result.records.size(), 8u);
   std::size_t hits = 0;
   for (const auto& r : result.records) {
-    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_TRUE(r.ok()) << r.error_detail;
     ASSERT_TRUE(r.usage.cached_tokens.has_value());
     // Only whole 16-token blocks of the shared 256 words can hit.
     EXPECT_LE(*r.usage.cached_tokens, 256);
@@ -135,7 +137,7 @@ TEST(SimEngineMode, AFullQueueAnswers429) {
   std::size_t rejected = 0, ok = 0;
   for (const auto& r : result.records) {
     if (r.ok()) ++ok;
-    if (r.error == "http_429") ++rejected;
+    if (r.failure == metrics::Failure::HttpStatus && r.http_status == 429) ++rejected;
   }
   EXPECT_EQ(ok + rejected, 8u);
   // All 8 arrive within a millisecond: the first waits for the engine's next step (the queue
@@ -154,7 +156,7 @@ TEST(SimMetrics, ExpositionCountsFaultsAndPassesOurParser) {
   run_closed(server, workload::make_word_prompts(4, 8, 4, 1), 2, 4, {{"x-inferbench-fault", "http_503"}});
   run_closed(server, workload::make_word_prompts(4, 8, 4, 1), 2, 3, {{"x-inferbench-fault", "reset_mid_stream"}});
   run_closed(server, workload::make_word_prompts(4, 8, 4, 1), 2, 5);
-  const auto probe = engine::http_get(target_for(server), "/metrics", std::chrono::seconds(5));
+  const auto probe = loadgen::http_get(target_for(server), "/metrics", std::chrono::seconds(5));
   const auto parsed = protocol::parse_prometheus(probe.body);
   ASSERT_TRUE(parsed.ok()) << parsed.error;
   double http_503 = -1, reset = -1;
@@ -179,10 +181,10 @@ TEST(SimHealth, ReadyOnlyAfterTheStartupDelay) {
   SimServer server(o);
   server.start();
   const auto target = target_for(server);
-  EXPECT_EQ(engine::http_get(target, "/health", std::chrono::seconds(2)).status, 200);
-  EXPECT_EQ(engine::http_get(target, "/health/ready", std::chrono::seconds(2)).status, 503);
+  EXPECT_EQ(loadgen::http_get(target, "/health", std::chrono::seconds(2)).status, 200);
+  EXPECT_EQ(loadgen::http_get(target, "/health/ready", std::chrono::seconds(2)).status, 503);
   std::this_thread::sleep_for(std::chrono::milliseconds(350));
-  EXPECT_EQ(engine::http_get(target, "/health/ready", std::chrono::seconds(2)).status, 200);
+  EXPECT_EQ(loadgen::http_get(target, "/health/ready", std::chrono::seconds(2)).status, 200);
 }
 
 TEST(SimTrace, WritesTrueEmissionTimesPerRequest) {
@@ -269,7 +271,7 @@ TEST(SimTokenizer, PromptTokensAreCountedWithTheTokenizer) {
   const auto result = run_closed(server, specs, 1, 3);
   ASSERT_EQ(result.records.size(), 3u);
   for (const auto& r : result.records) {
-    ASSERT_TRUE(r.ok()) << r.error;
+    ASSERT_TRUE(r.ok()) << r.error_detail;
     EXPECT_EQ(r.usage.prompt_tokens, static_cast<std::int64_t>(tokenizer.count(specs[r.id % 3].prompt)));
     EXPECT_EQ(r.usage.completion_tokens, 4);
   }

@@ -5,7 +5,8 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.hpp"
-#include "engine/stream_recorder.hpp"
+#include "loadgen/record_sink.hpp"
+#include "loadgen/response_reader.hpp"
 #include "test_support.hpp"
 #include "workload/datasets.hpp"
 #include "workload/workload.hpp"
@@ -162,8 +163,9 @@ TEST(ClientOutputCount, CountsTheStreamedTextOnceWhenUsageIsAbsent) {
   protocol::ChunkDecoder decoder;
   for (const bool with_tokenizer : {true, false}) {
     metrics::RequestRecord record;
-    engine::StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(5), std::chrono::seconds(5),
-                                    with_tokenizer ? &tok : nullptr, 16);
+    record.max_tokens = 16;
+    loadgen::RecordSink sink(record, {.closed_loop = true, .output_tokenizer = with_tokenizer ? &tok : nullptr});
+    loadgen::ResponseReader recorder(sink, decoder, {true, std::chrono::seconds(5), std::chrono::seconds(5)});
     recorder.on_sent(Clock::now());
     recorder.on_headers(200, Clock::now());
     // Split the body at odd places: events across reads.
@@ -185,8 +187,9 @@ TEST(ClientOutputCount, UsageWinsWhenTheServerSendsIt) {
               "\"completion_tokens\":2,\"total_tokens\":5}}\n\n");
   protocol::ChunkDecoder decoder;
   metrics::RequestRecord record;
-  engine::StreamRecorder recorder(record, decoder, true, true, std::chrono::seconds(5), std::chrono::seconds(5), &tok,
-                                  2);
+  record.max_tokens = 2;
+  loadgen::RecordSink sink(record, {.closed_loop = true, .output_tokenizer = &tok});
+  loadgen::ResponseReader recorder(sink, decoder, {true, std::chrono::seconds(5), std::chrono::seconds(5)});
   recorder.on_headers(200, Clock::now());
   recorder.on_body(body, Clock::now());
   recorder.finish(http::Outcome{});
@@ -204,8 +207,9 @@ TEST(ClientOutputCount, NonStreamedResponsesAreCountedToo) {
           .dump();
   protocol::ChunkDecoder decoder;
   metrics::RequestRecord record;
-  engine::StreamRecorder recorder(record, decoder, false, true, std::chrono::seconds(5), std::chrono::seconds(5), &tok,
-                                  8);
+  record.max_tokens = 8;
+  loadgen::RecordSink sink(record, {.closed_loop = true, .output_tokenizer = &tok});
+  loadgen::ResponseReader recorder(sink, decoder, {false, std::chrono::seconds(5), std::chrono::seconds(5)});
   recorder.on_headers(200, Clock::now());
   recorder.on_body(body, Clock::now());
   recorder.finish(http::Outcome{});

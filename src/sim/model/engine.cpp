@@ -123,7 +123,7 @@ EngineModel::EngineModel(EngineConfig config)
   max_model_len_ = static_cast<std::uint32_t>(std::min<std::uint64_t>(capacity, 0xffffffffu));
   if (config_.max_model_len > 0) max_model_len_ = std::min(max_model_len_, config_.max_model_len);
   require(max_model_len_ >= 2, "KV cache too small for any request");
-  seqs_.reserve(config_.max_num_seqs * 2);
+  seqs_.reserve(std::size_t{config_.max_num_seqs} * 2);
   running_.reserve(config_.max_num_seqs);
   scheduled_.reserve(config_.max_num_seqs);
   result_.events.reserve(config_.max_num_seqs);

@@ -1,0 +1,173 @@
+#include "app/run_config.hpp"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "config/json.hpp"
+#include "core/error.hpp"
+
+namespace inferbench::app {
+
+namespace {
+
+// Parses "ttft=500,tpot=50,e2e=10000,itl=100,ntpot=60" (ms); `name` is how messages call it.
+metrics::Slo parse_slo(const std::string& text, const std::string& name) {
+  metrics::Slo slo;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t comma = std::min(text.find(',', start), text.size());
+    const std::string item = text.substr(start, comma - start);
+    start = comma + 1;
+    if (item.empty()) continue;
+    const auto eq = item.find('=');
+    require(eq != std::string::npos, "invalid " + name + " item '" + item + "': expected NAME=MS");
+    const std::string key = item.substr(0, eq);
+    const std::string value = item.substr(eq + 1);
+    char* end = nullptr;
+    const double ms = std::strtod(value.c_str(), &end);
+    require(!value.empty() && end == value.c_str() + value.size() && std::isfinite(ms),
+            "invalid " + name + " value for " + key + " '" + value + "': expected a number");
+    require(ms > 0, "invalid " + name + " value for " + key + ": must be > 0 ms");
+    if (key == "ttft") {
+      slo.ttft_ms = ms;
+    } else if (key == "tpot") {
+      slo.tpot_ms = ms;
+    } else if (key == "itl") {
+      slo.itl_ms = ms;
+    } else if (key == "e2e" || key == "e2el") {
+      slo.e2e_ms = ms;
+    } else if (key == "ntpot") {
+      slo.ntpot_ms = ms;
+    } else {
+      throw Error("invalid " + name + " name '" + key + "': expected ttft, tpot, itl, e2e or ntpot");
+    }
+  }
+  return slo;
+}
+
+void make_target(const config::Values& v, RunConfig& c) {
+  c.use_sim = v.str("target.endpoint").empty();
+  if (!c.use_sim) c.target.client.url = http::Url::parse(v.str("target.endpoint"));
+  c.target.client.insecure = v.boolean("target.insecure");
+  c.target.client.connect_timeout = *v.duration("timeouts.connect");
+  c.target.api = v.str("target.api") == "chat" ? protocol::Api::Chat : protocol::Api::Completions;
+  c.target.model = v.str("target.model");
+  c.target.stream = v.boolean("target.stream");
+  c.target.ignore_eos = v.boolean("target.ignore_eos");
+  c.target.first_token_timeout = *v.duration("timeouts.first_token");
+  c.target.request_timeout = *v.duration("timeouts.request");
+  if (!v.object("target.extra_body").is_null()) c.target.extra_body = v.object("target.extra_body");
+  std::string key = v.str("target.api_key");
+  if (key.empty()) {
+    if (const char* env = std::getenv("OPENAI_API_KEY")) key = env;
+  }
+  if (!key.empty()) c.target.headers.emplace_back("Authorization", "Bearer " + key);
+  for (const auto& h : v.strings("target.headers")) {  // K=V, checked by the declaration
+    const auto eq = h.find('=');
+    c.target.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+  }
+}
+
+void make_points(const config::Values& v, RunConfig& c) {
+  const std::string arrival_name = v.str("load.arrival");
+  const schedule::Arrival arrival = schedule::parse_arrival(arrival_name);
+  const double burstiness = v.number("load.burstiness");
+  const auto num_requests = static_cast<std::size_t>(v.integer("load.num_requests"));
+  const auto max_concurrency = static_cast<int>(v.integer("load.max_concurrency"));
+  const std::optional<Duration> duration = v.duration("load.duration");
+  const std::vector<double> rates = v.numbers("load.rate");
+  if (!rates.empty()) {
+    for (const double rate : rates) {
+      PlannedPoint p;
+      p.load = {metrics::LoadSpec::Mode::Open, max_concurrency, rate, arrival_name, burstiness};
+      p.arrival = arrival;
+      if (num_requests > 0) {
+        p.num_requests = num_requests;
+      } else if (duration) {
+        p.num_requests = schedule::count_for_duration(rate, *duration);
+      } else {
+        p.num_requests = std::max<std::size_t>(16, static_cast<std::size_t>(std::ceil(rate * 10)));
+      }
+      if (duration && num_requests > 0) {
+        p.num_requests = std::min(p.num_requests, schedule::count_for_duration(rate, *duration));
+      }
+      c.points.push_back(p);
+    }
+    return;
+  }
+  std::vector<double> users = v.numbers("load.concurrency");
+  if (users.empty()) users = {1, 4, 16};
+  for (const double n : users) {  // whole numbers >= 1, checked by the declaration
+    PlannedPoint p;
+    p.load = {metrics::LoadSpec::Mode::Closed, static_cast<int>(n), 0.0, "", 1.0};
+    p.duration = duration;
+    p.num_requests = num_requests > 0 ? num_requests
+                     : duration       ? 0
+                                      : std::max<std::size_t>(16, 4 * static_cast<std::size_t>(n));
+    c.points.push_back(p);
+  }
+}
+
+void make_workload(const config::Values& v, RunConfig& c) {
+  c.workload.input = workload::LengthDist::parse(v.str("workload.input_tokens"), v.name("workload.input_tokens"));
+  c.workload.output = workload::LengthDist::parse(v.str("workload.output_tokens"), v.name("workload.output_tokens"));
+  c.workload.output_given = v.given("workload.output_tokens");
+  c.workload.chat = c.target.api == protocol::Api::Chat;
+  c.workload.dataset = v.str("workload.dataset");
+  c.workload.on_bad_line =
+      v.str("workload.on_bad_line") == "skip" ? workload::OnBadLine::Skip : workload::OnBadLine::Stop;
+  c.tokenizer_path = v.str("workload.tokenizer");
+  if (!c.tokenizer_path.empty()) {
+    c.workload.tokenizer = tokenizer::Tokenizer::load(c.tokenizer_path);
+  }
+  // Checks the dataset's syntax now, before anything starts (files are read by the Workload).
+  (void)workload::parse_dataset(c.workload.dataset, c.workload.tokenizer.has_value());
+}
+
+}  // namespace
+
+RunConfig make_run_config(const config::Values& v) {
+  v.check_exclusions();
+  RunConfig c;
+  make_target(v, c);
+  make_points(v, c);
+  make_workload(v, c);
+  c.sim.latency_profile = v.given("sim.ttft") || v.given("sim.itl");
+  c.sim.model_preset = v.str("sim.model_preset");
+  c.sim.hardware = v.str("sim.hardware");
+  c.sim.ttft = *v.duration("sim.ttft");
+  c.sim.itl = *v.duration("sim.itl");
+  c.warmup = static_cast<std::size_t>(v.integer("load.warmup"));
+  c.slo = parse_slo(v.str("slo"), v.name("slo"));
+  c.seed = static_cast<std::uint64_t>(v.integer("seed"));
+  c.workers = static_cast<int>(v.integer("client.workers"));
+  c.output_dir = v.str("output.dir");
+  c.json = v.boolean("output.json");
+  c.scrape_server = v.boolean("server_metrics.enabled");
+  for (const auto& u : v.strings("server_metrics.urls")) c.server_metrics.push_back(http::Url::parse(u));
+  c.scrape_interval = *v.duration("server_metrics.interval");
+  c.settings = config::to_json(v);
+  return c;
+}
+
+server_metrics::ScrapeOptions scrape_options(const RunConfig& c, const loadgen::HttpTargetOptions& target) {
+  server_metrics::ScrapeOptions options;
+  options.interval = c.scrape_interval;
+  std::vector<http::Url> urls = c.server_metrics;
+  if (urls.empty()) {
+    http::Url u = target.client.url;
+    u.base_path = "/metrics";
+    urls.push_back(u);
+  }
+  for (const auto& u : urls) {
+    server_metrics::MetricsSource source;
+    source.url = u;
+    source.insecure = target.client.insecure;
+    const http::Url& t = target.client.url;
+    if (u.tls == t.tls && u.host == t.host && u.port == t.port) source.headers = target.headers;
+    options.sources.push_back(std::move(source));
+  }
+  return options;
+}
+
+}  // namespace inferbench::app

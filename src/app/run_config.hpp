@@ -1,0 +1,67 @@
+#pragma once
+// `inferbench run`'s settings (declared in config/run_settings.cpp) validated into what the
+// load generator runs. make_run_config is the one place that gives the settings their meaning:
+// it is the only caller of the parsers of URLs, arrivals, length distributions, datasets, SLOs
+// and tokenizers for a run.
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "config/values.hpp"
+#include "loadgen/http_target_options.hpp"
+#include "metrics/summary.hpp"
+#include "schedule/schedule.hpp"
+#include "server_metrics/scraper.hpp"
+#include "workload/workload.hpp"
+
+namespace inferbench::app {
+
+// One load point to run, in order.
+struct PlannedPoint {
+  metrics::LoadSpec load;
+  schedule::Arrival arrival = schedule::Arrival::Poisson;  // open loop: parsed load.arrival
+  std::size_t num_requests = 0;                            // measured requests (0 = duration-bound)
+  std::optional<Duration> duration;
+};
+
+// The built-in simulator started when no endpoint is given.
+struct SimConfig {
+  bool latency_profile = false;  // sim.ttft or sim.itl given: fixed latencies, no engine model
+  std::string model_preset;      // engine model of this model ...
+  std::string hardware;          // ... on this accelerator
+  Duration ttft{};               // latency profile: time to first token
+  Duration itl{};                // latency profile: inter-token latency
+};
+
+// The validated run. Immutable once built: the app copies `target` to fill in what it learns
+// later (the simulator's URL, the discovered model).
+struct RunConfig {
+  loadgen::HttpTargetOptions target;  // url left empty when the simulator is used
+  bool use_sim = false;
+  SimConfig sim;
+  std::string tokenizer_path;  // as given ("" = none); the loaded tokenizer is in workload
+  std::vector<PlannedPoint> points;
+  std::size_t warmup = 0;
+  workload::WorkloadOptions workload;  // prompt source, lengths and tokenizer (loaded)
+  metrics::Slo slo;
+  std::uint64_t seed = 0;
+  int workers = 1;
+  std::string output_dir;
+  bool json = false;
+  bool scrape_server = true;              // read the server's /metrics around each load point
+  std::vector<http::Url> server_metrics;  // empty = the target's /metrics
+  Duration scrape_interval = std::chrono::seconds(5);
+  nlohmann::json settings;  // summary.json's `config` block: every non-secret setting by key path
+};
+
+// Validates `values` (of config::run_settings()) into the run. Throws inferbench::Error with a
+// one-line message naming the flag (or key path) of any bad value.
+RunConfig make_run_config(const config::Values& values);
+
+// The /metrics sources for a run whose target is final (`target`: the simulator's URL once
+// started). The target's headers (auth) go only to sources on the target's own host and port.
+server_metrics::ScrapeOptions scrape_options(const RunConfig& config, const loadgen::HttpTargetOptions& target);
+
+}  // namespace inferbench::app

@@ -1,0 +1,93 @@
+// YAML documents of settings: nested maps spell key paths.
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "config/sources.hpp"
+#include "core/error.hpp"
+
+namespace inferbench::config {
+
+namespace {
+
+// A YAML scalar's JSON value inside a JSON-object setting: YAML does not keep scalar types
+// through yaml-cpp, so booleans and numbers are recognised from their text.
+nlohmann::json typed_scalar(const YAML::Node& node) {
+  if (node.Tag() == "!") return node.Scalar();  // quoted: a string whatever it looks like
+  const std::string& text = node.Scalar();
+  if (text == "true") return true;
+  if (text == "false") return false;
+  if (text == "null" || text == "~") return nullptr;
+  char* end = nullptr;
+  const long long i = std::strtoll(text.c_str(), &end, 10);
+  if (!text.empty() && end == text.c_str() + text.size()) return static_cast<std::int64_t>(i);
+  const double d = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size()) return d;
+  return text;
+}
+
+// The node as the raw value Values::set takes: scalars stay text (coerced by the declared
+// type) except inside JSON objects, sequences become arrays, maps objects.
+nlohmann::json to_raw(const YAML::Node& node, bool typed) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return typed ? typed_scalar(node) : nlohmann::json(node.Scalar());
+    case YAML::NodeType::Sequence: {
+      nlohmann::json out = nlohmann::json::array();
+      for (const auto& item : node) out.push_back(to_raw(item, typed));
+      return out;
+    }
+    case YAML::NodeType::Map: {
+      nlohmann::json out = nlohmann::json::object();
+      for (const auto& item : node) out[item.first.Scalar()] = to_raw(item.second, true);
+      return out;
+    }
+    default: return nullptr;
+  }
+}
+
+void walk(Values& values, const YAML::Node& map, const std::string& prefix, std::string_view filename) {
+  for (const auto& item : map) {
+    const std::string path = prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
+    const std::string where = fmt::format("{}:{}", filename, item.first.Mark().line + 1);
+    if (const Setting* s = values.schema().find(path)) {
+      values.set(path, to_raw(item.second, s->type == Type::Json), Source::File, where);
+    } else if (values.schema().is_section(path)) {
+      if (!item.second.IsMap()) {
+        const auto& all = values.schema().settings();
+        const auto first =
+            std::find_if(all.begin(), all.end(), [&](const Setting& x) { return x.key.rfind(path + ".", 0) == 0; });
+        throw Error(fmt::format("{}: '{}' is a group of settings, not a value (e.g. '{}')", where, path, first->key));
+      }
+      walk(values, item.second, path, filename);
+    } else {
+      throw Error(fmt::format("{}: unknown key '{}'{}", where, path, suggestion(values.schema(), path)));
+    }
+  }
+}
+
+}  // namespace
+
+void load_yaml(Values& values, std::string_view text, std::string_view filename) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(text));
+  } catch (const YAML::Exception& e) {
+    throw Error(fmt::format("{}:{}: {}", filename, e.mark.line + 1, e.msg));
+  }
+  if (root.IsNull()) return;  // an empty document sets nothing
+  if (!root.IsMap()) throw Error(fmt::format("{}: expected a map of settings", filename));
+  walk(values, root, "", filename);
+}
+
+void load_yaml_file(Values& values, const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw Error(fmt::format("cannot read {}", path.string()));
+  std::stringstream text;
+  text << in.rdbuf();
+  load_yaml(values, text.str(), path.string());
+}
+
+}  // namespace inferbench::config

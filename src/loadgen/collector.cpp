@@ -1,0 +1,75 @@
+#include "loadgen/collector.hpp"
+
+#include "metrics/request_metrics.hpp"
+
+namespace inferbench::loadgen {
+
+Collector::Collector(Sink sink) : sink_(std::move(sink)), thread_([this] { run(); }) {}
+
+Collector::~Collector() {
+  if (thread_.joinable()) finish();
+}
+
+void Collector::push(metrics::RequestRecord&& record) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(record));
+  }
+  wake_.notify_one();
+}
+
+LiveStats Collector::live() const {
+  std::lock_guard lock(mutex_);
+  return live_;
+}
+
+void Collector::account(const metrics::RequestRecord& record) {
+  const metrics::RequestMetrics m = metrics::derive(record);
+  std::lock_guard lock(mutex_);
+  if (record.warmup) {
+    ++live_.warmup;
+    return;
+  }
+  if (live_.first_sent == TimePoint{} || record.sent < live_.first_sent) live_.first_sent = record.sent;
+  if (record.done > live_.last_done) live_.last_done = record.done;
+  if (!record.ok()) {
+    ++live_.failed;
+    return;
+  }
+  ++live_.completed;
+  live_.output_tokens += m.output_tokens.value_or(0);
+  if (m.ttft_ms) {
+    ttft_ns_.record(from_ms(*m.ttft_ms));
+    live_.ttft_p50_ms = ttft_ns_.percentile(50.0) / 1e6;
+  }
+}
+
+void Collector::run() {
+  std::vector<metrics::RequestRecord> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return !pending_.empty() || closing_; });
+      if (pending_.empty() && closing_) return;
+      batch.swap(pending_);
+    }
+    for (auto& record : batch) {
+      account(record);
+      if (sink_) sink_(record);
+      all_.push_back(std::move(record));
+    }
+    batch.clear();
+  }
+}
+
+std::vector<metrics::RequestRecord> Collector::finish() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+  return std::move(all_);
+}
+
+}  // namespace inferbench::loadgen

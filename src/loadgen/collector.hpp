@@ -1,0 +1,60 @@
+#pragma once
+// Gathers finished requests from every worker, off the hot path: one thread keeps the live
+// statistics for the progress line and hands each record to a sink (requests.jsonl) as it
+// finishes, so nothing completed is lost if the process dies.
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "metrics/histogram.hpp"
+#include "metrics/request_record.hpp"
+
+namespace inferbench::loadgen {
+
+// Running totals over measured (non warm-up) requests, for the progress line.
+struct LiveStats {
+  std::size_t completed = 0;
+  std::size_t failed = 0;
+  std::size_t warmup = 0;
+  std::int64_t output_tokens = 0;
+  double ttft_p50_ms = 0.0;  // from a histogram (bounded relative error); 0 before any sample
+  TimePoint first_sent{};    // earliest send among measured requests (epoch = none yet)
+  TimePoint last_done{};
+};
+
+class Collector {
+ public:
+  // Called on the collector's thread for every record, in completion order.
+  using Sink = std::function<void(const metrics::RequestRecord&)>;
+
+  explicit Collector(Sink sink);
+  ~Collector();
+  Collector(const Collector&) = delete;
+  Collector& operator=(const Collector&) = delete;
+
+  // Hands over a finished record. Any thread; one short lock per request, never per token.
+  void push(metrics::RequestRecord&& record);
+  // A consistent copy of the live totals. Any thread.
+  LiveStats live() const;
+  // Waits until every pushed record went through the sink, stops the thread and returns all
+  // records in completion order. Call once, after every push.
+  std::vector<metrics::RequestRecord> finish();
+
+ private:
+  void run();
+  void account(const metrics::RequestRecord& record);
+
+  Sink sink_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<metrics::RequestRecord> pending_;
+  bool closing_ = false;
+  LiveStats live_;
+  metrics::Histogram ttft_ns_;
+  std::vector<metrics::RequestRecord> all_;  // touched by the collector thread only
+  std::thread thread_;
+};
+
+}  // namespace inferbench::loadgen

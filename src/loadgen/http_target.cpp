@@ -1,0 +1,78 @@
+#include "loadgen/http_target.hpp"
+
+#include <functional>
+#include <string>
+
+#include "core/error.hpp"
+#include "loadgen/response_reader.hpp"
+
+namespace inferbench::loadgen {
+
+namespace {
+
+class HttpTarget final : public target::Target {
+ public:
+  HttpTarget(boost::asio::io_context& ioc, const HttpTargets& shared)
+      : shared_(shared), pool_(ioc, shared.options().client) {}
+
+  boost::asio::awaitable<void> start(const workload::RequestSpec& spec, std::uint64_t request_id,
+                                     target::StreamSink& sink) override {
+    const HttpTargetOptions& options = shared_.options();
+    const http::Request* prepared = shared_.prepared(spec);
+    http::Request message = prepared ? *prepared : make_http_request(options, spec);  // per request, not per token
+    message.set("x-request-id", std::to_string(request_id));
+    ResponseReader reader(sink, decoder_, {options.stream, options.first_token_timeout, options.request_timeout});
+    const http::Outcome outcome = co_await pool_.exchange(message, reader);
+    reader.finish(outcome);
+  }
+
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  const HttpTargets& shared_;
+  http::ConnectionPool pool_;
+  protocol::ChunkDecoder decoder_;
+};
+
+}  // namespace
+
+http::Request make_http_request(const HttpTargetOptions& options, const workload::RequestSpec& spec) {
+  protocol::RequestBody body;
+  body.api = options.api;
+  body.model = options.model;
+  if (options.api == protocol::Api::Chat) {
+    if (spec.messages.empty()) {
+      body.messages = {{"user", spec.prompt}};
+    } else {
+      for (const auto& m : spec.messages) body.messages.emplace_back(m.role, m.content);
+    }
+  } else {
+    require(spec.messages.empty(), "a request with chat messages needs --api chat");
+    body.prompt = spec.prompt;
+  }
+  body.max_tokens = spec.max_tokens;
+  body.stream = options.stream;
+  body.include_usage = true;
+  body.ignore_eos = options.ignore_eos;
+  body.extra_body = options.extra_body;
+  return http::make_request(options.client.url, boost::beast::http::verb::post, protocol::path_for(options.api),
+                            protocol::encode(body), options.headers);
+}
+
+HttpTargets::HttpTargets(const HttpTargetOptions& options, const std::vector<workload::RequestSpec>& specs)
+    : options_(options), specs_(specs) {
+  messages_.reserve(specs.size());
+  for (const auto& spec : specs) messages_.push_back(make_http_request(options, spec));
+}
+
+std::unique_ptr<target::Target> HttpTargets::make(boost::asio::io_context& ioc) const {
+  return std::make_unique<HttpTarget>(ioc, *this);
+}
+
+const http::Request* HttpTargets::prepared(const workload::RequestSpec& spec) const {
+  const std::less<const workload::RequestSpec*> before;
+  if (specs_.empty() || before(&spec, specs_.data()) || !before(&spec, specs_.data() + specs_.size())) return nullptr;
+  return &messages_[static_cast<std::size_t>(&spec - specs_.data())];
+}
+
+}  // namespace inferbench::loadgen

@@ -1,0 +1,37 @@
+#pragma once
+// The system under test over HTTP: OpenAI completions or chat, streamed as SSE, through one
+// worker's keep-alive connection pool. Times are taken where bytes cross the socket
+// (http/client.hpp); everything after is parsing.
+#include <memory>
+#include <vector>
+
+#include "http/client.hpp"
+#include "loadgen/http_target_options.hpp"
+#include "protocol/openai.hpp"
+#include "target/target.hpp"
+#include "workload/request_spec.hpp"
+
+namespace inferbench::loadgen {
+
+// Builds the HTTP message of one spec (also done ahead for a whole workload, see HttpTargets).
+http::Request make_http_request(const HttpTargetOptions& options, const workload::RequestSpec& spec);
+
+// Makes the HTTP target of each worker. Every spec of the workload is encoded once, here,
+// before the run; start() then copies the prepared message.
+class HttpTargets final : public target::TargetFactory {
+ public:
+  // `options` and `specs` must outlive the factory and its targets.
+  HttpTargets(const HttpTargetOptions& options, const std::vector<workload::RequestSpec>& specs);
+  std::unique_ptr<target::Target> make(boost::asio::io_context& ioc) const override;
+
+  const HttpTargetOptions& options() const { return options_; }
+  // The prepared message of `spec` when it is one of the workload's specs, else null.
+  const http::Request* prepared(const workload::RequestSpec& spec) const;
+
+ private:
+  const HttpTargetOptions& options_;
+  const std::vector<workload::RequestSpec>& specs_;
+  std::vector<http::Request> messages_;  // messages_[i] is specs_[i] encoded
+};
+
+}  // namespace inferbench::loadgen

@@ -1,0 +1,44 @@
+#include "loadgen/probe.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+
+namespace inferbench::loadgen {
+
+namespace {
+
+class BodyHandler final : public http::ResponseHandler {
+ public:
+  BodyHandler(ProbeResult& result, TimePoint deadline) : result_(result), deadline_(deadline) {}
+  void on_sent(TimePoint) override {}
+  void on_headers(int status, TimePoint) override { result_.status = status; }
+  void on_body(std::string_view bytes, TimePoint) override {
+    if (result_.body.size() < kMaxBody) result_.body.append(bytes.substr(0, kMaxBody - result_.body.size()));
+  }
+  TimePoint deadline() const override { return deadline_; }
+
+ private:
+  static constexpr std::size_t kMaxBody = 1 << 20;
+  ProbeResult& result_;
+  TimePoint deadline_;
+};
+
+}  // namespace
+
+ProbeResult http_get(const HttpTargetOptions& target, std::string_view path, Duration timeout) {
+  boost::asio::io_context ioc(1);
+  http::ClientOptions options = target.client;
+  options.connect_timeout = std::min(options.connect_timeout, timeout);
+  http::ConnectionPool pool(ioc, options);
+  ProbeResult result;
+  BodyHandler handler(result, Clock::now() + timeout);
+  const http::Request request =
+      http::make_request(target.client.url, boost::beast::http::verb::get, path, "", target.headers);
+  boost::asio::co_spawn(
+      ioc, [&]() -> boost::asio::awaitable<void> { result.outcome = co_await pool.exchange(request, handler); },
+      boost::asio::detached);
+  ioc.run();
+  return result;
+}
+
+}  // namespace inferbench::loadgen

@@ -1,0 +1,21 @@
+#pragma once
+// One blocking GET to the server under test, before the run: model discovery (/v1/models)
+// and a reachability check that turns an unreachable endpoint into one clear error.
+#include <string>
+#include <string_view>
+
+#include "http/client.hpp"
+#include "loadgen/http_target_options.hpp"
+
+namespace inferbench::loadgen {
+
+struct ProbeResult {
+  http::Outcome outcome;  // transport result
+  int status = 0;         // HTTP status when a response came
+  std::string body;       // response body (bounded)
+};
+
+// GETs `path` from the target with its headers; waits at most `timeout`. Never throws.
+ProbeResult http_get(const HttpTargetOptions& target, std::string_view path, Duration timeout);
+
+}  // namespace inferbench::loadgen

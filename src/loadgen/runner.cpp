@@ -1,0 +1,82 @@
+#include "loadgen/runner.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+#include "core/error.hpp"
+#include "loadgen/worker.hpp"
+
+namespace inferbench::loadgen {
+
+LoadResult run_load(const target::TargetFactory& targets, const std::vector<workload::RequestSpec>& specs,
+                    const LoadPlan& plan, const RunHooks& hooks) {
+  require(!specs.empty(), "the workload has no requests");
+  const bool open = plan.load.mode == metrics::LoadSpec::Mode::Open;
+  const int workers = std::max(1, plan.workers);
+  Collector collector(hooks.on_record);
+  SharedRun run;
+  run.targets = &targets;
+  run.specs = &specs;
+  run.sink = {.closed_loop = !open, .output_tokenizer = plan.output_tokenizer};
+  run.warmup = plan.warmup;
+  run.limit =
+      open ? plan.offsets.size()
+           : (plan.num_requests == 0 ? std::numeric_limits<std::size_t>::max() : plan.num_requests + plan.warmup);
+  run.collector = &collector;
+  // A short head start so every worker is waiting on its timer when the load begins.
+  run.start = Clock::now() + std::chrono::milliseconds(20);
+  if (!open && plan.duration) run.deadline = run.start + *plan.duration;
+  const std::size_t total = run.limit == std::numeric_limits<std::size_t>::max() ? 0 : run.limit - plan.warmup;
+
+  std::vector<std::unique_ptr<Worker>> pool;
+  pool.reserve(static_cast<std::size_t>(workers));
+  for (int w = 0; w < workers; ++w) pool.push_back(std::make_unique<Worker>(run));
+  if (open) {
+    // Request i goes to worker i mod W; the cap is shared out evenly.
+    const int cap = plan.load.concurrency;
+    for (int w = 0; w < workers; ++w) {
+      std::vector<std::size_t> numbers;
+      for (std::size_t i = static_cast<std::size_t>(w); i < plan.offsets.size();
+           i += static_cast<std::size_t>(workers)) {
+        numbers.push_back(i);
+      }
+      const int share = cap == 0 ? 0 : std::max(1, (cap + workers - 1 - w) / workers);
+      pool[static_cast<std::size_t>(w)]->start_open(std::move(numbers), plan.offsets, share);
+    }
+  } else {
+    const int users = std::max(1, plan.load.concurrency);
+    for (int w = 0; w < workers; ++w) {
+      // A worker given no user ends at once (more workers than users).
+      pool[static_cast<std::size_t>(w)]->start_closed(users / workers + (w < users % workers ? 1 : 0));
+    }
+  }
+
+  LoadResult result;
+  TimePoint next_progress = Clock::now() + hooks.progress_interval;
+  while (!std::all_of(pool.begin(), pool.end(), [](const auto& w) { return w->finished(); })) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!result.interrupted && hooks.stop_requested && hooks.stop_requested()) {
+      result.interrupted = true;
+      for (auto& w : pool) w->stop();
+    }
+    if (hooks.on_progress && Clock::now() >= next_progress) {
+      hooks.on_progress(collector.live(), total);
+      next_progress += hooks.progress_interval;
+    }
+  }
+  for (auto& w : pool) w->join();
+  pool.clear();
+  auto records = collector.finish();
+  // Requests cut by the interruption say nothing about the server: they leave the results.
+  for (auto& r : records) {
+    if (r.failure == metrics::Failure::Cancelled) {
+      ++result.cancelled;
+    } else {
+      result.records.push_back(std::move(r));
+    }
+  }
+  return result;
+}
+
+}  // namespace inferbench::loadgen

@@ -1,0 +1,46 @@
+#pragma once
+// Runs one load point against a Target: starts the workers, watches progress and
+// interruption, and returns the records.
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "loadgen/collector.hpp"
+#include "metrics/request_record.hpp"
+#include "metrics/summary.hpp"
+#include "target/target.hpp"
+#include "tokenizer/tokenizer.hpp"
+#include "workload/request_spec.hpp"
+
+namespace inferbench::loadgen {
+
+struct LoadPlan {
+  metrics::LoadSpec load;            // closed: load.concurrency users; open: load.rate (+ cap)
+  std::size_t num_requests = 0;      // measured requests; 0 = until `duration`
+  std::size_t warmup = 0;            // warm-up requests sent first and excluded
+  std::optional<Duration> duration;  // closed loop: stop starting requests after it
+  std::vector<Duration> offsets;     // open loop: intended send offsets (warm-up included)
+  int workers = 1;                   // event-loop threads
+  // Counts output client-side when the usage has none (--tokenizer); null = do not.
+  const tokenizer::Tokenizer* output_tokenizer = nullptr;
+};
+
+struct LoadResult {
+  std::vector<metrics::RequestRecord> records;  // every request that ended (warm-up included)
+  bool interrupted = false;                     // stopped by the user before the plan's end
+  std::size_t cancelled = 0;                    // in flight when interrupted (not in records)
+};
+
+struct RunHooks {
+  Collector::Sink on_record;             // each finished record, on the collector thread
+  std::function<bool()> stop_requested;  // polled every 50 ms
+  std::function<void(const LiveStats&, std::size_t total)> on_progress;  // every progress_interval
+  Duration progress_interval = std::chrono::seconds(1);
+};
+
+// Runs one load point to its end (or until hooks.stop_requested()): request i sends
+// specs[i % specs.size()] to a target made by `targets` for its worker.
+LoadResult run_load(const target::TargetFactory& targets, const std::vector<workload::RequestSpec>& specs,
+                    const LoadPlan& plan, const RunHooks& hooks);
+
+}  // namespace inferbench::loadgen

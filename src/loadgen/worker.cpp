@@ -1,0 +1,115 @@
+#include "loadgen/worker.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace inferbench::loadgen {
+
+namespace net = boost::asio;
+
+Worker::Worker(SharedRun& run) : run_(run), ioc_(1), target_(run.targets->make(ioc_)), dispatch_timer_(ioc_) {}
+
+Worker::~Worker() {
+  stop();
+  join();
+}
+
+void Worker::run_thread() {
+  thread_ = std::thread([this] {
+    ioc_.run();
+    finished_.store(true);
+  });
+}
+
+void Worker::start_closed(int users) {
+  for (int u = 0; u < users; ++u) net::co_spawn(ioc_, user_loop(), net::detached);
+  run_thread();
+}
+
+void Worker::start_open(std::vector<std::size_t> numbers, const std::vector<Duration>& offsets, int cap) {
+  cap_ = cap;
+  net::co_spawn(ioc_, open_dispatch(std::move(numbers), &offsets), net::detached);
+  run_thread();
+}
+
+void Worker::stop() {
+  net::post(ioc_, [this] {
+    stopping_ = true;
+    waiting_.clear();
+    dispatch_timer_.cancel();
+    target_->shutdown();
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+net::awaitable<void> Worker::user_loop() {
+  // Users start together at the common start time.
+  net::steady_timer timer(ioc_);
+  timer.expires_at(run_.start);
+  boost::system::error_code ec;
+  co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+  for (;;) {
+    if (stopping_) co_return;
+    if (run_.deadline && Clock::now() >= *run_.deadline) co_return;
+    const std::size_t number = run_.next.fetch_add(1, std::memory_order_relaxed);
+    if (number >= run_.limit) co_return;
+    ++in_flight_;
+    co_await send(number, Clock::now());
+  }
+}
+
+net::awaitable<void> Worker::open_dispatch(std::vector<std::size_t> numbers, const std::vector<Duration>* offsets) {
+  boost::system::error_code ec;
+  for (const std::size_t number : numbers) {
+    const TimePoint due = run_.start + (*offsets)[number];
+    dispatch_timer_.expires_at(due);
+    co_await dispatch_timer_.async_wait(net::redirect_error(net::use_awaitable, ec));
+    if (stopping_) co_return;
+    // The intended time is `due`, not now: lag from a late timer or the cap is measured.
+    waiting_.emplace_back(number, due);
+    pump();
+  }
+}
+
+void Worker::pump() {
+  while (!waiting_.empty() && !stopping_ && (cap_ == 0 || in_flight_ < cap_)) {
+    const auto [number, scheduled] = waiting_.front();
+    waiting_.pop_front();
+    launch(number, scheduled);
+  }
+}
+
+void Worker::launch(std::size_t number, TimePoint scheduled) {
+  // Counted here, not when the coroutine starts: co_spawn only queues it, and pump() must
+  // see the slot taken before it looks at the next waiting request.
+  ++in_flight_;
+  net::co_spawn(ioc_, send(number, scheduled), net::detached);
+}
+
+net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
+  const auto& specs = *run_.specs;
+  const workload::RequestSpec& spec = specs[number % specs.size()];
+
+  metrics::RequestRecord record;
+  record.id = number;
+  record.warmup = number < run_.warmup;
+  record.scheduled = scheduled;
+  record.client_prompt_tokens = spec.input_tokens;
+  record.max_tokens = spec.max_tokens;
+  // Room for one chunk per token plus slack, so the hot path never grows the vector.
+  record.chunks.reserve(static_cast<std::size_t>(std::max<std::int64_t>(spec.max_tokens, 1)) + 8);
+
+  RecordSink sink(record, run_.sink);
+  co_await target_->start(spec, number, sink);
+  run_.collector->push(std::move(record));
+  --in_flight_;
+  pump();
+}
+
+}  // namespace inferbench::loadgen

@@ -1,0 +1,41 @@
+#include "report/failure_label.hpp"
+
+#include <fmt/format.h>
+
+namespace inferbench::report {
+
+std::string failure_label(const metrics::FailureKey& failure) {
+  using metrics::Failure;
+  switch (failure.kind) {
+    case Failure::None: return {};
+    case Failure::DnsFailed: return "dns_failed";
+    case Failure::ConnectFailed: return "connect_failed";
+    case Failure::TlsFailed: return "tls_failed";
+    case Failure::ClosedBeforeResponse: return "closed_before_response";
+    case Failure::ResetBeforeFirstToken: return "reset_before_first_token";
+    case Failure::ResetMidStream: return "reset_mid_stream";
+    case Failure::BadHttp: return "bad_http";
+    case Failure::TimeoutFirstToken: return "timeout_first_token";
+    case Failure::TimeoutRequest: return "timeout_request";
+    case Failure::HttpStatus: return fmt::format("http_{}", failure.http_status);
+    case Failure::StreamError: return "stream_error";
+    case Failure::MalformedChunk: return "malformed_chunk";
+    case Failure::MalformedStream: return "malformed_stream";
+    case Failure::TruncatedStream: return "truncated_stream";
+    case Failure::NoOutput: return "no_output";
+    case Failure::MalformedResponse: return "malformed_response";
+    case Failure::ResponseError: return "response_error";
+    case Failure::Cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string failure_label(const metrics::RequestRecord& record) { return failure_label(record.failure_key()); }
+
+std::map<std::string, std::size_t> failure_counts(const metrics::LoadPointSummary& summary) {
+  std::map<std::string, std::size_t> out;
+  for (const auto& [failure, n] : summary.requests.failures) out[failure_label(failure)] += n;
+  return out;
+}
+
+}  // namespace inferbench::report

@@ -1,0 +1,265 @@
+// The engine against the built-in simulator over real loopback HTTP: counts, timing and
+// failure labels as a user of `inferbench run` would see them.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "loadgen/http_target.hpp"
+#include "loadgen/runner.hpp"
+#include "loadgen/worker.hpp"
+#include "metrics/request_metrics.hpp"
+#include "metrics/summary.hpp"
+#include "report/failure_label.hpp"
+#include "sim/server.hpp"
+#include "workload/word_prompts.hpp"
+
+namespace inferbench::loadgen {
+namespace {
+
+using metrics::LoadSpec;
+
+struct Bench {
+  sim::SimServer server;
+  HttpTargetOptions target;
+
+  explicit Bench(sim::SimOptions options, protocol::Api api = protocol::Api::Chat) : server(prepare(options)) {
+    server.start();
+    target.client.url = http::Url::parse("http://127.0.0.1:" + std::to_string(server.port()));
+    target.api = api;
+    target.model = "inferbench-sim";
+    target.first_token_timeout = std::chrono::seconds(5);
+    target.request_timeout = std::chrono::seconds(10);
+  }
+  static sim::SimOptions prepare(sim::SimOptions o) {
+    o.port = 0;
+    return o;
+  }
+
+  LoadResult run(const LoadPlan& plan, std::int64_t input_tokens = 32, std::int64_t output_tokens = 16,
+                 std::function<bool()> stop = {}) {
+    const auto specs = workload::make_word_prompts(8, input_tokens, output_tokens, 7);
+    const HttpTargets targets(target, specs);
+    RunHooks hooks;
+    hooks.stop_requested = std::move(stop);
+    return run_load(targets, specs, plan, hooks);
+  }
+};
+
+// Simulator options with a fixed latency profile (other fields at their defaults).
+sim::SimOptions latency(double ttft_ms, double itl_ms) {
+  sim::SimOptions o;
+  o.ttft_ms = ttft_ms;
+  o.itl_ms = itl_ms;
+  return o;
+}
+
+LoadPlan closed(int concurrency, std::size_t n) {
+  LoadPlan plan;
+  plan.load = {LoadSpec::Mode::Closed, concurrency, 0.0, "", 1.0};
+  plan.num_requests = n;
+  return plan;
+}
+
+TEST(EngineLoopback, CountsEqualServerUsageAndTimingMatchesTheSimulator) {
+  for (const auto api : {protocol::Api::Chat, protocol::Api::Completions}) {
+    Bench bench(latency(40, 10), api);
+    const LoadResult result = bench.run(closed(4, 12), 32, 16);
+    ASSERT_EQ(result.records.size(), 12u);
+    for (const auto& r : result.records) {
+      ASSERT_TRUE(r.ok()) << report::failure_label(r) << ": " << r.error_detail;
+      EXPECT_EQ(r.http_status, 200);
+      ASSERT_TRUE(r.usage.prompt_tokens && r.usage.completion_tokens);
+      EXPECT_EQ(*r.usage.prompt_tokens, 32);  // the server counted what the client counted
+      EXPECT_EQ(*r.usage.prompt_tokens, r.client_prompt_tokens);
+      EXPECT_EQ(*r.usage.completion_tokens, 16);
+      EXPECT_EQ(r.chunks.size(), 16u);  // one token per chunk from this simulator
+      const auto m = metrics::derive(r);
+      ASSERT_TRUE(m.ttft_ms && m.tpot_ms);
+      // Loopback adds well under a few ms; the simulator's own timer adds less than that.
+      EXPECT_GE(*m.ttft_ms, 40.0 - 0.5);
+      EXPECT_LE(*m.ttft_ms, 40.0 + 8.0);
+      EXPECT_NEAR(*m.tpot_ms, 10.0, 1.0);
+    }
+    const auto s = metrics::summarize(result.records, closed(4, 12).load, {});
+    EXPECT_EQ(s.requests.completed, 12u);
+    EXPECT_EQ(s.requests.failed, 0u);
+    EXPECT_EQ(s.tokens.output, 12 * 16);
+    EXPECT_NEAR(s.latency.itl_ms.p50, 10.0, 0.5);
+    EXPECT_NEAR(s.concurrency.max, 4.0, 0.0);
+  }
+}
+
+TEST(EngineLoopback, MultiTokenChunksKeepTokenCounts) {
+  sim::SimOptions options = latency(5, 2);
+  options.tokens_per_chunk = 4;
+  Bench bench(options);
+  const LoadResult result = bench.run(closed(2, 6), 8, 18);
+  ASSERT_EQ(result.records.size(), 6u);
+  for (const auto& r : result.records) {
+    ASSERT_TRUE(r.ok()) << report::failure_label(r);
+    EXPECT_EQ(r.chunks.size(), 5u);  // 4+4+4+4+2
+    EXPECT_EQ(metrics::derive(r).output_tokens, 18);
+  }
+}
+
+TEST(EngineLoopback, NonStreamingRequestsCountAsOneChunk) {
+  Bench bench(latency(5, 1));
+  bench.target.stream = false;
+  const LoadResult result = bench.run(closed(2, 4), 8, 10);
+  ASSERT_EQ(result.records.size(), 4u);
+  for (const auto& r : result.records) {
+    ASSERT_TRUE(r.ok()) << report::failure_label(r) << ": " << r.error_detail;
+    ASSERT_EQ(r.chunks.size(), 1u);
+    EXPECT_EQ(r.chunks[0].tokens, 10u);
+    EXPECT_EQ(r.usage.completion_tokens, 10);
+  }
+}
+
+TEST(EngineLoopback, OpenLoopSendsOnScheduleAndMeasuresLag) {
+  Bench bench(latency(5, 1));
+  LoadPlan plan;
+  plan.load = {LoadSpec::Mode::Open, 0, 40.0, "constant", 1.0};
+  plan.num_requests = 40;
+  for (int i = 0; i < 40; ++i) plan.offsets.push_back(from_s(i / 40.0));
+  const LoadResult result = bench.run(plan, 8, 8);
+  ASSERT_EQ(result.records.size(), 40u);
+  const auto s = metrics::summarize(result.records, plan.load, {});
+  EXPECT_EQ(s.requests.completed, 40u);
+  ASSERT_TRUE(s.rate.has_value());
+  EXPECT_NEAR(s.rate->achieved, 40.0, 1.0);
+  // The median send is on time; the tail depends on how busy the machine is (ctest runs
+  // tests in parallel with each other), so it is reported by the benchmarks, not asserted.
+  EXPECT_LT(s.latency.schedule_lag_ms.p50, 3.0);
+  for (const auto& r : result.records) EXPECT_GE(r.sent, r.scheduled);
+}
+
+TEST(EngineLoopback, OpenLoopCapQueuesAndTheLagShowsIt) {
+  // 20 req/s but each request takes ~200 ms and only one may be in flight: requests queue
+  // client-side, and latency from the intended time grows while latency from the send does not.
+  Bench bench(latency(100, 10));
+  LoadPlan plan;
+  plan.load = {LoadSpec::Mode::Open, 1, 20.0, "constant", 1.0};
+  plan.num_requests = 8;
+  for (int i = 0; i < 8; ++i) plan.offsets.push_back(from_s(i / 20.0));
+  const LoadResult result = bench.run(plan, 4, 10);
+  const auto s = metrics::summarize(result.records, plan.load, {});
+  ASSERT_EQ(s.requests.completed, 8u);
+  EXPECT_EQ(s.concurrency.max, 1.0);
+  EXPECT_GT(s.latency.schedule_lag_ms.max, 700.0);
+  EXPECT_GT(s.latency.ttft_from_sched_ms.max, s.latency.ttft_ms.max + 500.0);
+}
+
+struct FaultCase {
+  const char* fault;
+  const char* label;
+};
+
+TEST(EngineLoopback, InjectedFaultsAreLabelledFailures) {
+  const FaultCase cases[] = {
+      {"http_429", "http_429"},
+      {"http_503", "http_503"},
+      {"reset_mid_stream", "reset_mid_stream"},
+      {"error_event", "stream_error"},
+      {"malformed_chunk", "malformed_chunk"},
+      {"close_before_response", "closed_before_response"},
+      {"stall", "timeout_request"},
+  };
+  for (const auto& c : cases) {
+    Bench bench(latency(2, 1));
+    bench.target.headers = {{"x-inferbench-fault", c.fault}};
+    bench.target.request_timeout = std::chrono::milliseconds(300);
+    const LoadResult result = bench.run(closed(2, 4), 4, 8);
+    ASSERT_EQ(result.records.size(), 4u) << c.fault;
+    for (const auto& r : result.records) {
+      EXPECT_EQ(report::failure_label(r), c.label) << c.fault << ": " << r.error_detail;
+      EXPECT_FALSE(r.error_detail.empty()) << c.fault;
+    }
+    const auto s = metrics::summarize(result.records, closed(2, 4).load, {});
+    EXPECT_EQ(s.requests.failed, 4u) << c.fault;
+    EXPECT_EQ(report::failure_counts(s).at(c.label), 4u) << c.fault;
+    EXPECT_DOUBLE_EQ(s.requests.failure_rate, 1.0) << c.fault;
+  }
+}
+
+TEST(EngineLoopback, FirstTokenTimeoutIsItsOwnLabel) {
+  Bench bench(latency(2000, 1));
+  bench.target.first_token_timeout = std::chrono::milliseconds(100);
+  const LoadResult result = bench.run(closed(1, 2), 4, 4);
+  ASSERT_EQ(result.records.size(), 2u);
+  for (const auto& r : result.records) EXPECT_EQ(report::failure_label(r), "timeout_first_token") << r.error_detail;
+}
+
+TEST(EngineLoopback, RandomFailuresAreCountedNotLost) {
+  sim::SimOptions options = latency(1, 1);
+  options.fault_rates = {{sim::Fault::Http500, 0.3}, {sim::Fault::ResetMidStream, 0.2}};
+  options.seed = 11;
+  Bench bench(options);
+  const LoadResult result = bench.run(closed(4, 100), 4, 6);
+  ASSERT_EQ(result.records.size(), 100u);
+  const auto s = metrics::summarize(result.records, closed(4, 100).load, {});
+  EXPECT_EQ(s.requests.completed + s.requests.failed, 100u);
+  EXPECT_GT(report::failure_counts(s).at("http_500"), 10u);
+  EXPECT_GT(report::failure_counts(s).at("reset_mid_stream"), 3u);
+  std::size_t labelled = 0;
+  for (const auto& [label, n] : s.requests.failures) labelled += n;
+  EXPECT_EQ(labelled, s.requests.failed);
+  EXPECT_EQ(s.tokens.output, static_cast<std::int64_t>(s.requests.completed) * 6);
+}
+
+TEST(EngineLoopback, UnreachableServerIsAConnectFailure) {
+  HttpTargetOptions target;
+  {
+    sim::SimOptions options;
+    options.port = 0;
+    sim::SimServer probe(options);
+    probe.start();
+    target.client.url = http::Url::parse("http://127.0.0.1:" + std::to_string(probe.port()));
+  }  // stopped: nothing listens on that port now
+  target.model = "m";
+  const auto specs = workload::make_word_prompts(1, 4, 4, 1);
+  const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(1, 3), {});
+  ASSERT_EQ(result.records.size(), 3u);
+  for (const auto& r : result.records) EXPECT_EQ(report::failure_label(r), "connect_failed") << r.error_detail;
+}
+
+TEST(EngineLoopback, StopEndsTheRunWithWhatFinished) {
+  Bench bench(latency(5, 5));
+  const TimePoint stop_at = Clock::now() + std::chrono::milliseconds(600);
+  const LoadResult result = bench.run(closed(4, 10000), 4, 20, [stop_at] { return Clock::now() >= stop_at; });
+  EXPECT_TRUE(result.interrupted);
+  EXPECT_GT(result.records.size(), 4u);  // ~100 ms each, 4 at a time, for 0.6 s
+  EXPECT_LT(result.records.size(), 100u);
+  EXPECT_LE(result.cancelled, 4u);  // at most the in-flight ones
+  for (const auto& r : result.records) EXPECT_TRUE(r.ok()) << report::failure_label(r);
+}
+
+TEST(EngineLoopback, ClosedLoopDurationStopsNewRequests) {
+  Bench bench(latency(5, 5));
+  LoadPlan plan = closed(2, 0);
+  plan.duration = std::chrono::milliseconds(500);
+  const TimePoint t0 = Clock::now();
+  const LoadResult result = bench.run(plan, 4, 10);
+  const double elapsed = to_s(Clock::now() - t0);
+  EXPECT_FALSE(result.interrupted);
+  EXPECT_LT(elapsed, 1.0);  // 0.5 s plus at most one ~55 ms request per user draining
+  EXPECT_GE(result.records.size(), 10u);
+  for (const auto& r : result.records) EXPECT_TRUE(r.ok()) << report::failure_label(r);
+}
+
+TEST(EngineLoopback, WarmupRequestsAreMarked) {
+  Bench bench(latency(1, 1));
+  LoadPlan plan = closed(1, 5);
+  plan.warmup = 3;
+  const LoadResult result = bench.run(plan, 4, 4);
+  ASSERT_EQ(result.records.size(), 8u);
+  std::size_t warm = 0;
+  for (const auto& r : result.records) warm += r.warmup ? 1 : 0;
+  EXPECT_EQ(warm, 3u);
+  const auto s = metrics::summarize(result.records, plan.load, {});
+  EXPECT_EQ(s.requests.completed, 5u);
+  EXPECT_EQ(s.requests.warmup, 3u);
+}
+
+}  // namespace
+}  // namespace inferbench::loadgen

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <vector>
 
+#include "fixtures.hpp"
 #include "metrics/summary.hpp"
 #include "timeline.hpp"
 
@@ -10,43 +11,11 @@ namespace inferbench::metrics {
 namespace {
 
 using testing::at;
+using testing::closed_loop_records;
 using testing::failure;
 using testing::request;
 
-// One closed-loop load point, all times in ms (hand-computed values in each
-// test):
-//   warm-up  sent    0, done 5000                        (excluded everywhere)
-//   r1 ok    sent 1000, chunks 1100 1120 1140, done 1150, usage 100 in / 3 out
-//   / 40 cached r2 ok    sent 1050, chunks 1250 1300,      done 1310, usage 200
-//   in / 5 out, client says 199 in r3 ok    sent 1100, chunk 1400, done 1400,
-//   client counts only: 50 in / 1 out r4 fail  sent 1200, done 2100, http_500
-//   r5 fail  sent 1300, done 1350, http_429
-//   r6 fail  sent 1320, done 1330, http_429
-std::vector<RequestRecord> closed_loop_records() {
-  std::vector<RequestRecord> v;
-  RequestRecord w = request(0, {{100, 0}}, 5000);
-  w.warmup = true;
-  w.usage.completion_tokens = 1;
-  v.push_back(w);
-  RequestRecord r1 = request(1000, {{1100, 0}, {1120, 0}, {1140, 0}}, 1150);
-  r1.usage.prompt_tokens = 100;
-  r1.usage.completion_tokens = 3;
-  r1.usage.cached_tokens = 40;
-  v.push_back(r1);
-  RequestRecord r2 = request(1050, {{1250, 0}, {1300, 0}}, 1310);
-  r2.usage.prompt_tokens = 200;
-  r2.usage.completion_tokens = 5;
-  r2.client_prompt_tokens = 199;
-  v.push_back(r2);
-  RequestRecord r3 = request(1100, {{1400, 0}}, 1400);
-  r3.client_prompt_tokens = 50;
-  r3.client_output_tokens = 1;
-  v.push_back(r3);
-  v.push_back(failure(1200, 2100, Failure::HttpStatus, 500));
-  v.push_back(failure(1300, 1350, Failure::HttpStatus, 429));
-  v.push_back(failure(1320, 1330, Failure::HttpStatus, 429));
-  return v;
-}
+// closed_loop_records(): the load point of fixtures.hpp (timeline in its comment).
 
 LoadSpec closed(int n) {
   LoadSpec l;
@@ -70,13 +39,11 @@ TEST(Summarize, CountsFailuresAndWarmup) {
 
 TEST(Summarize, WindowAndThroughput) {
   const LoadPointSummary s = summarize(closed_loop_records(), closed(4), Slo{});
-  // W = max(t_done) − min(t_send) = 2100 − 1000 ms (the failed r4 ends last;
-  // warm-up ignored).
+  // W = max(t_done) − min(t_send) = 2100 − 1000 ms (the failed r4 ends last; warm-up ignored).
   EXPECT_DOUBLE_EQ(s.duration_s, 1.1);
   EXPECT_DOUBLE_EQ(s.throughput.requests_per_s, 3 / 1.1);
-  EXPECT_DOUBLE_EQ(s.throughput.input_tokens_per_s,
-                   350 / 1.1);                                 // 100 + 200 + 50
-  EXPECT_DOUBLE_EQ(s.throughput.output_tokens_per_s, 9 / 1.1); // 3 + 5 + 1
+  EXPECT_DOUBLE_EQ(s.throughput.input_tokens_per_s, 350 / 1.1);  // 100 + 200 + 50
+  EXPECT_DOUBLE_EQ(s.throughput.output_tokens_per_s, 9 / 1.1);   // 3 + 5 + 1
   EXPECT_DOUBLE_EQ(s.throughput.total_tokens_per_s, 359 / 1.1);
 }
 
@@ -86,17 +53,16 @@ TEST(Summarize, TokenTotals) {
   EXPECT_EQ(s.tokens.output, 9);
   EXPECT_EQ(s.tokens.cached, 40);
   EXPECT_EQ(s.tokens.cached_reported, 1u);
-  EXPECT_EQ(s.tokens.output_from_client, 1u); // r3
-  EXPECT_EQ(s.tokens.prompt_mismatches, 1u);  // r2: 200 vs 199
+  EXPECT_EQ(s.tokens.output_from_client, 1u);  // r3
+  EXPECT_EQ(s.tokens.prompt_mismatches, 1u);   // r2: 200 vs 199
   EXPECT_EQ(s.tokens.input_unknown, 0u);
   EXPECT_EQ(s.tokens.output_unknown, 0u);
 }
 
 TEST(Summarize, LatencyDistributionsExcludeFailuresAndWarmup) {
   const LoadPointSummary s = summarize(closed_loop_records(), closed(4), Slo{});
-  const Latencies &l = s.latency;
-  // TTFT {100, 200, 300}: mean 200, population std √(20000/3), p90 index 1.8 →
-  // 280.
+  const Latencies& l = s.latency;
+  // TTFT {100, 200, 300}: mean 200, population std √(20000/3), p90 index 1.8 → 280.
   EXPECT_EQ(l.ttft_ms.count, 3u);
   EXPECT_DOUBLE_EQ(l.ttft_ms.mean, 200.0);
   EXPECT_NEAR(l.ttft_ms.std, std::sqrt(20000.0 / 3.0), 1e-9);
@@ -104,15 +70,13 @@ TEST(Summarize, LatencyDistributionsExcludeFailuresAndWarmup) {
   EXPECT_DOUBLE_EQ(l.ttft_ms.p50, 200.0);
   EXPECT_NEAR(l.ttft_ms.p90, 280.0, 1e-9);
   EXPECT_DOUBLE_EQ(l.ttft_ms.max, 300.0);
-  // TPOT: r1 (1140 − 1100) / 2 = 20, r2 (1300 − 1250) / 4 = 12.5, r3 undefined
-  // (1 token).
+  // TPOT: r1 (1140 − 1100) / 2 = 20, r2 (1300 − 1250) / 4 = 12.5, r3 undefined (1 token).
   EXPECT_EQ(l.tpot_ms.count, 2u);
   EXPECT_DOUBLE_EQ(l.tpot_ms.min, 12.5);
   EXPECT_DOUBLE_EQ(l.tpot_ms.max, 20.0);
-  // ITL: r1 gaps 20, 20 (1 token each); r2 gap 50 over its estimated 4 tokens →
-  // 4 × 12.5.
+  // ITL: r1 gaps 20, 20 (1 token each); r2 gap 50 over its estimated 4 tokens → 4 × 12.5.
   EXPECT_EQ(l.itl_ms.count, 6u);
-  EXPECT_DOUBLE_EQ(l.itl_ms.mean, 15.0); // (40 + 50) / 6
+  EXPECT_DOUBLE_EQ(l.itl_ms.mean, 15.0);  // (40 + 50) / 6
   EXPECT_DOUBLE_EQ(l.itl_ms.p50, 12.5);
   // Inter-chunk: 20, 20, 50.
   EXPECT_EQ(l.inter_chunk_ms.count, 3u);
@@ -130,23 +94,19 @@ TEST(Summarize, LatencyDistributionsExcludeFailuresAndWarmup) {
 
 TEST(Summarize, MeasuredConcurrencyIsTimeWeighted) {
   const LoadPointSummary s = summarize(closed_loop_records(), closed(4), Slo{});
-  // Σ (t_done − t_send) = 150 + 260 + 300 + 900 + 50 + 10 = 1670 ms over W =
-  // 1100 ms.
+  // Σ (t_done − t_send) = 150 + 260 + 300 + 900 + 50 + 10 = 1670 ms over W = 1100 ms.
   EXPECT_DOUBLE_EQ(s.concurrency.mean, 1670.0 / 1100.0);
   // At 1320 ms r3, r4, r5 and r6 are in flight (r2 ended at 1310).
   EXPECT_DOUBLE_EQ(s.concurrency.max, 4.0);
 }
 
 TEST(Summarize, TouchingIntervalsDoNotOverlap) {
-  std::vector<RequestRecord> v{request(0, {{5, 0}}, 10),
-                               request(10, {{15, 0}}, 20),
-                               request(20, {{25, 0}}, 40)};
+  std::vector<RequestRecord> v{request(0, {{5, 0}}, 10), request(10, {{15, 0}}, 20), request(20, {{25, 0}}, 40)};
   const LoadPointSummary s = summarize(v, closed(1), Slo{});
   EXPECT_DOUBLE_EQ(s.concurrency.max, 1.0);
-  EXPECT_DOUBLE_EQ(s.concurrency.mean, 1.0); // busy the whole 40 ms
+  EXPECT_DOUBLE_EQ(s.concurrency.mean, 1.0);  // busy the whole 40 ms
   // A gap halves the mean: [0, 10) and [30, 40) over a 40 ms window.
-  std::vector<RequestRecord> g{request(0, {{5, 0}}, 10),
-                               request(30, {{35, 0}}, 40)};
+  std::vector<RequestRecord> g{request(0, {{5, 0}}, 10), request(30, {{35, 0}}, 40)};
   EXPECT_DOUBLE_EQ(summarize(g, closed(1), Slo{}).concurrency.mean, 0.5);
 }
 
@@ -156,8 +116,7 @@ TEST(Summarize, GoodputWithTtftAndE2eSlos) {
   slo.e2e_ms = 280;
   const LoadPointSummary s = summarize(closed_loop_records(), closed(4), slo);
   ASSERT_TRUE(s.goodput.has_value());
-  // r1 (100, 140) and r2 (200, 250) meet both; r3 (300, 300) meets neither;
-  // failures are not good.
+  // r1 (100, 140) and r2 (200, 250) meet both; r3 (300, 300) meets neither; failures are not good.
   EXPECT_EQ(s.goodput->good, 2u);
   EXPECT_DOUBLE_EQ(s.goodput->requests_per_s, 2 / 1.1);
   EXPECT_DOUBLE_EQ(s.goodput->slo_attainment, 2.0 / 6.0);
@@ -199,13 +158,12 @@ TEST(Summarize, OpenLoopLagAndAchievedRate) {
     r.usage.completion_tokens = 1;
     v.push_back(r);
   }
-  v[3].failure = Failure::TimeoutFirstToken; // failed sends still count for the
-                                             // achieved rate
+  v[3].failure = Failure::TimeoutFirstToken;  // failed sends still count for the achieved rate
   v[3].chunks.clear();
   const LoadPointSummary s = summarize(v, load, Slo{});
   ASSERT_TRUE(s.rate.has_value());
   EXPECT_DOUBLE_EQ(s.rate->requested, 10.0);
-  EXPECT_NEAR(s.rate->achieved, 3 / 0.299, 1e-9); // (4 − 1) / (301 − 2 ms)
+  EXPECT_NEAR(s.rate->achieved, 3 / 0.299, 1e-9);  // (4 − 1) / (301 − 2 ms)
   // Lags of the successful requests: 2, 5, 30 ms.
   EXPECT_EQ(s.latency.schedule_lag_ms.count, 3u);
   EXPECT_DOUBLE_EQ(s.latency.schedule_lag_ms.mean, 37.0 / 3.0);
@@ -221,7 +179,7 @@ TEST(Summarize, EmptyAndWarmupOnlyAreUndefinedNotZero) {
   only_warmup[0].warmup = true;
   Slo slo;
   slo.ttft_ms = 100;
-  for (const auto &records : {std::vector<RequestRecord>{}, only_warmup}) {
+  for (const auto& records : {std::vector<RequestRecord>{}, only_warmup}) {
     const LoadPointSummary s = summarize(records, closed(2), slo);
     EXPECT_EQ(s.requests.completed, 0u);
     EXPECT_TRUE(std::isnan(s.requests.failure_rate));
@@ -239,8 +197,7 @@ TEST(Summarize, EmptyAndWarmupOnlyAreUndefinedNotZero) {
 }
 
 TEST(Summarize, ZeroLengthWindowGivesNoRates) {
-  // A request that started and ended at the same instant: W = 0, so no rate is
-  // defined.
+  // A request that started and ended at the same instant: W = 0, so no rate is defined.
   std::vector<RequestRecord> v{failure(7, 7, Failure::ConnectFailed)};
   const LoadPointSummary s = summarize(v, closed(1), Slo{});
   EXPECT_DOUBLE_EQ(s.duration_s, 0.0);
@@ -256,5 +213,5 @@ TEST(Slo, AnyIsTrueOnlyWhenSet) {
   EXPECT_TRUE(s.any());
 }
 
-} // namespace
-} // namespace inferbench::metrics
+}  // namespace
+}  // namespace inferbench::metrics

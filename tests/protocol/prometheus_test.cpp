@@ -5,22 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "protocol/prometheus.hpp"
+#include "test_data.hpp"
 
 namespace inferbench::protocol {
 namespace {
 
-std::string read_data(const std::string& name) {
-  std::ifstream in(std::string(INFERBENCH_PROTOCOL_TEST_DATA) + "/" + name, std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using test::read_data;
 
 // The value of the one sample named `name` whose labels include every pair of `labels`.
 double value_of(const PromExposition& e, const std::string& name,

@@ -1,16 +1,15 @@
 #pragma once
 // Test helpers: run an SSE stream through SseParser + ChunkDecoder and record what came out.
 #include <cstdint>
-#include <fstream>
 #include <optional>
 #include <ostream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "protocol/openai.hpp"
 #include "protocol/sse_parser.hpp"
+#include "test_data.hpp"
 
 namespace inferbench::protocol::test {
 
@@ -81,13 +80,6 @@ inline StreamRun run_stream(std::string_view stream, const std::vector<std::size
   SseParser parser;
   ChunkDecoder decoder;
   return run_stream(stream, cuts, parser, decoder);
-}
-
-inline std::string read_data_file(const std::string& name) {
-  std::ifstream in(std::string(INFERBENCH_PROTOCOL_TEST_DATA) + "/" + name, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 // `s` with every "\n" replaced by `eol`.

@@ -1,11 +1,12 @@
-// Server metrics: histogram_quantile, counter increases with resets, gauges,
-// sums across label sets and replicas, the name mapping of each engine (on the
-// real expositions in tests/protocol/data), the reports, and the scraper
-// against a loopback /metrics server whose text changes during the window.
-#include <utility> // before Asio: awaitable.hpp uses std::exchange without including it
+// Server metrics: histogram_quantile, counter increases with resets, gauges, sums across label
+// sets and replicas, the name mapping of each engine (on the real expositions in
+// tests/protocol/data), the reports, and the scraper against a loopback /metrics server whose
+// text changes during the window.
+#include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
@@ -15,12 +16,10 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <cmath>
-#include <fmt/format.h>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
+#include "../protocol/test_data.hpp"
 #include "report/server_metrics_table.hpp"
 #include "server_metrics/scraper.hpp"
 
@@ -29,40 +28,28 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-bool contains(const std::vector<std::string> &v, const std::string &s) {
+bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-std::string read_data(const std::string &name) {
-  std::ifstream in(std::string(INFERBENCH_PROTOCOL_TEST_DATA) + "/" + name,
-                   std::ios::binary);
-  EXPECT_TRUE(in.good()) << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using protocol::test::read_data;
 
 ScrapeRound round_at(double t_s, std::vector<std::string> bodies) {
   ScrapeRound r;
   r.time = TimePoint{} + from_s(t_s);
-  for (const auto &b : bodies)
-    r.sources.push_back(reduce_exposition(b));
+  for (const auto& b : bodies) r.sources.push_back(reduce_exposition(b));
   return r;
 }
 
-// ---- histogram_quantile
-// ------------------------------------------------------------------
+// ---- histogram_quantile ------------------------------------------------------------------
 
 TEST(BucketQuantile, InterpolatesWithinTheBucketLikePrometheus) {
   // 10 observations ≤ 0.1, 20 in (0.1, 0.5], 10 in (0.5, 1].
-  const std::vector<std::pair<double, double>> b{
-      {0.5, 30}, {0.1, 10}, {kInf, 40}, {1.0, 40}};
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.5, b), 0.3); // rank 20: 0.1 + 0.4·(10/20)
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.9, b), 0.8); // rank 36: 0.5 + 0.5·(6/10)
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.99, b),
-                   0.98); // rank 39.6: 0.5 + 0.5·(9.6/10)
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.05, b),
-                   0.02); // rank 2 in the first bucket, from 0
+  const std::vector<std::pair<double, double>> b{{0.5, 30}, {0.1, 10}, {kInf, 40}, {1.0, 40}};
+  EXPECT_DOUBLE_EQ(bucket_quantile(0.5, b), 0.3);    // rank 20: 0.1 + 0.4·(10/20)
+  EXPECT_DOUBLE_EQ(bucket_quantile(0.9, b), 0.8);    // rank 36: 0.5 + 0.5·(6/10)
+  EXPECT_DOUBLE_EQ(bucket_quantile(0.99, b), 0.98);  // rank 39.6: 0.5 + 0.5·(9.6/10)
+  EXPECT_DOUBLE_EQ(bucket_quantile(0.05, b), 0.02);  // rank 2 in the first bucket, from 0
   EXPECT_EQ(bucket_quantile(-0.1, b), -kInf);
   EXPECT_EQ(bucket_quantile(1.1, b), kInf);
 }
@@ -75,18 +62,14 @@ TEST(BucketQuantile, EdgeCases) {
   EXPECT_TRUE(std::isnan(bucket_quantile(0.5, {{1.0, 0}, {kInf, 0}})));
   EXPECT_TRUE(std::isnan(bucket_quantile(0.5, {{kInf, 3}})));
   // Counts that dip (float sums) are made monotonic: as if 0.5 held 30.
-  EXPECT_DOUBLE_EQ(
-      bucket_quantile(0.5, {{0.1, 10}, {0.5, 30}, {1.0, 29}, {kInf, 40}}), 0.3);
+  EXPECT_DOUBLE_EQ(bucket_quantile(0.5, {{0.1, 10}, {0.5, 30}, {1.0, 29}, {kInf, 40}}), 0.3);
   // A first bucket with a non-positive bound returns that bound.
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.1, {{-1.0, 5}, {0.0, 6}, {kInf, 10}}),
-                   -1.0);
+  EXPECT_DOUBLE_EQ(bucket_quantile(0.1, {{-1.0, 5}, {0.0, 6}, {kInf, 10}}), -1.0);
 }
 
-// ---- aggregation over rounds
-// -------------------------------------------------------------
+// ---- aggregation over rounds -------------------------------------------------------------
 
-std::string vllm_counters(double prompt, double gen, double preempt,
-                          double queries, double hits) {
+std::string vllm_counters(double prompt, double gen, double preempt, double queries, double hits) {
   return fmt::format(
       "# TYPE vllm:prompt_tokens_total counter\n"
       "vllm:prompt_tokens_total{{engine=\"0\",model_name=\"m\"}} {}\n"
@@ -129,8 +112,8 @@ TEST(ServerAggregate, CounterDeltasSumLabelSetsAndCountResetsFromZero) {
 }
 
 TEST(ServerAggregate, CountersWithoutTotalSuffixAndSeriesAppearingMidWindow) {
-  // An exporter without the _total suffix (TGI style); a finished_reason series
-  // that first appears mid-window counts from 0.
+  // An exporter without the _total suffix (TGI style); a finished_reason series that first
+  // appears mid-window counts from 0.
   const std::vector<ScrapeRound> rounds{
       round_at(0, {"vllm:request_success{finished_reason=\"stop\"} 5\n"}),
       round_at(1, {"vllm:request_success{finished_reason=\"stop\"} 7\n"
@@ -141,23 +124,21 @@ TEST(ServerAggregate, CountersWithoutTotalSuffixAndSeriesAppearingMidWindow) {
   EXPECT_EQ(s.counters.at("requests_succeeded").delta, 5.0);
 }
 
-std::string gauges(double running0, double running1, double waiting,
-                   double kv) {
-  return fmt::format("vllm:num_requests_running{{engine=\"0\"}} "
-                     "{}\nvllm:num_requests_running{{engine=\"1\"}} {}\n"
-                     "vllm:num_requests_waiting{{engine=\"0\"}} "
-                     "{}\nvllm:kv_cache_usage_perc{{engine=\"0\"}} {}\n",
-                     running0, running1, waiting, kv);
+std::string gauges(double running0, double running1, double waiting, double kv) {
+  return fmt::format(
+      "vllm:num_requests_running{{engine=\"0\"}} {}\nvllm:num_requests_running{{engine=\"1\"}} {}\n"
+      "vllm:num_requests_waiting{{engine=\"0\"}} {}\nvllm:kv_cache_usage_perc{{engine=\"0\"}} {}\n",
+      running0, running1, waiting, kv);
 }
 
 TEST(ServerAggregate, GaugesMeanAndMaxOfPerScrapeSums) {
   const std::vector<ScrapeRound> rounds{
-      round_at(0, {gauges(4, 5, 0, 0.1)}), // running 9
-      round_at(1, {gauges(1, 2, 6, 0.5)}), // running 3
-      round_at(2, {gauges(3, 3, 3, 0.3)}), // running 6
+      round_at(0, {gauges(4, 5, 0, 0.1)}),  // running 9
+      round_at(1, {gauges(1, 2, 6, 0.5)}),  // running 3
+      round_at(2, {gauges(3, 3, 3, 0.3)}),  // running 6
   };
   const auto s = aggregate_server_metrics(rounds, {"u"});
-  const auto &running = s.gauges.at("running_requests");
+  const auto& running = s.gauges.at("running_requests");
   EXPECT_EQ(running.samples, 3u);
   EXPECT_DOUBLE_EQ(running.mean, 6.0);
   EXPECT_DOUBLE_EQ(running.max, 9.0);
@@ -168,8 +149,7 @@ TEST(ServerAggregate, GaugesMeanAndMaxOfPerScrapeSums) {
   EXPECT_EQ(s.gauges.at("kv_cache_usage").metric, "vllm:kv_cache_usage_perc");
 }
 
-std::string ttft_hist(double b01, double b05, double b1, double inf,
-                      double sum) {
+std::string ttft_hist(double b01, double b05, double b1, double inf, double sum) {
   return fmt::format(
       "# TYPE vllm:time_to_first_token_seconds histogram\n"
       "vllm:time_to_first_token_seconds_bucket{{engine=\"0\",le=\"0.1\"}} {}\n"
@@ -183,22 +163,18 @@ std::string ttft_hist(double b01, double b05, double b1, double inf,
 }
 
 TEST(ServerAggregate, HistogramDeltasAcrossReplicas) {
-  // Replica A before: 5 | 5 | 5 | 5 obs (sum 0.25); after: 15 | 25 | 25 | 25
-  // (sum 4.25)
+  // Replica A before: 5 | 5 | 5 | 5 obs (sum 0.25); after: 15 | 25 | 25 | 25 (sum 4.25)
   //   → Δ: 10 ≤ 0.1, 20 ≤ 0.5, 20 ≤ 1, 20 total, Δsum 4.0.
   // Replica B: Δ: 0 ≤ 0.1, 10 ≤ 0.5, 20 ≤ 1, 20 total, Δsum 12.0.
-  // Together: 10 | 30 | 40 | 40, Δsum 16 → mean 0.4 s; p50 0.3 s, p90 0.8 s,
-  // p99 0.98 s.
+  // Together: 10 | 30 | 40 | 40, Δsum 16 → mean 0.4 s; p50 0.3 s, p90 0.8 s, p99 0.98 s.
   const std::vector<ScrapeRound> rounds{
       round_at(0, {ttft_hist(5, 5, 5, 5, 0.25), ttft_hist(1, 2, 3, 3, 1.0)}),
-      round_at(
-          3, {ttft_hist(15, 25, 25, 25, 4.25), ttft_hist(1, 12, 23, 23, 13.0)}),
+      round_at(3, {ttft_hist(15, 25, 25, 25, 4.25), ttft_hist(1, 12, 23, 23, 13.0)}),
   };
-  const auto s = aggregate_server_metrics(
-      rounds, {"http://a/metrics", "http://b/metrics"});
+  const auto s = aggregate_server_metrics(rounds, {"http://a/metrics", "http://b/metrics"});
   ASSERT_EQ(s.sources.size(), 2u);
   EXPECT_EQ(s.sources[1].scrapes_ok, 2u);
-  const auto &t = s.latencies_ms.at("ttft");
+  const auto& t = s.latencies_ms.at("ttft");
   EXPECT_EQ(t.metric, "vllm:time_to_first_token_seconds");
   EXPECT_DOUBLE_EQ(t.count, 40.0);
   EXPECT_DOUBLE_EQ(t.mean, 400.0);
@@ -208,12 +184,10 @@ TEST(ServerAggregate, HistogramDeltasAcrossReplicas) {
 }
 
 TEST(ServerAggregate, NoObservationsInTheWindowGiveNullsNotZeros) {
-  const std::vector<ScrapeRound> rounds{
-      round_at(0, {ttft_hist(1, 2, 3, 3, 1.0)}),
-      round_at(1, {ttft_hist(1, 2, 3, 3, 1.0)})};
+  const std::vector<ScrapeRound> rounds{round_at(0, {ttft_hist(1, 2, 3, 3, 1.0)}),
+                                        round_at(1, {ttft_hist(1, 2, 3, 3, 1.0)})};
   const auto s = aggregate_server_metrics(rounds, {"u"});
-  const auto &t =
-      s.latencies_ms.at("ttft"); // present, but nothing was observed
+  const auto& t = s.latencies_ms.at("ttft");  // present, but nothing was observed
   EXPECT_EQ(t.count, 0.0);
   EXPECT_TRUE(std::isnan(t.mean));
   EXPECT_TRUE(std::isnan(t.p50));
@@ -230,8 +204,7 @@ TEST(ServerAggregate, FailedScrapesAndUnreachableSources) {
   ScrapeRound r1 = round_at(1, {gauges(5, 5, 0, 0.2)});
   ScrapeRound r2 = round_at(2, {gauges(3, 3, 0, 0.2)});
   r0.sources.push_back(reduce_exposition(gauges(1, 1, 1, 0.1)));
-  r1.sources.push_back(
-      down); // replica B misses a scrape: round 1 is not a complete sum
+  r1.sources.push_back(down);  // replica B misses a scrape: round 1 is not a complete sum
   r2.sources.push_back(reduce_exposition(gauges(2, 2, 1, 0.1)));
   const auto s = aggregate_server_metrics({r0, r1, r2}, {"a", "b"});
   ASSERT_TRUE(s.available);
@@ -247,55 +220,46 @@ TEST(ServerAggregate, FailedScrapesAndUnreachableSources) {
   const auto none = aggregate_server_metrics({a, a}, {"http://h:1/metrics"});
   EXPECT_FALSE(none.available);
   EXPECT_EQ(none.reason, "http://h:1/metrics: HTTP 404 (no metrics endpoint)");
-  EXPECT_EQ(none.absent.size(), metrics::kServerGauges.size() +
-                                    metrics::kServerCounters.size() +
-                                    metrics::kServerLatencies.size() + 1);
+  EXPECT_EQ(none.absent.size(),
+            metrics::kServerGauges.size() + metrics::kServerCounters.size() + metrics::kServerLatencies.size() + 1);
   const auto j = report::to_json(none);
   EXPECT_EQ(j["available"], false);
   EXPECT_EQ(j["reason"], none.reason);
   EXPECT_TRUE(j["gauges"]["kv_cache_usage"].is_null());
-  EXPECT_NE(report::format_server_table(none).find(
-                "unavailable: http://h:1/metrics: HTTP 404"),
-            std::string::npos);
+  EXPECT_NE(report::format_server_table(none).find("unavailable: http://h:1/metrics: HTTP 404"), std::string::npos);
 }
 
 TEST(ServerAggregate, UnparsableExpositionIsAFailedScrapeWithTheLine) {
-  const auto sc =
-      reduce_exposition("vllm:num_requests_running 1\nvllm:x{a=\"1\" 2\n");
+  const auto sc = reduce_exposition("vllm:num_requests_running 1\nvllm:x{a=\"1\" 2\n");
   EXPECT_FALSE(sc.ok);
   EXPECT_TRUE(sc.error.starts_with("invalid exposition: line 2: ")) << sc.error;
 }
 
-// ---- the name mapping of each engine, on the real expositions
-// ------------------------------
+// ---- the name mapping of each engine, on the real expositions ------------------------------
 
-// One exposition at the start, and one where every counter and histogram is
-// zero (a restart), so the window's deltas equal the exposition's own values.
-metrics::ServerSummary single(const std::string &file) {
+// One exposition at the start, and one where every counter and histogram is zero (a restart),
+// so the window's deltas equal the exposition's own values.
+metrics::ServerSummary single(const std::string& file) {
   const std::string text = read_data(file);
-  return aggregate_server_metrics({round_at(0, {""}), round_at(1, {text})},
-                                  {file});
+  return aggregate_server_metrics({round_at(0, {""}), round_at(1, {text})}, {file});
 }
 
 TEST(ServerMapping, VllmV1) {
   const auto s = single("prom_vllm_v1.prom");
   EXPECT_EQ(s.vendor, "vllm");
-  EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean,
-                   9.0); // engines 0 and 1 summed
+  EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean, 9.0);  // engines 0 and 1 summed
   EXPECT_DOUBLE_EQ(s.gauges.at("waiting_requests").mean, 3.0);
   EXPECT_DOUBLE_EQ(s.gauges.at("kv_cache_usage").max, 0.75);
   EXPECT_EQ(s.counters.at("prompt_tokens").delta, 3840.0);
   EXPECT_EQ(s.counters.at("generation_tokens").delta, 1920.0);
   EXPECT_EQ(s.counters.at("requests_succeeded").delta, 30.0);
   EXPECT_DOUBLE_EQ(s.prefix_cache_hit_rate.value, 1200.0 / 3000.0);
-  const auto &ttft = s.latencies_ms.at("ttft");
+  const auto& ttft = s.latencies_ms.at("ttft");
   EXPECT_EQ(ttft.count, 8.0);
   EXPECT_NEAR(ttft.mean, 1000.0 * (0.45 + 0.9) / 8, 1e-9);
-  // 8 observations: .03 .05 .06 .07 .1 .14 .3 .6; rank 4 falls in (0.06, 0.08]
-  // holding 1 → 0.08 s.
+  // 8 observations: .03 .05 .06 .07 .1 .14 .3 .6; rank 4 falls in (0.06, 0.08] holding 1 → 0.08 s.
   EXPECT_NEAR(ttft.p50, 80.0, 1e-9);
-  EXPECT_EQ(s.latencies_ms.at("itl").metric,
-            "vllm:inter_token_latency_seconds");
+  EXPECT_EQ(s.latencies_ms.at("itl").metric, "vllm:inter_token_latency_seconds");
   EXPECT_EQ(s.latencies_ms.at("e2e").count, 2.0);
   EXPECT_EQ(s.latencies_ms.at("queue").count, 2.0);
   EXPECT_TRUE(contains(s.absent, "prefill"));
@@ -312,8 +276,7 @@ TEST(ServerMapping, VllmV0OldNames) {
   EXPECT_EQ(s.vendor, "vllm");
   EXPECT_EQ(s.gauges.at("kv_cache_usage").metric, "vllm:gpu_cache_usage_perc");
   EXPECT_DOUBLE_EQ(s.gauges.at("kv_cache_usage").mean, 0.42);
-  EXPECT_EQ(s.latencies_ms.at("itl").metric,
-            "vllm:time_per_output_token_seconds");
+  EXPECT_EQ(s.latencies_ms.at("itl").metric, "vllm:time_per_output_token_seconds");
   EXPECT_EQ(s.latencies_ms.at("itl").count, 4.0);
   EXPECT_EQ(s.counters.at("preemptions").delta, 7.0);
   EXPECT_EQ(s.prefix_cache_hit_rate.from, "vllm:gpu_prefix_cache_hit_rate");
@@ -342,19 +305,15 @@ TEST(ServerMapping, TgiHasNoTtft) {
   EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean, 3.0);
   EXPECT_DOUBLE_EQ(s.gauges.at("waiting_requests").mean, 2.0);
   EXPECT_EQ(s.counters.at("requests_succeeded").delta, 3.0);
-  EXPECT_EQ(s.counters.at("prompt_tokens").delta,
-            512.0); // Σ tgi_request_input_length
-  EXPECT_EQ(s.counters.at("generation_tokens").delta,
-            600.0); // Σ tgi_request_generated_tokens
+  EXPECT_EQ(s.counters.at("prompt_tokens").delta, 512.0);      // Σ tgi_request_input_length
+  EXPECT_EQ(s.counters.at("generation_tokens").delta, 600.0);  // Σ tgi_request_generated_tokens
   EXPECT_NEAR(s.latencies_ms.at("e2e").mean, 2500.0, 1e-9);
   EXPECT_NEAR(s.latencies_ms.at("tpot").mean, 12.5, 1e-9);
   EXPECT_EQ(s.latencies_ms.at("queue").count, 3.0);
-  EXPECT_EQ(s.latencies_ms.at("inference").metric,
-            "tgi_request_inference_duration");
+  EXPECT_EQ(s.latencies_ms.at("inference").metric, "tgi_request_inference_duration");
   const auto j = report::to_json(s);
   EXPECT_TRUE(j["latency_ms"]["ttft"].is_null());
-  EXPECT_NE(report::format_server_table(s).find("TTFT (server)      absent"),
-            std::string::npos);
+  EXPECT_NE(report::format_server_table(s).find("TTFT (server)      absent"), std::string::npos);
 }
 
 TEST(ServerMapping, LlamaCppAndUnknown) {
@@ -363,21 +322,19 @@ TEST(ServerMapping, LlamaCppAndUnknown) {
   EXPECT_EQ(s.counters.at("prompt_tokens").delta, 1536.0);
   EXPECT_EQ(s.counters.at("generation_tokens").delta, 384.0);
   EXPECT_DOUBLE_EQ(s.gauges.at("waiting_requests").mean, 1.0);
-  const auto u = aggregate_server_metrics(
-      {round_at(0, {"process_cpu_seconds_total 1\n"})}, {"u"});
+  const auto u = aggregate_server_metrics({round_at(0, {"process_cpu_seconds_total 1\n"})}, {"u"});
   EXPECT_TRUE(u.available);
   EXPECT_EQ(u.vendor, "unknown");
 }
 
-// ---- the scraper against a loopback /metrics whose text changes
-// -----------------------------
+// ---- the scraper against a loopback /metrics whose text changes -----------------------------
 
 namespace net = boost::asio;
 namespace bhttp = boost::beast::http;
 
 // Serves GET → (status, body) from a settable pair on its own thread.
 class MetricsServer {
-public:
+ public:
   MetricsServer() : acceptor_(ioc_, {net::ip::make_address("127.0.0.1"), 0}) {
     net::co_spawn(ioc_, accept(), net::detached);
     thread_ = std::thread([this] { ioc_.run(); });
@@ -401,7 +358,7 @@ public:
     return target_;
   }
 
-private:
+ private:
   net::awaitable<void> accept() {
     for (;;) {
       auto socket = co_await acceptor_.async_accept(net::use_awaitable);
@@ -413,10 +370,8 @@ private:
     for (;;) {
       bhttp::request<bhttp::string_body> req;
       boost::system::error_code ec;
-      co_await bhttp::async_read(socket, buffer, req,
-                                 net::redirect_error(net::use_awaitable, ec));
-      if (ec)
-        co_return;
+      co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
       bhttp::response<bhttp::string_body> res;
       {
         std::lock_guard lock(mutex_);
@@ -426,14 +381,11 @@ private:
         res.body() = body_;
       }
       res.version(11);
-      res.set(bhttp::field::content_type,
-              "text/plain; version=0.0.4; charset=utf-8");
+      res.set(bhttp::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
       res.keep_alive(req.keep_alive());
       res.prepare_payload();
-      co_await bhttp::async_write(socket, res,
-                                  net::redirect_error(net::use_awaitable, ec));
-      if (ec)
-        co_return;
+      co_await bhttp::async_write(socket, res, net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
     }
   }
 
@@ -447,8 +399,7 @@ private:
   std::string target_;
 };
 
-MetricsSource source_for(unsigned short port,
-                         const std::string &path = "/metrics") {
+MetricsSource source_for(unsigned short port, const std::string& path = "/metrics") {
   MetricsSource s;
   s.url = http::Url::parse(fmt::format("http://127.0.0.1:{}{}", port, path));
   return s;
@@ -456,27 +407,24 @@ MetricsSource source_for(unsigned short port,
 
 TEST(ServerScraper, DeltasOverALoopbackWindow) {
   MetricsServer server;
-  server.set(200, vllm_counters(1000, 100, 0, 10, 5) + gauges(1, 1, 0, 0.2) +
-                      ttft_hist(5, 5, 5, 5, 0.25));
+  server.set(200, vllm_counters(1000, 100, 0, 10, 5) + gauges(1, 1, 0, 0.2) + ttft_hist(5, 5, 5, 5, 0.25));
   ScrapeOptions options;
   options.sources.push_back(source_for(server.port()));
   options.interval = std::chrono::milliseconds(50);
   ServerMetricsScraper scraper(options);
   scraper.start();
-  EXPECT_EQ(server.requests(), 1u); // start() returns after the baseline scrape
+  EXPECT_EQ(server.requests(), 1u);  // start() returns after the baseline scrape
   EXPECT_EQ(server.last_target(), "/metrics");
-  server.set(200, vllm_counters(1500, 400, 3, 110, 55) + gauges(4, 5, 2, 0.6) +
-                      ttft_hist(15, 25, 25, 25, 4.25));
+  server.set(200, vllm_counters(1500, 400, 3, 110, 55) + gauges(4, 5, 2, 0.6) + ttft_hist(15, 25, 25, 25, 4.25));
   std::this_thread::sleep_for(std::chrono::milliseconds(400));
   const auto s = scraper.stop();
   ASSERT_TRUE(s.available) << s.reason;
-  EXPECT_GE(s.scrapes, 3u); // start, at least one periodic, the last
+  EXPECT_GE(s.scrapes, 3u);  // start, at least one periodic, the last
   EXPECT_EQ(s.scrapes, server.requests());
   EXPECT_GE(s.window_s, 0.4);
-  EXPECT_EQ(s.sources.at(0).url,
-            fmt::format("http://127.0.0.1:{}/metrics", server.port()));
+  EXPECT_EQ(s.sources.at(0).url, fmt::format("http://127.0.0.1:{}/metrics", server.port()));
   EXPECT_EQ(s.sources.at(0).scrapes_ok, s.scrapes);
-  EXPECT_EQ(s.counters.at("prompt_tokens").delta, 1500.0); // 500 + 2·500
+  EXPECT_EQ(s.counters.at("prompt_tokens").delta, 1500.0);  // 500 + 2·500
   EXPECT_EQ(s.counters.at("generation_tokens").delta, 300.0);
   EXPECT_EQ(s.counters.at("preemptions").delta, 3.0);
   EXPECT_DOUBLE_EQ(s.prefix_cache_hit_rate.value, 0.5);
@@ -538,5 +486,5 @@ TEST(ServerScraper, NotFoundAndRefusedMakeItUnavailableWithAReason) {
   EXPECT_FALSE(s.reason.empty());
 }
 
-} // namespace
-} // namespace inferbench::server_metrics
+}  // namespace
+}  // namespace inferbench::server_metrics

@@ -19,6 +19,7 @@ PACKAGES=(
   openssl jq                                       # TLS test certificates; JSON checks in CLI tests
   prometheus                                       # promtool checks the simulator's /metrics
   time                                             # /usr/bin/time in bench/ scripts
+  clang-format clang-tidy                          # house style and static checks (scripts/lint.sh)
 )
 
 missing=()

@@ -166,7 +166,7 @@ TokenSources::TokenSources(const SimOptions& options, SimMetrics& metrics, Share
 }
 
 std::optional<TokenSource> TokenSources::open(std::uint64_t id, const ParsedRequest& request, OutputLength length,
-                                              TimePoint arrived, boost::asio::any_io_executor session,
+                                              TimePoint arrived, const boost::asio::any_io_executor& session,
                                               SubmitStatus& refused) {
   const std::uint32_t running_now = ++running_;
   TokenSource::RunningGuard running(&running_);
@@ -174,7 +174,7 @@ std::optional<TokenSource> TokenSources::open(std::uint64_t id, const ParsedRequ
     ProfileTokens tokens(*profile_, rng_, request.prompt_tokens, length, arrived, running_now);
     return TokenSource(std::move(tokens), length, std::move(running));
   }
-  auto channel = std::make_shared<TokenChannel>(std::move(session));
+  auto channel = std::make_shared<TokenChannel>(session);
   const auto stop_after = static_cast<std::uint32_t>(length.stops() ? length.tokens : 0);
   refused = engine_->submit(id, request.prompt_ids, static_cast<std::uint32_t>(length.max_tokens), stop_after, channel);
   if (refused != SubmitStatus::kAccepted) return std::nullopt;

@@ -148,7 +148,8 @@ class TokenSources {
   // Starts the tokens of response `id`, to be read on the `session` executor. nullopt when the
   // engine refuses the request, with the reason in `refused`.
   std::optional<TokenSource> open(std::uint64_t id, const ParsedRequest& request, OutputLength length,
-                                  TimePoint arrived, boost::asio::any_io_executor session, SubmitStatus& refused);
+                                  TimePoint arrived, const boost::asio::any_io_executor& session,
+                                  SubmitStatus& refused);
   // Live gauges for /metrics. Any thread.
   SimGauges gauges() const;
 

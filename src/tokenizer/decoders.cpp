@@ -182,8 +182,8 @@ class SequenceDecoder : public Decoder {
 }  // namespace
 
 std::unique_ptr<Decoder> make_byte_level_decoder() { return std::make_unique<ByteLevelDecoder>(); }
-std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, std::string prepend_scheme) {
-  return std::make_unique<MetaspaceDecoder>(std::move(replacement), std::move(prepend_scheme));
+std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, const std::string& prepend_scheme) {
+  return std::make_unique<MetaspaceDecoder>(std::move(replacement), prepend_scheme);
 }
 std::unique_ptr<Decoder> make_replace_decoder(std::string_view pattern, bool is_regex, std::string content) {
   return std::make_unique<ReplaceDecoder>(pattern, is_regex, std::move(content));

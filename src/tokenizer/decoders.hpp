@@ -25,7 +25,7 @@ void append_byte_level_token(std::string_view token, std::string& bytes);
 // ByteLevel: maps GPT-2 alphabet characters back to bytes (lossy UTF-8); joins everything.
 std::unique_ptr<Decoder> make_byte_level_decoder();
 // Metaspace: replacement -> space; the first token loses its replacements unless the scheme is "never".
-std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, std::string prepend_scheme);
+std::unique_ptr<Decoder> make_metaspace_decoder(std::string replacement, const std::string& prepend_scheme);
 // Replace: literal or regex pattern -> content, per token.
 std::unique_ptr<Decoder> make_replace_decoder(std::string_view pattern, bool is_regex, std::string content);
 // ByteFallback: runs of <0xNN> tokens become bytes (U+FFFD per byte if not valid UTF-8).

@@ -242,8 +242,8 @@ Result run_once(const Args& a, int workers) {
       continue;
     }
     ++r.matched;
-    r.ttft_ms.push_back(to_ms(rec.chunks.front().t - rec.sent));
-    r.e2e_ms.push_back(to_ms(rec.done - rec.sent));
+    r.ttft_ms.push_back(to_ms(rec.chunks.front().t - *rec.sent));
+    r.e2e_ms.push_back(to_ms(rec.done - *rec.sent));
     const auto& e = it->second.chunk_times;
     for (std::size_t k = 0; k < e.size(); ++k) {
       r.delivery_ms.push_back(to_ms(rec.chunks[k].t - e[k]));

@@ -150,7 +150,8 @@ int execute_run(const config::Values& values) {
     Progress progress(report::load_label(point.load));
     loadgen::RunHooks hooks;
     if (writer) hooks.on_record = [&writer, i](const metrics::RequestRecord& r) { writer->write_request(i, r); };
-    hooks.stop_requested = [] { return stop_requested(); };
+    // A run that cannot keep its records stops: what it measures would be lost.
+    hooks.stop_requested = [&writer] { return stop_requested() || (writer && writer->write_error()); };
     hooks.on_progress = [&progress](const loadgen::LiveStats& s, std::size_t total) { progress.update(s, total); };
     hooks.progress_interval = progress.interval();
 
@@ -163,6 +164,13 @@ int execute_run(const config::Values& values) {
     std::optional<metrics::ServerSummary> server;
     if (scraper) server = scraper->stop();
     progress.clear();
+    if (writer) {
+      if (const auto error = writer->write_error()) {
+        fmt::print(stderr, "inferbench: {}: the run's records are lost, so it stops (exit 1)\n", *error);
+        if (simulator) simulator->stop();
+        return 1;
+      }
+    }
     interrupted = result.interrupted;
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
@@ -189,7 +197,7 @@ int execute_run(const config::Values& values) {
     }
   }
   if (config.json) {
-    fmt::print("{}\n", summary.dump(2));
+    fmt::print("{}\n", report::to_text(summary, 2));
   } else if (points.size() > 1) {
     fmt::print("{}\n", report::format_sweep_table(points));
   }

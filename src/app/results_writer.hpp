@@ -1,26 +1,35 @@
 #pragma once
 // The files of `--output DIR`: requests.jsonl appended as each request finishes, and
 // summary.json / summary.csv rewritten after each load point (atomically, by rename).
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.hpp"
 #include "metrics/request_record.hpp"
 
 namespace inferbench::app {
 
 class ResultsWriter {
  public:
-  // Creates `dir` if needed and starts a fresh requests.jsonl; throws inferbench::Error.
+  // Creates `dir` if needed and starts a fresh requests.jsonl; throws inferbench::Error. The run
+  // starts now: each line's send time is an offset from this instant, and a wall-clock label
+  // (the wall clock read once, here, plus the monotonic offset).
   explicit ResultsWriter(std::filesystem::path dir);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
-  // Appends one request line and flushes it to the OS. Called from one thread at a time.
+  // Appends one request line and flushes it to the OS. Called from one thread at a time. A
+  // failed write (disk full) is kept, not thrown: see write_error().
   void write_request(std::size_t load_point, const metrics::RequestRecord& record);
+  // Why requests.jsonl could not be written, once a write failed. Any thread.
+  std::optional<std::string> write_error() const;
   // Replaces summary.json and summary.csv.
   void write_summary(const nlohmann::json& summary, const std::string& csv);
 
@@ -30,6 +39,10 @@ class ResultsWriter {
   std::filesystem::path dir_;
   std::FILE* requests_ = nullptr;
   std::string line_;
+  TimePoint start_;                                   // the run's start, on Clock
+  std::chrono::system_clock::time_point wall_start_;  // the wall clock at start_
+  mutable std::mutex error_mutex_;
+  std::optional<std::string> error_;  // the first failed write
 };
 
 }  // namespace inferbench::app

@@ -30,7 +30,9 @@ void Collector::account(const metrics::RequestRecord& record) {
     ++live_.warmup;
     return;
   }
-  if (live_.first_sent == TimePoint{} || record.sent < live_.first_sent) live_.first_sent = record.sent;
+  if (record.sent && (live_.first_sent == TimePoint{} || *record.sent < live_.first_sent)) {
+    live_.first_sent = *record.sent;
+  }
   if (record.done > live_.last_done) live_.last_done = record.done;
   if (!record.ok()) {
     ++live_.failed;

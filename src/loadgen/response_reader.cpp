@@ -9,6 +9,9 @@ namespace {
 using metrics::Failure;
 
 constexpr std::size_t kMaxErrorBody = 2048;  // enough for any error message; bounded memory
+// A non-streamed answer is kept whole to be decoded; beyond this it is not an LLM answer the
+// client should hold (docs/architecture.md, "Failures": response_too_large).
+constexpr std::size_t kMaxResponseBody = std::size_t{64} << 20;
 
 bool is_epoch(TimePoint t) { return t == TimePoint{}; }
 
@@ -53,9 +56,12 @@ void ResponseReader::on_headers(int status, TimePoint t) {
 void ResponseReader::on_body(std::string_view bytes, TimePoint t) {
   last_read_ = t;
   if (!ok_status_ || !options_.stream) {
-    const std::size_t room =
-        ok_status_ ? bytes.size() : std::min(bytes.size(), kMaxErrorBody - std::min(kMaxErrorBody, body_.size()));
+    const std::size_t cap = ok_status_ ? kMaxResponseBody : kMaxErrorBody;
+    const std::size_t room = std::min(bytes.size(), cap - std::min(cap, body_.size()));
     body_.append(bytes.substr(0, room));
+    if (ok_status_ && room < bytes.size()) {
+      fail(Failure::ResponseTooLarge, fmt::format("the response body exceeded {} bytes", kMaxResponseBody));
+    }
     return;
   }
   if (sse_.failed()) return;
@@ -118,6 +124,7 @@ void ResponseReader::finish_body() {
     }
     return;
   }
+  if (failure_ != Failure::None) return;  // too large: not decoded
   const protocol::ResponseInfo info = decoder_.decode_response(body_);
   if (info.malformed) return fail(Failure::MalformedResponse, "invalid response body: " + info.malformed_reason);
   if (info.error) return fail(Failure::ResponseError, "error in the response: " + info.error_message);

@@ -1,5 +1,7 @@
 #include "loadgen/worker.hpp"
 
+#include <fmt/format.h>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
@@ -106,7 +108,13 @@ net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
   record.chunks.reserve(static_cast<std::size_t>(std::max<std::int64_t>(spec.max_tokens, 1)) + 8);
 
   RecordSink sink(record, run_.sink);
-  co_await target_->start(spec, number, sink);
+  // Every request started ends in the results, whatever happens inside the target: an
+  // exception here would otherwise end this coroutine, and its virtual user, silently.
+  try {
+    co_await target_->start(spec, number, sink);
+  } catch (const std::exception& e) {
+    sink.on_done(Clock::now(), metrics::Failure::ClientError, fmt::format("the client failed: {}", e.what()));
+  }
   run_.collector->push(std::move(record));
   --in_flight_;
   pump();

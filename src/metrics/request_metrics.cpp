@@ -53,15 +53,17 @@ RequestMetrics derive(const RequestRecord& r) {
     m.output_tokens = r.client_output_tokens;
   }
   m.chunks = r.chunks.size();
-  m.done_ms = to_ms(r.done - r.sent);
-  m.schedule_lag_ms = to_ms(r.sent - r.scheduled);
+  if (!r.sent) return m;  // never sent: no time to measure from
+  const TimePoint sent = *r.sent;
+  m.done_ms = to_ms(r.done - sent);
+  m.schedule_lag_ms = to_ms(sent - r.scheduled);
   if (r.chunks.empty()) return m;
 
   const TimePoint first = r.chunks.front().t;
   const TimePoint last = r.chunks.back().t;
-  m.ttft_ms = to_ms(first - r.sent);
+  m.ttft_ms = to_ms(first - sent);
   m.ttft_from_sched_ms = to_ms(first - r.scheduled);
-  m.e2e_ms = to_ms(last - r.sent);
+  m.e2e_ms = to_ms(last - sent);
   m.e2e_from_sched_ms = to_ms(last - r.scheduled);
   if (m.output_tokens && *m.output_tokens >= 2) {
     m.tpot_ms = to_ms(last - first) / static_cast<double>(*m.output_tokens - 1);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metrics/request_record.hpp"
+#include "metrics/stats.hpp"
 
 namespace inferbench::metrics {
 
@@ -21,10 +22,10 @@ struct RequestMetrics {
   std::optional<double> ttft_from_sched_ms;   // t_first − t_sched
   std::optional<double> e2e_ms;               // t_last − t_send (needs ≥ 1 chunk)
   std::optional<double> e2e_from_sched_ms;    // t_last − t_sched
-  double done_ms = 0.0;                       // t_done − t_send
+  double done_ms = kNaN;                      // t_done − t_send (NaN: never sent)
   std::optional<double> tpot_ms;              // (t_last − t_first) / (out − 1), only if out ≥ 2
   std::optional<double> ntpot_ms;             // e2e / out, only if out ≥ 1
-  double schedule_lag_ms = 0.0;               // t_send − t_sched (0 in closed loop)
+  double schedule_lag_ms = kNaN;              // t_send − t_sched (0 in closed loop; NaN: never sent)
   std::optional<double> max_itl_ms;           // largest token-weighted ITL sample (≥ 2 chunks)
 };
 

@@ -44,6 +44,8 @@ enum class Failure : std::uint8_t {
   NoOutput,               // a complete response that carried no output
   MalformedResponse,      // a non-streamed body that is not a valid response
   ResponseError,          // a non-streamed body that is an error object
+  ResponseTooLarge,       // a non-streamed body over the client's cap (kept memory bounded)
+  ClientError,            // the client itself failed on this request (an exception)
   Cancelled,              // in flight when the run was interrupted
 };
 
@@ -58,7 +60,7 @@ struct RequestRecord {
   std::uint64_t id = 0;
   bool warmup = false;              // warm-up requests are recorded but excluded from every statistic
   TimePoint scheduled{};            // intended send (open loop); equals `sent` in closed loop
-  TimePoint sent{};                 // first byte of the request written
+  std::optional<TimePoint> sent;    // first byte of the request written; none = never sent
   TimePoint headers{};              // response headers read (epoch = never)
   TimePoint done{};                 // end of stream, error or timeout
   std::vector<ChunkTime> chunks;    // output-bearing chunks, in arrival order

@@ -58,7 +58,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   std::vector<double> ttft, tpot, itl, gaps, e2e, ntpot, ttft_sched, e2e_sched, lag;
   std::vector<std::pair<TimePoint, int>> events;
   events.reserve(2 * records.size());
-  std::size_t measured = 0;
+  std::size_t sent = 0;  // measured requests that were sent: the window, rate and concurrency are theirs
   TimePoint first_send = TimePoint::max();
   TimePoint last_send = TimePoint::min();
   TimePoint last_done = TimePoint::min();
@@ -71,13 +71,17 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
       ++s.requests.warmup;
       continue;
     }
-    ++measured;
-    first_send = std::min(first_send, r.sent);
-    last_send = std::max(last_send, r.sent);
-    last_done = std::max(last_done, r.done);
-    busy_ms += to_ms(r.done - r.sent);
-    events.emplace_back(r.sent, +1);
-    events.emplace_back(r.done, -1);
+    // A request that was never sent (refused connection, DNS, TLS) is a failure, but it has
+    // no place in the window or the concurrency: it never loaded the server.
+    if (r.sent) {
+      ++sent;
+      first_send = std::min(first_send, *r.sent);
+      last_send = std::max(last_send, *r.sent);
+      last_done = std::max(last_done, r.done);
+      busy_ms += to_ms(r.done - *r.sent);
+      events.emplace_back(*r.sent, +1);
+      events.emplace_back(r.done, -1);
+    }
     if (!r.ok()) {
       ++s.requests.failed;
       ++s.requests.failures[r.failure_key()];
@@ -137,7 +141,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   const double attempted = static_cast<double>(s.requests.completed + s.requests.failed);
   s.requests.failure_rate = ratio(static_cast<double>(s.requests.failed), attempted);
 
-  const double window_s = measured > 0 ? to_s(last_done - first_send) : kNaN;
+  const double window_s = sent > 0 ? to_s(last_done - first_send) : kNaN;
   s.duration_s = window_s;
   const double completed = static_cast<double>(s.requests.completed);
   const auto in = static_cast<double>(s.tokens.input);
@@ -160,7 +164,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
     l.schedule_lag_ms = describe(std::move(lag));
   }
 
-  if (measured > 0) {
+  if (sent > 0) {
     s.concurrency.mean = ratio(busy_ms / 1000.0, window_s);
     s.concurrency.max = max_overlap(events);
   }
@@ -168,8 +172,8 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   if (open) {
     RateComparison rc;
     rc.requested = load.rate > 0.0 ? load.rate : kNaN;
-    if (measured >= 2) {
-      rc.achieved = ratio(static_cast<double>(measured - 1), to_s(last_send - first_send));
+    if (sent >= 2) {
+      rc.achieved = ratio(static_cast<double>(sent - 1), to_s(last_send - first_send));
     }
     s.rate = rc;
   }

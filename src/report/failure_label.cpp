@@ -25,6 +25,8 @@ std::string failure_label(const metrics::FailureKey& failure) {
     case Failure::NoOutput: return "no_output";
     case Failure::MalformedResponse: return "malformed_response";
     case Failure::ResponseError: return "response_error";
+    case Failure::ResponseTooLarge: return "response_too_large";
+    case Failure::ClientError: return "client_error";
     case Failure::Cancelled: return "cancelled";
   }
   return "unknown";

@@ -127,6 +127,8 @@ json to_json(const metrics::LoadPointSummary& s) {
   return j;
 }
 
+std::string to_text(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
+
 json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m) {
   json j;
   j["id"] = r.id;

@@ -21,4 +21,8 @@ nlohmann::json to_json(const metrics::LoadPointSummary& s);
 // One line of requests.jsonl; `m` must be metrics::derive(r). Safe to call off the hot path only.
 nlohmann::json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m);
 
+// JSON text of `j` (indented by `indent` spaces, -1 = one line). Bytes that are not UTF-8 (a
+// server's Latin-1 error page, say) become U+FFFD instead of aborting the write.
+std::string to_text(const nlohmann::json& j, int indent = -1);
+
 }  // namespace inferbench::report

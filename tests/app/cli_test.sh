@@ -114,6 +114,24 @@ check "workload described" jq -e '.config.workload.source == "random" and .confi
 check "client prompt counts in bounds" jq -e -s 'map(.client_prompt_tokens >= 20 and .client_prompt_tokens <= 60) | all' \
   "$WORK/tok/requests.jsonl" >/dev/null
 
+# 4c. Request lines carry their send time: an offset from the run's start and a wall-clock label.
+check "send offsets and wall-clock labels" jq -e -s 'map(.sent_offset_s >= 0 and .sent_offset_s < 60
+  and (.sent_at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))) | all' "$WORK/out/requests.jsonl" >/dev/null
+
+# 4d. A disk that is full: the records cannot be kept, so the run says so and fails (exit 1).
+mkdir -p "$WORK/full" && ln -s /dev/full "$WORK/full/requests.jsonl"
+"$BIN" run --concurrency 1 --num-requests 3 --input-tokens 8 --output-tokens 4 --output "$WORK/full" \
+  >"$WORK/full.out" 2>"$WORK/full.err"
+check "full disk: exit 1" test $? -eq 1
+check "full disk: one clear line" grep -q "cannot write .*requests.jsonl: No space left on device" "$WORK/full.err"
+
+# 4e. A server that refuses every connection: the failures are counted, and no window or rate is
+# made up from requests that were never sent (the clock's zero point used to leak in).
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" run --endpoint "http://127.0.0.1:$port" --model m --concurrency 1 --num-requests 3 --connect-timeout 1 \
+  --output "$WORK/refused" >/dev/null 2>"$WORK/refused.err"
+check "refused server: exit non-zero with one line" bash -c "test \$(wc -l <'$WORK/refused.err') -ge 1 && grep -q 'cannot reach' '$WORK/refused.err'"
+
 # 5. Help documents the flags.
 "$BIN" run --help >"$WORK/help.txt"
 for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness --num-requests --duration \

@@ -205,7 +205,7 @@ TEST(ResponseReader, RecordedChatStreamInOneRead) {
   x.read(s, ms(100));
   x.finish();
   expect_chat_record(x, s, {}, {ms(100)});
-  EXPECT_EQ(x.record.sent, ms(0));
+  EXPECT_EQ(x.record.sent, std::optional<TimePoint>(ms(0)));
   EXPECT_EQ(x.record.scheduled, ms(0));  // closed loop
   EXPECT_EQ(x.record.headers, ms(5));
   EXPECT_EQ(x.record.http_status, 200);
@@ -595,7 +595,7 @@ TEST(ResponseReader, DeadlineIsTheFirstTokenOneUntilOutputThenTheRequestOne) {
   y.reader.on_sent(ms(0));
   y.reader.on_sent(ms(50));
   EXPECT_EQ(y.reader.deadline(), ms(50) + 2s);
-  EXPECT_EQ(y.record.sent, ms(50));
+  EXPECT_EQ(y.record.sent, std::optional<TimePoint>(ms(50)));
 }
 
 TEST(ResponseReader, DeadlineIsTheRequestOneWhenItComesFirst) {

@@ -100,6 +100,31 @@ TEST(Summarize, MeasuredConcurrencyIsTimeWeighted) {
   EXPECT_DOUBLE_EQ(s.concurrency.max, 4.0);
 }
 
+// A request refused before it was sent (connect, DNS, TLS) has no send time. It counts as a
+// failure but not in the window: its clock reading used to be the clock's zero, which made a
+// 0.1 s run last the machine's uptime.
+TEST(Summarize, NeverSentFailuresStayOutOfTheWindowAndConcurrency) {
+  std::vector<RequestRecord> v{request(5000, {{5100, 1}}, 5200), request(5200, {{5300, 1}}, 5400)};
+  RequestRecord refused = failure(0, 5600, Failure::ConnectFailed);
+  refused.sent.reset();
+  refused.done = at(5600);
+  v.push_back(refused);
+  const auto s = summarize(v, closed(1), Slo{});
+  EXPECT_EQ(s.requests.completed, 2u);
+  EXPECT_EQ(s.requests.failed, 1u);
+  EXPECT_DOUBLE_EQ(s.duration_s, 0.4);  // 5000 → 5400 ms: the sent requests' window
+  EXPECT_DOUBLE_EQ(s.concurrency.max, 1.0);
+  EXPECT_DOUBLE_EQ(s.throughput.requests_per_s, 5.0);
+
+  // Only refusals: no window at all, and no rate (never a number from the clock's epoch).
+  std::vector<RequestRecord> only{refused, refused};
+  const auto none = summarize(only, closed(1), Slo{});
+  EXPECT_EQ(none.requests.failed, 2u);
+  EXPECT_TRUE(std::isnan(none.duration_s));
+  EXPECT_TRUE(std::isnan(none.throughput.requests_per_s));
+  EXPECT_TRUE(std::isnan(none.concurrency.max));
+}
+
 TEST(Summarize, TouchingIntervalsDoNotOverlap) {
   std::vector<RequestRecord> v{request(0, {{5, 0}}, 10), request(10, {{15, 0}}, 20), request(20, {{25, 0}}, 40)};
   const LoadPointSummary s = summarize(v, closed(1), Slo{});

@@ -423,5 +423,19 @@ TEST(Csv, OneRowPerPointWithFlattenedColumns) {
   EXPECT_EQ(rows[2][col("failure_rate")], "0");
 }
 
+// A proxy's Latin-1 error page (HTTP 503, text/html; charset=iso-8859-1) in a failure's detail:
+// its bytes are not UTF-8, and writing the line used to abort the run (json type_error 316).
+TEST(RequestLine, ServerTextThatIsNotUtf8IsReplacedNotFatal) {
+  RequestRecord r = failure(0, 30, Failure::HttpStatus, 503);
+  r.error_detail = "HTTP 503: <h1>Service indisponible \xe0 cette heure \xff</h1>";
+  const json line = request_line(r, metrics::derive(r));
+  EXPECT_THROW((void)line.dump(), json::type_error);  // what the writer used to do
+  std::string text;
+  ASSERT_NO_THROW(text = to_text(line));
+  const json back = json::parse(text);
+  EXPECT_EQ(back.at("error_detail"), "HTTP 503: <h1>Service indisponible \xef\xbf\xbd cette heure \xef\xbf\xbd</h1>");
+  EXPECT_EQ(back.at("error"), "http_503");
+}
+
 }  // namespace
 }  // namespace inferbench::report

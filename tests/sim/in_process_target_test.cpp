@@ -107,8 +107,8 @@ TEST(InProcessTarget, SimulatedTimingsAreTheEngineModelsOwn) {
   for (const auto& r : result.records) {
     ASSERT_TRUE(r.ok()) << r.error_detail;
     const FinishedRequest& f = truth.at(r.id);
-    EXPECT_NEAR(to_s(r.chunks.front().t - r.sent), f.ttft_s, 1e-9) << r.id;
-    EXPECT_NEAR(to_s(r.done - r.sent), f.e2e_s, 1e-9) << r.id;
+    EXPECT_NEAR(to_s(r.chunks.front().t - r.sent.value()), f.ttft_s, 1e-9) << r.id;
+    EXPECT_NEAR(to_s(r.done - r.sent.value()), f.e2e_s, 1e-9) << r.id;
     EXPECT_EQ(r.usage.prompt_tokens, f.prompt_tokens) << r.id;
     EXPECT_EQ(r.usage.completion_tokens, f.output_tokens) << r.id;
     EXPECT_EQ(r.chunks.size(), f.output_tokens) << r.id;

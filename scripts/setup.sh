@@ -16,10 +16,11 @@ PACKAGES=(
   liburing-dev                                     # the simulator batches its streamed writes
   libgtest-dev libgmock-dev libbenchmark-dev       # tests and micro-benchmarks
   nghttp2-client                                   # h2load, the raw-read baseline in bench/
-  openssl jq                                       # TLS test certificates; JSON checks in CLI tests
+  openssl jq curl                                  # TLS test certificates; JSON checks and probes in CLI tests
   prometheus                                       # promtool checks the simulator's /metrics
   time                                             # /usr/bin/time in bench/ scripts
   clang-format clang-tidy                          # house style and static checks (scripts/lint.sh)
+  clang libclang-rt-14-dev libfuzzer-14-dev        # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
 )
 
 missing=()

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "app/client_error_stop.hpp"
 #include "app/commands.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
@@ -126,7 +127,8 @@ int execute_run(const config::Values& values) {
   summary["config"]["target"]["model"] = target.model;  // as discovered from /v1/models
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
-  bool warned_server = false;  // one warning per run when /metrics cannot be read
+  bool warned_server = false;     // one warning per run when /metrics cannot be read
+  ClientErrorStop client_errors;  // the first requests of the run, across load points
   for (std::size_t i = 0; i < config.points.size() && !interrupted; ++i) {
     const PlannedPoint& point = config.points[i];
     // Fresh prompts for every load point: prompts an earlier point sent would hit the
@@ -149,9 +151,15 @@ int execute_run(const config::Values& values) {
     }
     Progress progress(report::load_label(point.load));
     loadgen::RunHooks hooks;
-    if (writer) hooks.on_record = [&writer, i](const metrics::RequestRecord& r) { writer->write_request(i, r); };
-    // A run that cannot keep its records stops: what it measures would be lost.
-    hooks.stop_requested = [&writer] { return stop_requested() || (writer && writer->write_error()); };
+    hooks.on_record = [&writer, &client_errors, i](const metrics::RequestRecord& r) {
+      if (writer) writer->write_request(i, r);
+      client_errors.observe(r);
+    };
+    // A run that cannot keep its records stops: what it measures would be lost. So does one
+    // whose first requests all got the same client error: the rest would only repeat it.
+    hooks.stop_requested = [&writer, &client_errors] {
+      return stop_requested() || (writer && writer->write_error()) || client_errors.triggered();
+    };
     hooks.on_progress = [&progress](const loadgen::LiveStats& s, std::size_t total) { progress.update(s, total); };
     hooks.progress_interval = progress.interval();
 
@@ -164,6 +172,12 @@ int execute_run(const config::Values& values) {
     std::optional<metrics::ServerSummary> server;
     if (scraper) server = scraper->stop();
     progress.clear();
+    if (client_errors.triggered()) {
+      fmt::print(stderr, "inferbench: the first {} requests to {}{} all failed: {}\n", ClientErrorStop::kFirst,
+                 target.client.url.str(), protocol::path_for(target.api), client_errors.detail());
+      if (simulator) simulator->stop();
+      return 1;
+    }
     if (writer) {
       if (const auto error = writer->write_error()) {
         fmt::print(stderr, "inferbench: {}: the run's records are lost, so it stops (exit 1)\n", *error);

@@ -5,6 +5,7 @@
 
 #include "config/json.hpp"
 #include "core/error.hpp"
+#include "loadgen/http_target.hpp"
 
 namespace inferbench::app {
 
@@ -45,12 +46,32 @@ metrics::Slo parse_slo(const std::string& text, const std::string& name) {
   return slo;
 }
 
+// The endpoint: --endpoint, else OpenAI's own variables (as the SDKs and LLMPerf read them),
+// else none (the built-in simulator).
+std::string endpoint_of(const config::Values& v) {
+  if (!v.str("target.endpoint").empty()) return v.str("target.endpoint");
+  for (const char* name : {"OPENAI_BASE_URL", "OPENAI_API_BASE"}) {
+    if (const char* env = std::getenv(name); env != nullptr && *env != '\0') return env;
+  }
+  return {};
+}
+
 void make_target(const config::Values& v, RunConfig& c) {
-  c.use_sim = v.str("target.endpoint").empty();
-  if (!c.use_sim) c.target.client.url = http::Url::parse(v.str("target.endpoint"));
+  const std::string endpoint = endpoint_of(v);
+  c.use_sim = endpoint.empty();
+  c.target.api = v.str("target.api") == "chat" ? protocol::Api::Chat : protocol::Api::Completions;
+  if (!c.use_sim) {
+    const loadgen::ApiBase base = loadgen::api_base(http::Url::parse(endpoint));
+    c.target.client.url = base.url;
+    if (base.api) {
+      require(!v.given("target.api") || *base.api == c.target.api,
+              "--endpoint names the " + std::string(*base.api == protocol::Api::Chat ? "chat" : "completions") +
+                  " endpoint but --api says " + v.str("target.api"));
+      c.target.api = *base.api;
+    }
+  }
   c.target.client.insecure = v.boolean("target.insecure");
   c.target.client.connect_timeout = *v.duration("timeouts.connect");
-  c.target.api = v.str("target.api") == "chat" ? protocol::Api::Chat : protocol::Api::Completions;
   c.target.model = v.str("target.model");
   c.target.stream = v.boolean("target.stream");
   c.target.ignore_eos = v.boolean("target.ignore_eos");

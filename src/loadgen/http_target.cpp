@@ -36,6 +36,26 @@ class HttpTarget final : public target::Target {
 
 }  // namespace
 
+ApiBase api_base(http::Url url) {
+  ApiBase out;
+  std::string& path = url.base_path;
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  const auto strip = [&path](std::string_view suffix) {
+    if (!path.ends_with(suffix)) return false;
+    path.resize(path.size() - suffix.size());
+    return true;
+  };
+  if (strip("/v1/chat/completions")) {
+    out.api = protocol::Api::Chat;
+  } else if (strip("/v1/completions")) {
+    out.api = protocol::Api::Completions;
+  } else if (!strip("/v1/models")) {
+    strip("/v1");
+  }
+  out.url = std::move(url);
+  return out;
+}
+
 http::Request make_http_request(const HttpTargetOptions& options, const workload::RequestSpec& spec) {
   protocol::RequestBody body;
   body.api = options.api;

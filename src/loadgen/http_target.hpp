@@ -3,6 +3,7 @@
 // worker's keep-alive connection pool. Times are taken where bytes cross the socket
 // (http/client.hpp); everything after is parsing.
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "http/client.hpp"
@@ -12,6 +13,17 @@
 #include "workload/request_spec.hpp"
 
 namespace inferbench::loadgen {
+
+// An OpenAI API base as users write it, and what it says. The seeds' configs and OpenAI's SDKs
+// write the base with `/v1` (`http://host:8000/v1`, `OPENAI_BASE_URL`), some under a root path
+// (`http://host:8080/api/v1`), some name the whole endpoint (`…/v1/chat/completions`).
+struct ApiBase {
+  http::Url url;                     // the base the client appends `/v1/...` to
+  std::optional<protocol::Api> api;  // the API the URL named, when it named an endpoint
+};
+// Strips a trailing `/v1/chat/completions`, `/v1/completions`, `/v1/models` or `/v1` (and a
+// trailing `/`) from `url`'s path.
+ApiBase api_base(http::Url url);
 
 // Builds the HTTP message of one spec (also done ahead for a whole workload, see HttpTargets).
 http::Request make_http_request(const HttpTargetOptions& options, const workload::RequestSpec& spec);

@@ -132,6 +132,24 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
   --output "$WORK/refused" >/dev/null 2>"$WORK/refused.err"
 check "refused server: exit non-zero with one line" bash -c "test \$(wc -l <'$WORK/refused.err') -ge 1 && grep -q 'cannot reach' '$WORK/refused.err'"
 
+# 4f. Endpoints as users write them: with /v1 (the seeds' configs), from OPENAI_BASE_URL, and a
+# wrong path stops at once with the server's answer instead of running the load at 100 % failures.
+sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" sim --port "$sport" --ttft-ms 2 --itl-ms 1 >/dev/null 2>&1 &
+sim_pid=$!
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$sport/health" >/dev/null 2>&1 && break; sleep 0.1; done
+"$BIN" run --endpoint "http://127.0.0.1:$sport/v1" --concurrency 1 --num-requests 3 --input-tokens 8 --output-tokens 4 \
+  --json 2>/dev/null >"$WORK/v1.json"
+check "--endpoint with /v1 works" jq -e '.runs[0].requests.completed == 3' "$WORK/v1.json" >/dev/null
+OPENAI_BASE_URL="http://127.0.0.1:$sport/v1/" "$BIN" run --concurrency 1 --num-requests 2 --input-tokens 8 \
+  --output-tokens 4 --json 2>/dev/null >"$WORK/env.json"
+check "OPENAI_BASE_URL is the default endpoint" jq -e '.runs[0].requests.completed == 2' "$WORK/env.json" >/dev/null
+"$BIN" run --endpoint "http://127.0.0.1:$sport/v1/nope" --model m --concurrency 2 --num-requests 500 \
+  --input-tokens 8 --output-tokens 4 >/dev/null 2>"$WORK/404.err"
+check "a wrong path stops at once: exit 1" test $? -eq 1
+check "a wrong path names the URL and quotes the server" grep -q "/v1/nope/v1/chat/completions all failed: HTTP 404" "$WORK/404.err"
+kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null
+
 # 5. Help documents the flags.
 "$BIN" run --help >"$WORK/help.txt"
 for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness --num-requests --duration \

@@ -9,17 +9,6 @@ namespace inferbench::sim {
 
 namespace {
 
-std::string_view error_type(int status) {
-  switch (status) {
-    case 400: return "BadRequestError";
-    case 401: return "AuthenticationError";
-    case 404: return "NotFoundError";
-    case 429: return "RateLimitError";
-    case 503: return "ServiceUnavailableError";
-    default: return "InternalServerError";
-  }
-}
-
 std::string_view fault_message(Fault fault) {
   switch (fault) {
     case Fault::Http400: return "This model's maximum context length is exceeded (injected fault)";
@@ -34,14 +23,39 @@ Refusal bad_request(std::string_view message) {
   return {.status = 400, .body = error_body(message, "BadRequestError", 400)};
 }
 
+// A prompt and completion that do not fit the context, in vLLM's words (serving_engine.py).
+Refusal context_refusal(std::int64_t max_model_len, std::int64_t prompt_tokens, std::int64_t max_tokens) {
+  return bad_request(
+      fmt::format("This model's maximum context length is {} tokens. However, you requested {} tokens "
+                  "({} in the messages, {} in the completion). Please reduce the length of the "
+                  "messages or completion.",
+                  max_model_len, prompt_tokens + max_tokens, prompt_tokens, max_tokens));
+}
+
+// vLLM's check before a request reaches the engine; nullopt when it fits. No sum overflows:
+// the parser caps max_tokens at 2^62 and the body cap bounds the prompt.
+std::optional<Refusal> check_context(std::int64_t max_model_len, const ParsedRequest& request,
+                                     std::int64_t max_tokens) {
+  if (request.max_tokens == 0 && request.prompt_tokens >= max_model_len) {
+    return bad_request(
+        fmt::format("This model's maximum context length is {} tokens. However, your request has {} "
+                    "input tokens. Please reduce the length of the input messages.",
+                    max_model_len, request.prompt_tokens));
+  }
+  if (max_tokens > max_model_len - request.prompt_tokens) {
+    return context_refusal(max_model_len, request.prompt_tokens, max_tokens);
+  }
+  return std::nullopt;
+}
+
 // The answer to a request the engine did not accept, in vLLM's words.
-Refusal engine_refusal(SubmitStatus status, std::int64_t prompt_tokens, std::int64_t max_tokens) {
+Refusal engine_refusal(SubmitStatus status, std::int64_t max_model_len, std::int64_t prompt_tokens,
+                       std::int64_t max_tokens) {
   if (status == SubmitStatus::kQueueFull) {
     return {.status = 429,
             .body = error_body("Failed to enqueue request, waiting requests queue is full", "RateLimitError", 429)};
   }
-  return bad_request(fmt::format("This model's maximum context length is exceeded: {} prompt tokens + {} max_tokens",
-                                 prompt_tokens, max_tokens));
+  return context_refusal(max_model_len, prompt_tokens, max_tokens);
 }
 
 }  // namespace
@@ -65,9 +79,11 @@ std::variant<Refusal, Admitted> Admitter::admit(std::string_view body, std::stri
 
   const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
   const OutputLength length = output_length(request);
+  const std::int64_t max_model_len = sources_.max_model_len();
+  if (auto refusal = check_context(max_model_len, request, length.max_tokens)) return std::move(*refusal);
   SubmitStatus refused = SubmitStatus::kAccepted;
   std::optional<TokenSource> tokens = sources_.open(id, request, length, arrived, std::move(session), refused);
-  if (!tokens) return engine_refusal(refused, request.prompt_tokens, length.max_tokens);
+  if (!tokens) return engine_refusal(refused, max_model_len, request.prompt_tokens, length.max_tokens);
   return Admitted{
       .request = std::move(request),
       .fault = stream_fault,

@@ -29,6 +29,7 @@ bool TokenChannel::take(std::vector<TokenEvent>& out) {
 
 EngineDriver::EngineDriver(EngineConfig config, double time_scale, SimMetrics& metrics)
     : config_(config), scale_(time_scale), metrics_(metrics), t0_(Clock::now()), model_(std::move(config)) {
+  max_model_len_ = model_.max_model_len();
   thread_ = std::thread([this] { loop(); });
 }
 

@@ -63,6 +63,8 @@ class EngineDriver {
   // Live gauges and counters for /metrics. Any thread.
   SimGauges gauges() const;
   const EngineConfig& config() const { return config_; }
+  // The engine's prompt + max_tokens limit (fixed at construction). Any thread.
+  std::uint32_t max_model_len() const { return max_model_len_; }
 
  private:
   void loop();
@@ -70,6 +72,7 @@ class EngineDriver {
   TimePoint real_time(double v) const { return t0_ + from_s(v / scale_); }
 
   EngineConfig config_;
+  std::uint32_t max_model_len_ = 0;
   double scale_;
   SimMetrics& metrics_;
   TimePoint t0_;

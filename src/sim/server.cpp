@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -27,6 +29,7 @@
 #include "sim/sim_metrics.hpp"
 #include "sim/stream_emitter.hpp"
 #include "sim/token_source.hpp"
+#include "sim/tokenize.hpp"
 #include "sim/writers.hpp"
 
 namespace inferbench::sim {
@@ -47,13 +50,34 @@ std::optional<tokenizer::Tokenizer> load_tokenizer(const SimOptions& opt) {
   return tokenizer::Tokenizer::load(opt.tokenizer_path);
 }
 
+// Request bodies above this answer 413: a completions body is a prompt, and 4 MiB is about a
+// million tokens, far beyond any context length.
+constexpr std::size_t kMaxBodyBytes = 4u << 20;
+// How long accept() waits after failing (EMFILE, ENFILE, ENOBUFS), instead of retrying at once:
+// the condition lasts until some connection closes, and retrying would spin a core.
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
+
+// The routes and the method each takes, to tell 405 from 404.
+std::optional<http::verb> route_method(std::string_view path) {
+  for (const std::string_view get : {"/health", "/health/ready", "/metrics", "/v1/models"}) {
+    if (path == get) return http::verb::get;
+  }
+  for (const std::string_view post : {"/v1/completions", "/v1/chat/completions", "/tokenize", "/detokenize"}) {
+    if (path == post) return http::verb::post;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
+// Member order is destruction order reversed, and it matters: the io_context destroys the
+// sessions' suspended coroutines, whose TokenSources point into `sources`, `metrics` and the
+// emitter's executor. So everything a coroutine points to is declared before `ioc` (and
+// outlives it), and the engine thread is stopped first (~Impl) so it never wakes a session
+// that is being destroyed.
 struct SimServer::Impl {
   SimServer& owner;
   const SimOptions& opt;
-  net::io_context ioc;
-  tcp::acceptor acceptor;
   TimePoint started = Clock::now();
   SimMetrics metrics;
   SharedRng rng;                                  // fault draws and latency samples
@@ -62,14 +86,14 @@ struct SimServer::Impl {
   OutputWords words;                              // what the answers are made of
   Admitter admitter;                              // parses, injects faults, starts the tokens
   EmissionLog emission_log;                       // true emission times (record_emissions, trace_path)
+  net::io_context ioc;
+  tcp::acceptor acceptor;
   // After ioc: destroyed first, so that no send is in flight when the streams' frames go.
   StreamEmitter emitter;
 
   Impl(SimServer& o, const SimOptions& options)
       : owner(o),
         opt(options),
-        ioc(options.threads),
-        acceptor(ioc),
         metrics(options.model),
         rng(make_rng(options.seed, 0x51)),
         sources(options, metrics, rng),
@@ -77,16 +101,22 @@ struct SimServer::Impl {
         words(tokenizer ? OutputWords(*tokenizer) : OutputWords()),
         admitter(options, tokenizer ? &*tokenizer : nullptr, metrics, rng, sources),
         emission_log(options.record_emissions, options.trace_path),
+        ioc(options.threads),
+        acceptor(ioc),
         emitter(options.threads > 1 ? net::any_io_executor(net::make_strand(ioc))
                                     : net::any_io_executor(ioc.get_executor()),
                 options.io_uring) {}
+  ~Impl() { sources.stop(); }
 
   net::awaitable<void> accept_loop() {
+    net::steady_timer backoff(ioc);
     for (;;) {
       error_code ec;
       tcp::socket socket = co_await acceptor.async_accept(redirect_error(use_awaitable, ec));
       if (ec) {
         if (!acceptor.is_open()) co_return;
+        backoff.expires_after(kAcceptBackoff);
+        co_await backoff.async_wait(redirect_error(use_awaitable, ec));
         continue;
       }
       // With several I/O threads, a strand per connection keeps each session serial (the
@@ -101,9 +131,44 @@ struct SimServer::Impl {
   }
 
   net::awaitable<void> session(tcp::socket socket);
+  // Answers one request; true when the connection may serve another.
+  net::awaitable<bool> route(beast::tcp_stream& stream, const Request& req, TimePoint arrived);
   // Answers one completions request: admission, then one of the writers (sim/writers.hpp).
   net::awaitable<bool> completion(beast::tcp_stream& stream, const Request& req, TimePoint arrived, bool chat);
 };
+
+namespace {
+
+// Reads one request within the idle timeout; a body over kMaxBodyBytes sets http::error::body_limit.
+net::awaitable<error_code> read_request(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                        http::request_parser<http::string_body>& parser, double timeout_s) {
+  parser.body_limit(kMaxBodyBytes);
+  error_code ec;
+  stream.expires_after(from_s(timeout_s));
+  co_await http::async_read_header(stream, buffer, parser, redirect_error(use_awaitable, ec));
+  if (!ec && !parser.is_done()) {
+    stream.expires_after(from_s(timeout_s));  // the body gets its own timeout
+    co_await http::async_read(stream, buffer, parser, redirect_error(use_awaitable, ec));
+  }
+  stream.expires_never();  // answers (streams) may take as long as they take
+  co_return ec;
+}
+
+// Answers 413 and closes; the unread body is drained for a moment first, so that closing does
+// not reset the connection before the client has read the answer.
+net::awaitable<void> refuse_too_large(beast::tcp_stream& stream) {
+  co_await send(
+      stream, http::status::payload_too_large,
+      error_body("Request body exceeds the simulator's limit of " + std::to_string(kMaxBodyBytes) + " bytes", 413),
+      false);
+  error_code ec;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+  stream.expires_after(std::chrono::seconds(2));
+  std::array<char, 16384> sink;
+  while (!ec) co_await stream.async_read_some(net::buffer(sink), redirect_error(use_awaitable, ec));
+}
+
+}  // namespace
 
 net::awaitable<void> SimServer::Impl::session(tcp::socket socket) {
   beast::tcp_stream stream(std::move(socket));
@@ -111,40 +176,56 @@ net::awaitable<void> SimServer::Impl::session(tcp::socket socket) {
   stream.socket().set_option(tcp::no_delay(true), ec);
   beast::flat_buffer buffer;
   for (;;) {
-    Request req;
-    co_await http::async_read(stream, buffer, req, redirect_error(use_awaitable, ec));
-    if (ec) break;
-    const TimePoint arrived = Clock::now();
-    owner.served_.fetch_add(1, std::memory_order_relaxed);
-    const std::string_view target = req.target();
-    const bool keep = req.keep_alive();
-    const bool get = req.method() == http::verb::get;
-    bool go_on = false;
-    if (get && target == "/health") {
-      go_on = co_await send(stream, http::status::ok, "", keep, "text/plain");
-    } else if (get && target == "/health/ready") {
-      const bool ready = to_s(Clock::now() - started) >= opt.startup_delay_s;
-      go_on = co_await send(stream, ready ? http::status::ok : http::status::service_unavailable,
-                            ready ? "" : "starting", keep, "text/plain");
-    } else if (get && target == "/metrics") {
-      go_on = co_await send(stream, http::status::ok, metrics.render(sources.gauges()), keep,
-                            "text/plain; version=0.0.4; charset=utf-8");
-    } else if (get && target == "/v1/models") {
-      go_on = co_await send(stream, http::status::ok,
-                            R"({"object":"list","data":[{"id":")" + opt.model +
-                                R"(","object":"model","created":0,"owned_by":"inferbench"}]})",
-                            keep);
-    } else if (req.method() == http::verb::post && (target == "/v1/completions" || target == "/v1/chat/completions")) {
-      go_on = co_await completion(stream, req, arrived, target == "/v1/chat/completions");
-      go_on = go_on && keep;
-    } else {
-      go_on = co_await send(stream, http::status::not_found,
-                            error_body("no route " + std::string(target), "NotFoundError", 404), keep);
+    http::request_parser<http::string_body> parser;
+    ec = co_await read_request(stream, buffer, parser, opt.idle_timeout_s);
+    if (ec == http::error::body_limit) {
+      co_await refuse_too_large(stream);
+      break;
     }
-    if (!go_on) break;
+    if (ec) break;  // closed, timed out or not HTTP
+    owner.served_.fetch_add(1, std::memory_order_relaxed);
+    if (!co_await route(stream, parser.get(), Clock::now())) break;
   }
   stream.socket().shutdown(tcp::socket::shutdown_both, ec);
   stream.socket().close(ec);
+}
+
+net::awaitable<bool> SimServer::Impl::route(beast::tcp_stream& stream, const Request& req, TimePoint arrived) {
+  const std::string_view target = req.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  const bool keep = req.keep_alive();
+  const std::optional<http::verb> method = route_method(path);
+  if (!method) co_return co_await send(stream, http::status::not_found, error_body("Not Found", 404), keep);
+  if (req.method() != *method) {
+    co_return co_await send(stream, http::status::method_not_allowed, error_body("Method Not Allowed", 405), keep);
+  }
+  const tokenizer::Tokenizer* tok = tokenizer ? &*tokenizer : nullptr;
+  if (path == "/health") co_return co_await send(stream, http::status::ok, "", keep, "text/plain");
+  if (path == "/health/ready") {
+    if (to_s(Clock::now() - started) >= opt.startup_delay_s) {
+      co_return co_await send(stream, http::status::ok, "", keep, "text/plain");
+    }
+    co_return co_await send(stream, http::status::service_unavailable,
+                            error_body("The server is starting up and not ready yet", 503), keep);
+  }
+  if (path == "/metrics") {
+    co_return co_await send(stream, http::status::ok, metrics.render(sources.gauges()), keep,
+                            "text/plain; version=0.0.4; charset=utf-8");
+  }
+  if (path == "/v1/models") {
+    co_return co_await send(stream, http::status::ok,
+                            R"({"object":"list","data":[{"id":")" + opt.model +
+                                R"(","object":"model","created":0,"owned_by":"inferbench","max_model_len":)" +
+                                std::to_string(sources.max_model_len()) + "}]}",
+                            keep);
+  }
+  if (path == "/tokenize" || path == "/detokenize") {
+    const JsonAnswer a =
+        path == "/tokenize" ? tokenize(req.body(), tok, sources.max_model_len()) : detokenize(req.body(), tok);
+    co_return co_await send(stream, static_cast<http::status>(a.status), a.body, keep);
+  }
+  const bool go_on = co_await completion(stream, req, arrived, path == "/v1/chat/completions");
+  co_return go_on&& keep;
 }
 
 net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, const Request& req, TimePoint arrived,
@@ -177,6 +258,10 @@ SimServer::SimServer(SimOptions options) : options_(std::move(options)) {
   require(options_.ttft_ms >= 0 && options_.itl_ms >= 0, "simulator latencies must be >= 0");
   require(options_.threads >= 1, "simulator threads must be >= 1");
   require(options_.time_scale > 0, "simulator time scale must be > 0");
+  // An answer's plan holds one entry per token, so the context bounds the memory of one request.
+  require(options_.max_model_len >= 2 && options_.max_model_len <= (1u << 24),
+          "simulator max_model_len must be between 2 and 16777216 tokens");
+  require(options_.idle_timeout_s > 0, "simulator idle timeout must be > 0");
   double total_rate = 0;
   for (const auto& [fault, rate] : options_.fault_rates) total_rate += rate;
   require(total_rate <= 1.0 + 1e-9, "simulator fault rates add up to more than 1");

@@ -52,6 +52,10 @@ struct SimOptions {
   bool record_emissions = false;  // keep each stream's true chunk emission times
   std::string trace_path;         // append each stream's emission times (JSON lines) here
   std::string tokenizer_path;     // count prompt tokens with this tokenizer.json (else words)
+  // Prompt + max_tokens limit (HTTP 400 beyond), as vLLM's --max-model-len; Llama-3.1's 128k.
+  // Engine mode caps it further at what the KV cache holds.
+  std::uint32_t max_model_len = 131072;
+  double idle_timeout_s = 60.0;  // a kept-alive connection must send a complete header by then
 };
 
 // Emission times of one streamed response, keyed by the request's x-request-id header.

@@ -165,9 +165,9 @@ std::string SimMetrics::render(const SimGauges& g) const {
   histogram(out, "vllm:request_generation_tokens", "Number of generation tokens processed.", l, generation_len_);
   histogram(out, "vllm:request_params_max_tokens", "Histogram of the max_tokens request parameter.", l, max_tokens_);
   histogram(out, "vllm:iteration_tokens_total", "Histogram of number of tokens per engine_step.", l, iteration_tokens_);
-  header(out, "inferbench_sim:injected_faults_total", "counter", "Faults the simulator injected, by type.");
+  header(out, "inferbench_sim_injected_faults_total", "counter", "Faults the simulator injected, by type.");
   for (std::size_t i = 1; i < kFaultKinds; ++i) {
-    sample(out, "inferbench_sim:injected_faults_total",
+    sample(out, "inferbench_sim_injected_faults_total",
            fmt::format("{},type=\"{}\"", l, fault_name(static_cast<Fault>(i))), static_cast<double>(faults_[i]));
   }
   return out;

@@ -20,6 +20,7 @@ EngineConfig engine_config(const SimOptions& opt) {
   config.max_waiting = opt.max_waiting;
   config.enable_prefix_caching = opt.prefix_caching;
   config.seed = opt.seed;
+  config.max_model_len = opt.max_model_len;
   return config;
 }
 
@@ -157,9 +158,11 @@ void TokenSource::abandon() {
   if (auto* engine = std::get_if<EngineTokens>(&source_)) engine->abandon();
 }
 
-TokenSources::TokenSources(const SimOptions& options, SimMetrics& metrics, SharedRng& rng) : rng_(rng) {
+TokenSources::TokenSources(const SimOptions& options, SimMetrics& metrics, SharedRng& rng)
+    : rng_(rng), max_model_len_(options.max_model_len) {
   if (!options.model_preset.empty()) {
     engine_ = std::make_unique<EngineDriver>(engine_config(options), options.time_scale, metrics);
+    max_model_len_ = engine_->max_model_len();
   } else {
     profile_.emplace(profile_config(options));
   }
@@ -180,6 +183,10 @@ std::optional<TokenSource> TokenSources::open(std::uint64_t id, const ParsedRequ
   if (refused != SubmitStatus::kAccepted) return std::nullopt;
   return TokenSource(EngineTokens(*engine_, id, std::move(channel), length.per_chunk), length, std::move(running));
 }
+
+std::int64_t TokenSources::max_model_len() const { return max_model_len_; }
+
+void TokenSources::stop() { engine_.reset(); }
 
 SimGauges TokenSources::gauges() const {
   if (engine_) return engine_->gauges();

@@ -152,10 +152,15 @@ class TokenSources {
                                   SubmitStatus& refused);
   // Live gauges for /metrics. Any thread.
   SimGauges gauges() const;
+  // The prompt + max_tokens limit: the engine's, else the configured one. Any thread.
+  std::int64_t max_model_len() const;
+  // Stops the engine thread, so that nothing calls into the sessions' channels any more.
+  void stop();
 
  private:
   std::unique_ptr<EngineDriver> engine_;   // engine mode
   std::optional<LatencyProfile> profile_;  // latency-profile mode
+  std::int64_t max_model_len_;
   SharedRng& rng_;
   std::atomic<std::uint32_t> running_{0};  // responses being answered (profile mode's load)
 };

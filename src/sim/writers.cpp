@@ -34,7 +34,9 @@ class SseFormatter {
     text_.clear();
     ctx_.words.append(text_, a_.id, emitted_, tokens);
     emitted_ += tokens;
-    append_chunk_event(out, chat, a_.id_text, ctx_.model, text_, last ? a_.tokens.finish_reason() : "");
+    const Usage usage{.prompt_tokens = a_.request.prompt_tokens, .completion_tokens = emitted_};
+    append_chunk_event(out, chat, a_.id_text, ctx_.model, text_, last ? a_.tokens.finish_reason() : "",
+                       a_.request.continuous_usage ? &usage : nullptr);
   }
   // Appends the usage event (when the request asked for it) and [DONE].
   void append_end(std::string& out) const {
@@ -58,7 +60,7 @@ class SseFormatter {
 void inject_into_chunk(std::string& out, Fault fault, std::int64_t k, std::int64_t chunks) {
   if (fault == Fault::MalformedChunk && k == chunks / 2) out += "data: {\"choices\":[{\"te\n\n";
   if (fault == Fault::ErrorEvent && k == 0) {
-    out += "data: " + error_body("injected error event", "InternalServerError", 500) + "\n\ndata: [DONE]\n\n";
+    out += "data: " + stream_error_body("injected error event", "InternalServerError", 500) + "\n\ndata: [DONE]\n\n";
   }
 }
 

@@ -2,7 +2,8 @@
 # Real Prometheus tooling on the simulator's /metrics: `promtool check metrics` (Debian package
 # `prometheus`) after a short load, so counters and histograms are non-empty. Parse errors fail;
 # of promtool's lint remarks only those inherent to vLLM's own names are accepted (the ':' in
-# recording-rule style names, and vLLM's histogram `vllm:iteration_tokens_total`).
+# vLLM's `vllm:` names, and vLLM's histogram `vllm:iteration_tokens_total`); our own names
+# (`inferbench_sim_*`) must pass the lint, so a ':' in one of them fails.
 # The same text must also read as available through `inferbench run`'s scraper.
 # Registered in tests/sim/CMakeLists.txt as ctest `promtool_sim_metrics` once the simulator serves
 # /metrics: bash promtool_sim_metrics.sh $<TARGET_FILE:inferbench>.
@@ -44,7 +45,9 @@ promtool check metrics <"$WORK/metrics.prom" >"$WORK/lint" 2>&1 || rc=$?
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 3 ]; then
   echo "FAIL: promtool rejected the exposition (exit $rc):"; cat "$WORK/lint"; exit 1
 fi
-unexpected=$(grep -v -e "metric names should not contain ':'" \
+grep -q '^# TYPE inferbench_sim_injected_faults_total counter$' "$WORK/metrics.prom" ||
+  { echo "FAIL: no inferbench_sim_injected_faults_total counter in /metrics"; exit 1; }
+unexpected=$(grep -v -e "^vllm:[a-z0-9_]* metric names should not contain ':'" \
   -e '^vllm:iteration_tokens_total non-counter metrics should not have "_total" suffix$' "$WORK/lint" || true)
 if [ -n "$unexpected" ]; then
   echo "FAIL: promtool lint problems beyond vLLM's own naming:"; echo "$unexpected"; exit 1

@@ -161,7 +161,7 @@ TEST(SimMetrics, ExpositionCountsFaultsAndPassesOurParser) {
   ASSERT_TRUE(parsed.ok()) << parsed.error;
   double http_503 = -1, reset = -1;
   for (const auto& s : parsed.exposition.samples) {
-    if (s.name != "inferbench_sim:injected_faults_total") continue;
+    if (s.name != "inferbench_sim_injected_faults_total") continue;
     if (*s.label("type") == "http_503") http_503 = s.value;
     if (*s.label("type") == "reset_mid_stream") reset = s.value;
   }

@@ -177,6 +177,8 @@ class EngineModel {
   std::vector<SeqInfo> sequences() const;
   // The KV capacity in blocks.
   std::uint32_t num_gpu_blocks() const { return pool_.num_blocks(); }
+  // The prompt + max_tokens limit in force: config's max_model_len capped at the KV capacity.
+  std::uint32_t max_model_len() const { return max_model_len_; }
   // The step-time model in use.
   const StepTimeModel& step_model() const { return step_model_; }
   // The configuration in use (num_gpu_blocks_override filled in).

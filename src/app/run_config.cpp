@@ -79,13 +79,22 @@ void make_target(const config::Values& v, RunConfig& c) {
   c.target.request_timeout = *v.duration("timeouts.request");
   if (!v.object("target.extra_body").is_null()) c.target.extra_body = v.object("target.extra_body");
   std::string key = v.str("target.api_key");
+  const char* key_name = "--api-key";
   if (key.empty()) {
     if (const char* env = std::getenv("OPENAI_API_KEY")) key = env;
+    key_name = "OPENAI_API_KEY";
   }
-  if (!key.empty()) c.target.headers.emplace_back("Authorization", "Bearer " + key);
+  // A key read from a CRLF env file ends in '\r': sent as is, it would break the header line.
+  require(key.find_first_of("\r\n") == std::string::npos && key.find('\0') == std::string::npos,
+          std::string("invalid ") + key_name + ": it contains a line break (an env file with CRLF line ends?)");
+  if (!key.empty()) {
+    c.target.headers.emplace_back("Authorization", "Bearer " + key);
+    c.target.secrets.push_back(key);
+  }
   for (const auto& h : v.strings("target.headers")) {  // K=V, checked by the declaration
     const auto eq = h.find('=');
     c.target.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
+    c.target.secrets.push_back(h.substr(eq + 1));
   }
 }
 

@@ -15,7 +15,11 @@ namespace inferbench::config {
 namespace {
 
 // The text a value was given as, for messages.
-std::string text_of(const nlohmann::json& raw) { return raw.is_string() ? raw.get<std::string>() : raw.dump(); }
+// The value as the user wrote it, for messages; bytes that are not UTF-8 become U+FFFD (a dump
+// would throw json type_error 316, found by fuzzing the YAML loader).
+std::string text_of(const nlohmann::json& raw) {
+  return raw.is_string() ? raw.get<std::string>() : raw.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
 
 [[noreturn]] void fail(const std::string& name, const std::string& text, const std::string& problem) {
   throw Error(fmt::format("invalid {} '{}': {}", name, text, problem));
@@ -142,8 +146,20 @@ nlohmann::json coerce(const Setting& s, const nlohmann::json& raw, const std::st
         for (const auto& item : out) {
           const std::string kv = item.get<std::string>();
           const auto eq = kv.find('=');
-          // Only the name is shown: the value may be a credential.
-          if (eq == std::string::npos || eq == 0) fail(name, kv.substr(0, eq), "expected K=V");
+          // Only the name is shown, never the value: it may be a credential. Without '=' the
+          // name ends at the first ':' or blank ("Authorization: Bearer …" shows "Authorization").
+          const std::string key = kv.substr(0, eq != std::string::npos ? eq : kv.find_first_of(": \t"));
+          if (eq == std::string::npos || eq == 0) fail(name, key, "expected NAME=VALUE (the value is not shown)");
+          // A header name is an HTTP token; a value must not end the header line early (a CR or
+          // LF in it would inject a header on the wire).
+          const bool token = std::all_of(key.begin(), key.end(), [](unsigned char c) {
+            return c > 32 && c < 127 &&
+                   std::string_view("()<>@,;:\\\"/[]?={}").find(static_cast<char>(c)) == std::string_view::npos;
+          });
+          if (!token) fail(name, key, "the header name is not a valid HTTP token");
+          if (kv.find_first_of("\r\n", eq) != std::string::npos || kv.find('\0', eq) != std::string::npos) {
+            fail(name, key, "the header value contains a line break or NUL");
+          }
         }
       }
       return out;
@@ -152,6 +168,12 @@ nlohmann::json coerce(const Setting& s, const nlohmann::json& raw, const std::st
       nlohmann::json value = raw;
       if (raw.is_string()) value = nlohmann::json::parse(text, nullptr, false);
       if (value.is_discarded() || !value.is_object()) fail(name, text, "expected a JSON object");
+      // It is sent in every request body: text that is not UTF-8 could never be encoded there.
+      try {
+        (void)value.dump();
+      } catch (const nlohmann::json::type_error&) {
+        fail(name, text, "contains bytes that are not UTF-8");
+      }
       return value;
     }
   }

@@ -10,7 +10,14 @@ namespace inferbench::http {
 // URLs here are only ever base URLs typed by a user (scheme, authority, path prefix);
 // queries, fragments and userinfo are rejected rather than half-supported.
 Url Url::parse(std::string_view text) {
-  const std::string shown(text);
+  // Messages show the URL without its user info: "user:password@" is a credential.
+  std::string shown(text);
+  if (const auto scheme = shown.find("://"); scheme != std::string::npos) {
+    const auto authority_end = std::min(shown.find('/', scheme + 3), shown.size());
+    if (const auto at = shown.rfind('@', authority_end); at != std::string::npos && at > scheme) {
+      shown.replace(scheme + 3, at - scheme - 3, "***");
+    }
+  }
   Url url;
   const auto scheme_end = text.find("://");
   require(scheme_end != std::string_view::npos,

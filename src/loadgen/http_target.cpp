@@ -21,7 +21,8 @@ class HttpTarget final : public target::Target {
     const http::Request* prepared = shared_.prepared(spec);
     http::Request message = prepared ? *prepared : make_http_request(options, spec);  // per request, not per token
     message.set("x-request-id", std::to_string(request_id));
-    ResponseReader reader(sink, decoder_, {options.stream, options.first_token_timeout, options.request_timeout});
+    ResponseReader reader(sink, decoder_,
+                          {options.stream, options.first_token_timeout, options.request_timeout, &options.secrets});
     const http::Outcome outcome = co_await pool_.exchange(message, reader);
     reader.finish(outcome);
   }

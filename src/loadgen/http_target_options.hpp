@@ -23,6 +23,9 @@ struct HttpTargetOptions {
   std::optional<nlohmann::json> extra_body;                 // merged into every request body
   Duration first_token_timeout = std::chrono::seconds(60);  // send → first output chunk
   Duration request_timeout = std::chrono::seconds(600);     // send → end of response
+  // Values never to be written out (the API key, header values): a server that echoes the
+  // request in an error body must not put them into requests.jsonl.
+  std::vector<std::string> secrets;
 };
 
 }  // namespace inferbench::loadgen

@@ -15,6 +15,17 @@ constexpr std::size_t kMaxResponseBody = std::size_t{64} << 20;
 
 bool is_epoch(TimePoint t) { return t == TimePoint{}; }
 
+// Replaces every occurrence of each secret (of 4 or more bytes: shorter ones would blank
+// ordinary words) with "***".
+void redact(std::string& text, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    if (secret.size() < 4) continue;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 3)) {
+      text.replace(at, secret.size(), "***");
+    }
+  }
+}
+
 metrics::Usage usage_of(const protocol::Usage& from) {
   return {from.prompt_tokens, from.completion_tokens, from.cached_tokens};
 }
@@ -144,6 +155,8 @@ void ResponseReader::finish(const http::Outcome& outcome) {
     // A transport failure outranks an earlier chunk-level failure only when none was recorded.
     fail(outcome_failure(outcome, output_seen_, first_token_deadline), outcome.detail);
   }
+  // Once per failed request, never per chunk: the server's text may echo a credential.
+  if (failure_ != Failure::None && options_.secrets) redact(detail_, *options_.secrets);
   sink_.on_done(done, failure_, detail_);
 }
 

@@ -16,6 +16,7 @@ struct ResponseReaderOptions {
   bool stream = true;                                       // an SSE stream is expected
   Duration first_token_timeout = std::chrono::seconds(60);  // send → first output chunk
   Duration request_timeout = std::chrono::seconds(600);     // send → end of response
+  const std::vector<std::string>* secrets = nullptr;        // redacted from failure details
 };
 
 class ResponseReader final : public http::ResponseHandler {

@@ -120,7 +120,28 @@ TEST(Validation, BoundsNameTheFlagWhenFromAFlag) {
               Cli().parse({"--extra-body", "[1,2]"});
             }),
             "invalid --extra-body '[1,2]': expected a JSON object");
-  EXPECT_EQ(error_of([] { Cli().parse({"--header", "NoEquals"}); }), "invalid --header 'NoEquals': expected K=V");
+  EXPECT_EQ(error_of([] {
+              Cli().parse({"--header", "NoEquals"});
+            }),
+            "invalid --header 'NoEquals': expected NAME=VALUE (the value is not shown)");
+}
+
+// A header's value may be a credential: no message shows it, and a value that would end the
+// header line (CR, LF: header injection on the wire) or a name that is not a token is refused.
+TEST(Validation, HeadersNeverShowTheirValueAndCannotInjectLines) {
+  EXPECT_EQ(error_of([] {
+              Cli().parse({"--header", "Authorization: Bearer sk-SECRET"});
+            }),
+            "invalid --header 'Authorization': expected NAME=VALUE (the value is not shown)");
+  EXPECT_EQ(error_of([] {
+              Cli().parse({"--header", "X-A=ok\r\nX-Injected: 1"});
+            }),
+            "invalid --header 'X-A': the header value contains a line break or NUL");
+  EXPECT_EQ(error_of([] {
+              Cli().parse({"--header", "X Team=1"});
+            }),
+            "invalid --header 'X Team': the header name is not a valid HTTP token");
+  EXPECT_EQ(error_of([] { Cli().parse({"--header", "X-Team=a=b"}); }), "");  // '=' in a value is fine
 }
 
 TEST(Validation, BoundsNameTheKeyPathOtherwise) {

@@ -90,7 +90,20 @@ TEST(Url, BadAuthorityIsRejected) {
   expect_rejected("http://[]:8080", "missing host");
   expect_rejected("http://[::1:8080/v1", "unclosed '['");
   expect_rejected("http://[::1]8080", "junk after IPv6 address");
-  expect_rejected("http://user@h", "not supported");
+  // User info is refused, and never repeated: "user:password@" is a credential.
+  for (const std::string text : {"http://user@h", "http://user:PASSW0RD@h:8000/v1"}) {
+    try {
+      (void)Url::parse(text);
+      ADD_FAILURE() << "'" << text << "' was accepted";
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("not supported"), std::string::npos) << what;
+      EXPECT_NE(what.find("http://***@h"), std::string::npos) << what;
+      EXPECT_EQ(what.find("user:"), std::string::npos) << what;
+      EXPECT_EQ(what.find("user@"), std::string::npos) << what;
+      EXPECT_EQ(what.find("PASSW0RD"), std::string::npos) << what;
+    }
+  }
   expect_rejected("http://h/v1?x=1", "not supported");
   expect_rejected("http://h/#frag", "not supported");
 }

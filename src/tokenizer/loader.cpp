@@ -14,6 +14,9 @@
 namespace inferbench::tokenizer {
 namespace {
 
+// Ids index tables sized by the largest one; real vocabularies stay far below this.
+constexpr std::int64_t kMaxTokenId = std::int64_t{1} << 24;
+
 using simdjson::dom::array;
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -182,6 +185,10 @@ std::unique_ptr<BpeModel> build_model(const Ctx& ctx, const element& e, bool byt
   for (const auto kv : vocab) {
     std::int64_t id = 0;
     if (kv.value.get_int64().get(id)) ctx.fail(fmt::format("vocab entry {:?} has a non-integer id", kv.key));
+    // Ids index tables sized by the largest one: a huge id would wrap to 32 bits or ask for
+    // gigabytes (found by fuzzing). Real vocabularies stay far below this bound.
+    if (id < 0 || id >= kMaxTokenId)
+      ctx.fail(fmt::format("vocab entry {:?} has id {} (expected 0 to {})", kv.key, id, kMaxTokenId - 1));
     config.vocab.emplace(std::string(kv.key), static_cast<std::int32_t>(id));
   }
   const array merges = arr(ctx, e, "merges");
@@ -300,8 +307,10 @@ std::shared_ptr<TokenizerImpl> parse_tokenizer_json(std::string_view json, std::
     if (list->get_array().get(a)) ctx.fail("added_tokens is not an array");
     for (const element t : a) {
       AddedToken token;
-      token.id = static_cast<std::int32_t>(integer(ctx, t, "id", -1));
-      if (token.id < 0) ctx.fail("added token without an id");
+      const std::int64_t id = integer(ctx, t, "id", -1);
+      if (id < 0) ctx.fail("added token without an id");
+      if (id >= kMaxTokenId) ctx.fail(fmt::format("added token id {} is out of range (0 to {})", id, kMaxTokenId - 1));
+      token.id = static_cast<std::int32_t>(id);
       token.content = str(ctx, t, "content");
       token.single_word = boolean(t, "single_word", false);
       token.lstrip = boolean(t, "lstrip", false);

@@ -143,7 +143,7 @@ void PieceCache::insert(std::string_view piece, std::uint64_t hash, std::span<co
   void* memory = ::operator new(sizeof(Entry) + ids.size() * sizeof(std::int32_t) + piece.size(), std::nothrow);
   if (!memory) return;
   auto* e = new (memory) Entry{hash, static_cast<std::uint32_t>(piece.size()), static_cast<std::uint32_t>(ids.size())};
-  std::memcpy(e->ids(), ids.data(), ids.size() * sizeof(std::int32_t));
+  if (!ids.empty()) std::memcpy(e->ids(), ids.data(), ids.size() * sizeof(std::int32_t));  // data() may be null
   std::memcpy(e->bytes(), piece.data(), piece.size());
   if (!place(*table, e)) ::operator delete(e);
 }

@@ -40,7 +40,7 @@ std::vector<ShareGptEntry> read_sharegpt(const std::filesystem::path& path, OnBa
   json doc;
   try {
     doc = json::parse(in);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers out of range ([1e999])
     throw Error(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
   }
   if (!doc.is_array())

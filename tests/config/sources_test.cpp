@@ -147,5 +147,21 @@ TEST(Yaml, ReadsAFileAndFailsClearlyWhenMissing) {
   EXPECT_EQ(error_of([&] { load_yaml_file(v, "/nonexistent/profile.yaml"); }), "cannot read /nonexistent/profile.yaml");
 }
 
+// Found by fuzzing (tests/fuzz/regressions/config_yaml_fuzz/): bytes that are not UTF-8 in a
+// value threw json type_error 316 instead of a one-line error.
+TEST(Yaml, BytesThatAreNotUtf8AreAOneLineError) {
+  const std::string dir = "tests/fuzz/regressions/config_yaml_fuzz/";
+  Values values(run_settings());
+  // In a JSON object sent with every request: refused, as it could never be encoded there.
+  EXPECT_EQ(error_of([&] { load_yaml_file(values, dir + "invalid_utf8_in_json_value.yaml"); }),
+            dir +
+                "invalid_utf8_in_json_value.yaml:2: invalid target.extra_body "
+                "'{\"temperature\":\"\xef\xbf\xbd\xef\xbf\xbd\"}': "
+                "contains bytes that are not UTF-8");
+  // In a list of strings: kept as given (a URL's own parser judges it later), never a crash.
+  Values other(run_settings());
+  EXPECT_EQ(error_of([&] { load_yaml_file(other, dir + "invalid_utf8_in_string_list.yaml"); }), "");
+}
+
 }  // namespace
 }  // namespace inferbench::config

@@ -332,5 +332,30 @@ TEST(RealFiles, Vocabulary) {
   for (const std::int32_t id : qwen3.regular_ids()) ASSERT_FALSE(qwen3.is_added(id));
 }
 
+// Found by fuzzing (tests/fuzz/regressions/tokenizer_fuzz/): an id of 44444444444 wrapped to
+// 32 bits and sized a 48 GB table; now it is a one-line error.
+TEST(TokenizerLoad, HugeIdsAreRejectedNotAllocated) {
+  std::ifstream in("tests/fuzz/regressions/tokenizer_fuzz/vocab_id_overflow_huge_alloc.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  try {
+    (void)Tokenizer::from_json(text);
+    ADD_FAILURE() << "a vocabulary id of 44444444444 was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("44444444444"), std::string::npos) << e.what();
+  }
+}
+
+// Found by fuzzing: encoding a character the vocabulary lacks (no unk_token) cached an empty id
+// list through memcpy from a null pointer. The text still encodes, to nothing for that piece.
+TEST(TokenizerLoad, UnknownCharactersWithoutUnkTokenEncode) {
+  std::ifstream in("tests/fuzz/regressions/tokenizer_fuzz/empty_ids_piece_cache_memcpy.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  const Tokenizer tok = Tokenizer::from_json(text);
+  EXPECT_NO_THROW((void)tok.encode("zzz \xc3\xa9\xc3\xa9 q"));
+  EXPECT_NO_THROW((void)tok.encode("zzz \xc3\xa9\xc3\xa9 q"));  // now from the cache
+}
+
 }  // namespace
 }  // namespace inferbench::tokenizer

@@ -219,5 +219,17 @@ TEST(ClientOutputCount, NonStreamedResponsesAreCountedToo) {
   EXPECT_EQ(record.chunks[0].tokens, static_cast<std::uint32_t>(record.client_output_tokens));
 }
 
+// Found by fuzzing (tests/fuzz/regressions/sharegpt_fuzz/number_overflow.json): a number out
+// of double's range escaped as json out_of_range and ended the process.
+TEST(ShareGpt, NumbersOutOfRangeAreAOneLineError) {
+  BadLines bad;
+  try {
+    (void)read_sharegpt("tests/fuzz/regressions/sharegpt_fuzz/number_overflow.json", OnBadLine::Stop, bad);
+    ADD_FAILURE() << "accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("not valid JSON"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace inferbench::workload

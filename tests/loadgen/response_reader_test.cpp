@@ -470,6 +470,26 @@ TEST(ResponseReader, ErrorStatusQuotesTheJsonMessage) {
   }
 }
 
+// A server (or proxy) that echoes the request in its error body must not put the API key or a
+// header value into requests.jsonl: every known secret is replaced in the detail.
+TEST(ResponseReader, EchoedSecretsAreRedactedFromTheDetail) {
+  const std::vector<std::string> secrets = {"sk-SECRET-4242", "hunter2", "ab"};  // "ab": too short to redact
+  ResponseReaderOptions options;
+  options.secrets = &secrets;
+  Exchange x(options);
+  x.start(401);
+  x.read(R"({"message":"bad key: Authorization: Bearer sk-SECRET-4242, X-Team: hunter2 (hunter2) ab"})", ms(10));
+  x.finish();
+  EXPECT_EQ(x.record.error_detail,
+            R"(HTTP 401: {"message":"bad key: Authorization: Bearer ***, X-Team: *** (***) ab"})");
+  // A stream error event echoing a secret is redacted the same way.
+  Exchange y(options);
+  y.start(200);
+  y.read(std::string(R"(data: {"error":{"message":"quota for hunter2 exceeded"}})") + "\n\n", ms(10));
+  y.finish();
+  EXPECT_EQ(y.record.error_detail, "error event in the stream: quota for *** exceeded");
+}
+
 TEST(ResponseReader, ErrorStatusBodyIsNotParsedAsSse) {
   const std::string body = content_chunk("not output") + kDone;
   Exchange x;

@@ -1,6 +1,8 @@
 // `inferbench tokenize`: encode/decode/count with a tokenizer.json, exactly as HF tokenizers does.
 #include <fmt/core.h>
 
+#include <limits>
+
 #include <cstdio>
 #include <iostream>
 #include <iterator>
@@ -32,7 +34,12 @@ std::vector<std::int32_t> parse_ids(const std::string& text) {
   std::vector<std::int32_t> ids;
   for (const auto& v : j) {
     if (!v.is_number_integer()) throw Error("tokenize --decode: input is not a JSON array of token ids");
-    ids.push_back(v.get<std::int32_t>());
+    // Hugging Face's tokenizers refuses these too; a silent wrap or drop would decode other text.
+    const auto id = v.get<std::int64_t>();
+    if (id < 0 || id > std::numeric_limits<std::int32_t>::max()) {
+      throw Error("tokenize --decode: token id " + v.dump() + " is out of range");
+    }
+    ids.push_back(static_cast<std::int32_t>(id));
   }
   return ids;
 }

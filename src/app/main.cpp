@@ -21,14 +21,23 @@ int main(int argc, char** argv) {
       ->callback([] { fmt::print("{}", inferbench::config::reference_markdown(inferbench::config::run_settings())); });
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::RuntimeError& e) {  // a command's own exit code (1 failed, 130 interrupted)
+    return e.get_exit_code();
+  } catch (const CLI::ParseError& e) {  // docs/cli.md: a usage error is one line and exit 2
+    fmt::print(stderr, "inferbench: {} (see --help)\n", e.what());
+    return 2;
   } catch (const inferbench::Error& e) {
     fmt::print(stderr, "inferbench: {}\n", e.what());
     return 2;
   } catch (const std::exception& e) {
     fmt::print(stderr, "inferbench: unexpected error: {}\n", e.what());
-    return 3;
+    return 1;
   }
   return 0;
 }

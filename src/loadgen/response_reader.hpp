@@ -48,6 +48,7 @@ class ResponseReader final : public http::ResponseHandler {
   bool output_seen_ = false;
   std::uint32_t events_ = 0;
   TimePoint sent_{};
+  TimePoint done_at_{};  // when [DONE] arrived
   TimePoint last_read_{};
   std::string body_;  // non-streamed body, or the start of an error body
   metrics::Failure failure_ = metrics::Failure::None;

@@ -2,9 +2,13 @@
 // failure labels as a user of `inferbench run` would see them.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <atomic>
+#include <boost/asio/write.hpp>
 #include <thread>
 
+#include "../http/test_support.hpp"
 #include "loadgen/http_target.hpp"
 #include "loadgen/runner.hpp"
 #include "loadgen/worker.hpp"
@@ -17,6 +21,7 @@
 namespace inferbench::loadgen {
 namespace {
 
+namespace net = boost::asio;
 using metrics::LoadSpec;
 
 struct Bench {
@@ -259,6 +264,42 @@ TEST(EngineLoopback, WarmupRequestsAreMarked) {
   const auto s = metrics::summarize(result.records, plan.load, {});
   EXPECT_EQ(s.requests.completed, 5u);
   EXPECT_EQ(s.requests.warmup, 3u);
+}
+
+// A stream whose server sends [DONE] but never ends the chunked body: [DONE] ends the request,
+// after a 500 ms grace for the body to end (it used to wait for the whole request timeout and
+// count timeout_request); the connection, left mid-body, is not reused.
+TEST(EngineLoopback, DoneEndsAStreamWhoseBodyNeverEnds) {
+  std::atomic<int> connections{0};
+  http::test::LoopbackServer server([&](http::test::tcp::socket socket) -> net::awaitable<void> {
+    ++connections;
+    for (;;) {
+      if (!co_await http::test::read_request(socket)) co_return;
+      const std::string body = std::string("data: {\"choices\":[{\"index\":0,\"text\":\" hi\"}]}\n\n") +
+                               "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":1}}\n\n" +
+                               "data: [DONE]\n\n";
+      const std::string response =
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+          fmt::format("{:x}\r\n{}\r\n", body.size(), body);  // no terminating 0-chunk
+      boost::system::error_code ec;
+      co_await net::async_write(socket, net::buffer(response), net::redirect_error(net::use_awaitable, ec));
+      co_await http::test::sleep_for(std::chrono::seconds(30));  // holds the body open
+    }
+  });
+  HttpTargetOptions target;
+  target.client.url = http::Url::parse(server.url());
+  target.model = "m";
+  target.request_timeout = std::chrono::seconds(20);
+  const auto specs = workload::make_word_prompts(1, 4, 1, 1);
+  const TimePoint t0 = Clock::now();
+  const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(1, 3), {});
+  EXPECT_LT(to_s(Clock::now() - t0), 5.0);  // not 3 × the 20 s timeout
+  ASSERT_EQ(result.records.size(), 3u);
+  for (const auto& r : result.records) {
+    EXPECT_TRUE(r.ok()) << report::failure_label(r) << ": " << r.error_detail;
+    EXPECT_EQ(r.usage.completion_tokens, 1);
+  }
+  EXPECT_EQ(connections.load(), 3);  // each connection was left mid-body: never reused
 }
 
 }  // namespace

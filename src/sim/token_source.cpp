@@ -159,7 +159,7 @@ void TokenSource::abandon() {
 }
 
 TokenSources::TokenSources(const SimOptions& options, SimMetrics& metrics, SharedRng& rng)
-    : rng_(rng), max_model_len_(options.max_model_len) {
+    : max_model_len_(options.max_model_len), rng_(rng) {
   if (!options.model_preset.empty()) {
     engine_ = std::make_unique<EngineDriver>(engine_config(options), options.time_scale, metrics);
     max_model_len_ = engine_->max_model_len();

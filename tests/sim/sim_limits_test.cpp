@@ -136,7 +136,7 @@ TEST(SimLimits, MaxTokensBeyondTheContextAnswersVllms400) {
   SimServer server(fast_options());
   server.start();
   const auto started = std::chrono::steady_clock::now();
-  for (const json max_tokens : {json(4294967296LL), json(1000000000), json(131070)}) {
+  for (const json& max_tokens : {json(4294967296LL), json(1000000000), json(131070)}) {
     const auto r = post(server.port(), "/v1/completions", {{"prompt", "one two three"}, {"max_tokens", max_tokens}});
     const auto m = max_tokens.get<std::int64_t>();
     EXPECT_EQ(r.status, 400);
@@ -147,7 +147,7 @@ TEST(SimLimits, MaxTokensBeyondTheContextAnswersVllms400) {
                          "BadRequestError", 400));
   }
   EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(2));
-  for (const json bad : {json(0), json(-5), json(1.5), json("10"), json(true)}) {
+  for (const json& bad : {json(0), json(-5), json(1.5), json("10"), json(true)}) {
     const auto r = post(server.port(), "/v1/chat/completions",
                         {{"messages", {{{"role", "user"}, {"content", "hi"}}}}, {"max_tokens", bad}});
     EXPECT_NE(error_message(r, 400).find("max_tokens"), std::string::npos) << bad;
@@ -205,7 +205,7 @@ TEST(SimLimits, IdleAndSlowHeaderConnectionsTimeOut) {
   o.idle_timeout_s = 0.3;
   SimServer server(o);
   server.start();
-  for (const std::string sent : {std::string(), std::string("GET /health HTTP/1.1\r\nHo")}) {
+  for (const std::string& sent : {std::string(), std::string("GET /health HTTP/1.1\r\nHo")}) {
     const int fd = connect_to(server.port());
     ASSERT_GE(fd, 0);
     ::send(fd, sent.data(), sent.size(), MSG_NOSIGNAL);
@@ -291,7 +291,9 @@ TEST(SimPrompts, ContinuousUsageStatsPutsUsageOnEveryChunk) {
     const json ev = json::parse(r.body.substr(at + 6, r.body.find("\n\n", at) - at - 6));
     ASSERT_TRUE(ev["usage"].is_object()) << ev.dump();
     EXPECT_EQ(ev["usage"]["prompt_tokens"], 3);
-    if (!ev["choices"].empty()) EXPECT_EQ(ev["usage"]["completion_tokens"], ++completion);
+    if (!ev["choices"].empty()) {
+      EXPECT_EQ(ev["usage"]["completion_tokens"], ++completion);
+    }
     ++events;
   }
   EXPECT_EQ(events, 5u) << r.body;  // 4 token chunks and the final usage event

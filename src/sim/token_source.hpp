@@ -160,7 +160,7 @@ class TokenSources {
  private:
   std::unique_ptr<EngineDriver> engine_;   // engine mode
   std::optional<LatencyProfile> profile_;  // latency-profile mode
-  std::int64_t max_model_len_;  // prompt + max_tokens limit
+  std::int64_t max_model_len_;             // prompt + max_tokens limit
   SharedRng& rng_;
   std::atomic<std::uint32_t> running_{0};  // responses being answered (profile mode's load)
 };

@@ -58,9 +58,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // type_error escapes if the stored JSON does not have the type's shape).
     switch (s.type) {
       case Type::String: (void)values.str(s.key); break;
-      case Type::Bool: if (!values.get(s.key).is_null()) (void)values.boolean(s.key); break;
-      case Type::Integer: if (!values.get(s.key).is_null()) (void)values.integer(s.key); break;
-      case Type::Number: if (!values.get(s.key).is_null()) (void)values.number(s.key); break;
+      case Type::Bool:
+        if (!values.get(s.key).is_null()) (void)values.boolean(s.key);
+        break;
+      case Type::Integer:
+        if (!values.get(s.key).is_null()) (void)values.integer(s.key);
+        break;
+      case Type::Number:
+        if (!values.get(s.key).is_null()) (void)values.number(s.key);
+        break;
       case Type::Duration: (void)values.duration(s.key); break;
       case Type::NumberList: (void)values.numbers(s.key); break;
       case Type::StringList: (void)values.strings(s.key); break;

@@ -14,7 +14,7 @@ namespace inferbench::fuzz {
 inline std::filesystem::path input_file(std::string_view data, const char* extension) {
   static const std::filesystem::path path = [&] {
     std::filesystem::path dir = std::filesystem::exists("/dev/shm") ? std::filesystem::path("/dev/shm")
-                                                                     : std::filesystem::temp_directory_path();
+                                                                    : std::filesystem::temp_directory_path();
     return dir / ("inferbench_fuzz_" + std::to_string(::getpid()) + extension);
   }();
   std::ofstream(path, std::ios::binary | std::ios::trunc).write(data.data(), static_cast<std::streamsize>(data.size()));

@@ -56,8 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::optional<std::vector<ShareGptEntry>> stopped;
   try {
     stopped = read_sharegpt(path, OnBadLine::Stop, bad_stop);
-  } catch (const Error&) {
-  }
+  } catch (const Error&) {}
   if (skipped.has_value() && bad.count == 0) {
     if (!stopped || stopped->size() != skipped->size()) fail();
     for (std::size_t i = 0; i < stopped->size(); ++i) {

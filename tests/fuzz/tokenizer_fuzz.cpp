@@ -1,7 +1,7 @@
 // libFuzzer target: tokenizer::Tokenizer::from_json (a tokenizer.json document). Only
 // inferbench::Error may escape loading. When loading succeeds, a fixed short text is encoded:
-// every id is inside the vocabulary, encode(text, true) is the special prefix + ids + suffix, count() agrees with encode(), decode() and the id/token maps
-// answer without failing.
+// every id is inside the vocabulary, encode(text, true) is the special prefix + ids + suffix, count() agrees with
+// encode(), decode() and the id/token maps answer without failing.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -26,7 +26,9 @@ using inferbench::tokenizer::Tokenizer;
   std::abort();
 }
 
-constexpr std::string_view kText = "Hello world, h\xc3\xa9llo <s>123 \xe2\x96\x81" "a\n\tab\xff";
+constexpr std::string_view kText =
+    "Hello world, h\xc3\xa9llo <s>123 \xe2\x96\x81"
+    "a\n\tab\xff";
 
 void check_ids(const Tokenizer& t, const std::vector<std::int32_t>& ids) {
   const std::size_t vocab = t.vocab_size();

@@ -15,12 +15,10 @@ void ClientErrorStop::observe(const metrics::RequestRecord& record) {
   if (seen_ >= kFirst) return;
   ++seen_;
   const bool client_error = record.failure == metrics::Failure::HttpStatus && is_client_error(record.http_status);
-  if (!client_error) {
-    same_ = false;
-  } else if (seen_ == 1) {
+  if (client_error && seen_ == 1) {
     status_ = record.http_status;
     detail_ = record.error_detail;
-  } else if (record.http_status != status_) {
+  } else if (!client_error || record.http_status != status_) {
     same_ = false;
   }
   if (seen_ == kFirst && same_) triggered_.store(true);

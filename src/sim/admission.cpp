@@ -65,7 +65,7 @@ Admitter::Admitter(const SimOptions& options, const tokenizer::Tokenizer* tokeni
     : opt_(options), tokenizer_(tokenizer), metrics_(metrics), rng_(rng), sources_(sources) {}
 
 std::variant<Refusal, Admitted> Admitter::admit(std::string_view body, std::string_view fault_header, bool chat,
-                                                TimePoint arrived, boost::asio::any_io_executor session) {
+                                                TimePoint arrived, const boost::asio::any_io_executor& session) {
   ParsedRequest request = parse_request(body, chat, tokenizer_);
   if (!request.error.empty()) return bad_request(request.error);
   const std::optional<Fault> fault = choose_fault(fault_header);
@@ -82,7 +82,7 @@ std::variant<Refusal, Admitted> Admitter::admit(std::string_view body, std::stri
   const std::int64_t max_model_len = sources_.max_model_len();
   if (auto refusal = check_context(max_model_len, request, length.max_tokens)) return std::move(*refusal);
   SubmitStatus refused = SubmitStatus::kAccepted;
-  std::optional<TokenSource> tokens = sources_.open(id, request, length, arrived, std::move(session), refused);
+  std::optional<TokenSource> tokens = sources_.open(id, request, length, arrived, session, refused);
   if (!tokens) return engine_refusal(refused, max_model_len, request.prompt_tokens, length.max_tokens);
   return Admitted{
       .request = std::move(request),

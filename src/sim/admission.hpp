@@ -53,7 +53,7 @@ class Admitter {
   // when absent), `session` the executor of the coroutine that will write the answer. Counts
   // the injected fault in /metrics.
   std::variant<Refusal, Admitted> admit(std::string_view body, std::string_view fault_header, bool chat,
-                                        TimePoint arrived, boost::asio::any_io_executor session);
+                                        TimePoint arrived, const boost::asio::any_io_executor& session);
 
  private:
   // The header's fault, else one drawn from the configured rates; nullopt for an unknown name.

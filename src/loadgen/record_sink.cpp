@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "metrics/request_metrics.hpp"
+
 namespace inferbench::loadgen {
 
 RecordSink::RecordSink(metrics::RequestRecord& record, const RecordSinkOptions& options)
@@ -33,9 +35,9 @@ void RecordSink::on_chunk(TimePoint t, std::uint32_t tokens, std::string_view te
 
 void RecordSink::on_whole_output(TimePoint t, std::string_view text) {
   count_output(text);
-  // Without streaming every token arrives at once: one chunk holding all of them.
-  const auto tokens = record_.usage.completion_tokens.value_or(std::max<std::int64_t>(0, record_.client_output_tokens));
-  record_.chunks.push_back({t, static_cast<std::uint32_t>(std::max<std::int64_t>(0, tokens))});
+  // Without streaming every token arrives at once: one chunk holding all of them (its count is
+  // the request's output count, which metrics::derive checks before it believes it).
+  record_.chunks.push_back({t, 0});
 }
 
 void RecordSink::on_usage(const metrics::Usage& usage) {
@@ -54,7 +56,10 @@ void RecordSink::on_done(TimePoint t, metrics::Failure failure, std::string_view
 
 void RecordSink::count_output(std::string_view text) {
   // Once per response, after its last byte: never on the per-chunk path.
-  if (options_.output_tokenizer && !record_.usage.completion_tokens) {
+  // Also when the server's count is not believed (metrics::check_usage).
+  const bool usage_counts =
+      record_.usage.completion_tokens && metrics::check_usage(record_) == metrics::UsageProblem::None;
+  if (options_.output_tokenizer && !usage_counts) {
     record_.client_output_tokens = static_cast<std::int64_t>(options_.output_tokenizer->count(text));
   }
 }

@@ -104,8 +104,10 @@ net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
   record.scheduled = scheduled;
   record.client_prompt_tokens = spec.input_tokens;
   record.max_tokens = spec.max_tokens;
-  // Room for one chunk per token plus slack, so the hot path never grows the vector.
-  record.chunks.reserve(static_cast<std::size_t>(std::max<std::int64_t>(spec.max_tokens, 1)) + 8);
+  // Room for one chunk per token plus slack, so the hot path does not grow the vector; bounded,
+  // because max_tokens is the user's number (10^9 would reserve 16 GB before a byte is sent).
+  constexpr std::int64_t kMaxReservedChunks = 1 << 16;
+  record.chunks.reserve(static_cast<std::size_t>(std::clamp<std::int64_t>(spec.max_tokens, 1, kMaxReservedChunks)) + 8);
 
   RecordSink sink(record, run_.sink);
   // Every request started ends in the results, whatever happens inside the target: an

@@ -38,15 +38,35 @@ std::uint64_t ChunkTokens::operator()(std::size_t k) const noexcept {
   return 1;
 }
 
+std::int64_t output_token_slack(std::int64_t max_tokens) noexcept {
+  return std::max<std::int64_t>(16, max_tokens / 20);
+}
+
+UsageProblem check_usage(const RequestRecord& r) noexcept {
+  const Usage& u = r.usage;
+  for (const auto& count : {u.prompt_tokens, u.completion_tokens, u.cached_tokens}) {
+    if (count && *count < 0) return UsageProblem::Negative;
+    if (count && *count > kMaxPlausibleTokens) return UsageProblem::AboveLimit;
+  }
+  if (u.completion_tokens && r.max_tokens > 0 &&
+      *u.completion_tokens > r.max_tokens + output_token_slack(r.max_tokens)) {
+    return UsageProblem::AboveMaxTokens;
+  }
+  if (u.cached_tokens && u.prompt_tokens && *u.cached_tokens > *u.prompt_tokens) return UsageProblem::CachedAbovePrompt;
+  return UsageProblem::None;
+}
+
 RequestMetrics derive(const RequestRecord& r) {
   RequestMetrics m;
-  if (r.usage.prompt_tokens) {
+  m.usage_problem = check_usage(r);
+  const bool trust_usage = m.usage_problem == UsageProblem::None;
+  if (trust_usage && r.usage.prompt_tokens) {
     m.input_tokens = *r.usage.prompt_tokens;
     m.input_tokens_from_usage = true;
   } else if (r.client_prompt_tokens >= 0) {
     m.input_tokens = r.client_prompt_tokens;
   }
-  if (r.usage.completion_tokens) {
+  if (trust_usage && r.usage.completion_tokens) {
     m.output_tokens = *r.usage.completion_tokens;
     m.output_tokens_from_usage = true;
   } else if (r.client_output_tokens >= 0) {
@@ -83,13 +103,12 @@ RequestMetrics derive(const RequestRecord& r) {
   return m;
 }
 
-void append_itl_ms(const RequestRecord& r, const RequestMetrics& m, std::vector<double>& out) {
+void append_itl_ms(const RequestRecord& r, const RequestMetrics& m, std::vector<WeightedSample>& out) {
   if (r.chunks.size() < 2) return;
   const ChunkTokens tokens(r, m.output_tokens);
   for (std::size_t k = 1; k < r.chunks.size(); ++k) {
     const std::uint64_t n = tokens(k);
-    const double sample = to_ms(r.chunks[k].t - r.chunks[k - 1].t) / static_cast<double>(n);
-    out.insert(out.end(), n, sample);
+    out.push_back({to_ms(r.chunks[k].t - r.chunks[k - 1].t) / static_cast<double>(n), n});
   }
 }
 

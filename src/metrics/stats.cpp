@@ -5,6 +5,13 @@
 
 namespace inferbench::metrics {
 
+namespace {
+
+// numpy's two-sided _lerp, so results match it to the last bit where possible.
+double numpy_lerp(double a, double b, double t) { return t >= 0.5 ? b - (b - a) * (1.0 - t) : a + (b - a) * t; }
+
+}  // namespace
+
 double percentile_sorted(std::span<const double> sorted, double p) {
   if (sorted.empty()) return kNaN;
   const std::size_t n = sorted.size();
@@ -16,10 +23,7 @@ double percentile_sorted(std::span<const double> sorted, double p) {
   const auto lo = static_cast<std::size_t>(floor_index);
   const std::size_t hi = std::min(lo + 1, n - 1);
   const double t = index - floor_index;
-  const double a = sorted[lo];
-  const double b = sorted[hi];
-  // Same two-sided lerp as numpy's _lerp, so results match it to the last bit where possible.
-  return t >= 0.5 ? b - (b - a) * (1.0 - t) : a + (b - a) * t;
+  return numpy_lerp(sorted[lo], sorted[hi], t);
 }
 
 Distribution describe(std::vector<double> samples) {
@@ -41,6 +45,52 @@ Distribution describe(std::vector<double> samples) {
   d.p95 = percentile_sorted(samples, 95.0);
   d.p99 = percentile_sorted(samples, 99.0);
   d.p99_9 = percentile_sorted(samples, 99.9);
+  return d;
+}
+
+Distribution describe_weighted(std::vector<WeightedSample> samples) {
+  std::erase_if(samples, [](const WeightedSample& s) { return s.weight == 0; });
+  Distribution d;
+  if (samples.empty()) return d;
+  std::sort(samples.begin(), samples.end(),
+            [](const WeightedSample& a, const WeightedSample& b) { return a.value < b.value; });
+  // ends[i]: one past the last expanded position of samples[i].
+  std::vector<std::uint64_t> ends(samples.size());
+  std::uint64_t total = 0;
+  double sum = 0.0;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    total += samples[i].weight;
+    ends[i] = total;
+    sum += samples[i].value * static_cast<double>(samples[i].weight);
+  }
+  const auto n = static_cast<double>(total);
+  d.count = static_cast<std::size_t>(total);
+  d.mean = sum / n;
+  double squares = 0.0;
+  for (const WeightedSample& s : samples) {
+    squares += static_cast<double>(s.weight) * (s.value - d.mean) * (s.value - d.mean);
+  }
+  d.std = std::sqrt(squares / n);
+  d.min = samples.front().value;
+  d.max = samples.back().value;
+  const auto at = [&](std::uint64_t position) {
+    const auto it = std::upper_bound(ends.begin(), ends.end(), position);
+    return samples[static_cast<std::size_t>(it - ends.begin())].value;
+  };
+  const auto percentile = [&](double p) {
+    // numpy "linear" on the virtual array, as percentile_sorted does on a real one.
+    const double index = (p / 100.0) * (n - 1.0);
+    const double floor_index = std::floor(index);
+    const auto lo = static_cast<std::uint64_t>(floor_index);
+    const std::uint64_t hi = std::min(lo + 1, total - 1);
+    const double t = index - floor_index;
+    return numpy_lerp(at(lo), at(hi), t);
+  };
+  d.p50 = percentile(50.0);
+  d.p90 = percentile(90.0);
+  d.p95 = percentile(95.0);
+  d.p99 = percentile(99.0);
+  d.p99_9 = percentile(99.9);
   return d;
 }
 

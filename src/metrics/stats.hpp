@@ -1,6 +1,7 @@
 #pragma once
 // Exact descriptive statistics over raw samples (definitions in docs/metrics.md, "Statistics").
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <span>
 #include <vector>
@@ -30,5 +31,18 @@ double percentile_sorted(std::span<const double> sorted, double p);
 
 // Describes `samples` (taken by value and sorted in place). Samples must be finite.
 Distribution describe(std::vector<double> samples);
+
+// `weight` equal observations of `value`: a token-weighted ITL sample is one gap spread over the
+// chunk's tokens. Kept as one entry so memory follows the chunks received, never a count a
+// server reports.
+struct WeightedSample {
+  double value = 0.0;
+  std::uint64_t weight = 1;  // ≥ 1
+};
+
+// describe() over the samples expanded (each value repeated `weight`
+// times), without expanding them: count is Σ weight, percentiles use numpy's linear method on
+// the virtual expanded array. Samples must be finite; zero weights are ignored.
+Distribution describe_weighted(std::vector<WeightedSample> samples);
 
 }  // namespace inferbench::metrics

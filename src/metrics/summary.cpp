@@ -55,7 +55,8 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   s.load = load;
   const bool open = load.mode == LoadSpec::Mode::Open;
 
-  std::vector<double> ttft, tpot, itl, gaps, e2e, ntpot, ttft_sched, e2e_sched, lag;
+  std::vector<WeightedSample> itl;
+  std::vector<double> ttft, tpot, gaps, e2e, ntpot, ttft_sched, e2e_sched, lag;
   std::vector<std::pair<TimePoint, int>> events;
   events.reserve(2 * records.size());
   std::size_t sent = 0;  // measured requests that were sent: the window, rate and concurrency are theirs
@@ -102,11 +103,13 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
     } else {
       ++t.output_unknown;
     }
-    if (r.usage.cached_tokens) {
+    const bool usage_trusted = m.usage_problem == UsageProblem::None;
+    if (!usage_trusted) ++t.usage_rejected;
+    if (usage_trusted && r.usage.cached_tokens) {
       t.cached += *r.usage.cached_tokens;
       ++t.cached_reported;
     }
-    if (r.usage.prompt_tokens && r.client_prompt_tokens >= 0) {
+    if (usage_trusted && r.usage.prompt_tokens && r.client_prompt_tokens >= 0) {
       ++t.prompt_compared;
       t.prompt_difference += *r.usage.prompt_tokens - r.client_prompt_tokens;
       if (*r.usage.prompt_tokens != r.client_prompt_tokens) ++t.prompt_mismatches;
@@ -157,7 +160,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   Latencies& l = s.latency;
   l.ttft_ms = describe(std::move(ttft));
   l.tpot_ms = describe(std::move(tpot));
-  l.itl_ms = describe(std::move(itl));
+  l.itl_ms = describe_weighted(std::move(itl));
   l.inter_chunk_ms = describe(std::move(gaps));
   l.e2e_ms = describe(std::move(e2e));
   l.ntpot_ms = describe(std::move(ntpot));

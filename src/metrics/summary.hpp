@@ -64,6 +64,7 @@ struct TokenTotals {
   std::size_t prompt_mismatches = 0;   // usage.prompt_tokens ≠ client count (both known)
   std::size_t prompt_compared = 0;     // requests with both usage.prompt_tokens and a client count
   std::int64_t prompt_difference = 0;  // Σ (usage.prompt_tokens − client count) over those (chat template)
+  std::size_t usage_rejected = 0;      // requests whose usage was implausible and not used (check_usage)
 };
 
 // Latency distributions (ms) over successful measured requests.

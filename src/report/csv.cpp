@@ -87,6 +87,7 @@ std::vector<Column> columns() {
                  [](S s) { return s.tokens.cached_reported > 0 ? fmt::format("{}", s.tokens.cached) : std::string(); });
   c.emplace_back("output_tokens_from_client", [](S s) { return cell(s.tokens.output_from_client); });
   c.emplace_back("prompt_token_mismatches", [](S s) { return cell(s.tokens.prompt_mismatches); });
+  c.emplace_back("usage_rejected", [](S s) { return cell(s.tokens.usage_rejected); });
   c.emplace_back("concurrency_mean", [](S s) { return cell(s.concurrency.mean); });
   c.emplace_back("concurrency_max", [](S s) { return cell(s.concurrency.max); });
   c.emplace_back("rate_requested", [](S s) { return s.rate ? cell(s.rate->requested) : std::string(); });

@@ -1,6 +1,8 @@
 #include "report/json.hpp"
 #include "report/failure_label.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <optional>
 #include <type_traits>
@@ -95,6 +97,7 @@ json to_json(const metrics::LoadPointSummary& s) {
                  {"output_unknown", t.output_unknown},
                  {"output_from_client", t.output_from_client},
                  {"prompt_mismatches", t.prompt_mismatches},
+                 {"usage_rejected", t.usage_rejected},
                  {"prompt_difference_total", t.prompt_difference},
                  {"prompt_difference_mean", t.prompt_compared > 0 ? json(static_cast<double>(t.prompt_difference) /
                                                                          static_cast<double>(t.prompt_compared))
@@ -129,6 +132,25 @@ json to_json(const metrics::LoadPointSummary& s) {
 
 std::string to_text(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
 
+namespace {
+
+// Why the usage was not believed, with the numbers (docs/metrics.md, "Implausible usage").
+json usage_rejection(const metrics::RequestRecord& r, metrics::UsageProblem problem) {
+  using metrics::UsageProblem;
+  switch (problem) {
+    case UsageProblem::None: return nullptr;
+    case UsageProblem::Negative: return "a negative count";
+    case UsageProblem::AboveLimit: return fmt::format("a count above {} tokens", metrics::kMaxPlausibleTokens);
+    case UsageProblem::AboveMaxTokens:
+      return fmt::format("completion_tokens {} > max_tokens {} + {}", r.usage.completion_tokens.value_or(0),
+                         r.max_tokens, metrics::output_token_slack(r.max_tokens));
+    case UsageProblem::CachedAbovePrompt: return "cached_tokens > prompt_tokens";
+  }
+  return "implausible";
+}
+
+}  // namespace
+
 json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m) {
   json j;
   j["id"] = r.id;
@@ -141,6 +163,7 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["prompt_tokens"] = optional_or_null(r.usage.prompt_tokens);
   j["completion_tokens"] = optional_or_null(r.usage.completion_tokens);
   j["cached_tokens"] = optional_or_null(r.usage.cached_tokens);
+  j["usage_rejected"] = usage_rejection(r, m.usage_problem);
   j["client_prompt_tokens"] = r.client_prompt_tokens >= 0 ? json(r.client_prompt_tokens) : json(nullptr);
   j["client_output_tokens"] = r.client_output_tokens >= 0 ? json(r.client_output_tokens) : json(nullptr);
   j["max_tokens"] = r.max_tokens;

@@ -98,6 +98,11 @@ std::string format_table(const LoadPointSummary& s) {
   };
   facts.push_back({"in tok/s", tokens_per_s(s.throughput.input_tokens_per_s, s.tokens.input_unknown, "prompt")});
   facts.push_back({"out tok/s", tokens_per_s(s.throughput.output_tokens_per_s, s.tokens.output_unknown, "output")});
+  if (s.tokens.usage_rejected > 0) {
+    facts.push_back({"usage", fmt::format("{} request{} reported implausible token counts, not used (requests.jsonl: "
+                                          "usage_rejected)",
+                                          s.tokens.usage_rejected, s.tokens.usage_rejected == 1 ? "" : "s")});
+  }
   facts.push_back({"concurrency", fmt::format("mean {}, max {}", num(s.concurrency.mean), num(s.concurrency.max, 0))});
   if (s.rate) {
     facts.push_back(

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <boost/asio/write.hpp>
+#include <cmath>
 #include <thread>
 
 #include "../http/test_support.hpp"
@@ -116,7 +117,7 @@ TEST(EngineLoopback, NonStreamingRequestsCountAsOneChunk) {
   for (const auto& r : result.records) {
     ASSERT_TRUE(r.ok()) << report::failure_label(r) << ": " << r.error_detail;
     ASSERT_EQ(r.chunks.size(), 1u);
-    EXPECT_EQ(r.chunks[0].tokens, 10u);
+    EXPECT_EQ(metrics::ChunkTokens(r, metrics::derive(r).output_tokens)(0), 10u);  // from usage
     EXPECT_EQ(r.usage.completion_tokens, 10);
   }
 }
@@ -300,6 +301,39 @@ TEST(EngineLoopback, DoneEndsAStreamWhoseBodyNeverEnds) {
     EXPECT_EQ(r.usage.completion_tokens, 1);
   }
   EXPECT_EQ(connections.load(), 3);  // each connection was left mid-body: never reused
+}
+
+// A server that lies in usage: 2^32 completion tokens used to insert one ITL sample per token
+// (std::bad_alloc, or 24 GB and the OOM killer), and INT64_MAX prompts overflowed the sum.
+TEST(EngineLoopback, LyingUsageIsRejectedNotAllocated) {
+  http::test::LoopbackServer server([&](http::test::tcp::socket socket) -> net::awaitable<void> {
+    for (;;) {
+      if (!co_await http::test::read_request(socket)) co_return;
+      const std::string body =
+          std::string("data: {\"choices\":[{\"index\":0,\"text\":\" hi\"}]}\n\n") +
+          "data: {\"choices\":[{\"index\":0,\"text\":\" there\"}]}\n\n" +
+          "data: "
+          "{\"choices\":[],\"usage\":{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":4294967296}}\n\n" +
+          "data: [DONE]\n\n";
+      const std::string response = fmt::format(
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
+      boost::system::error_code ec;
+      co_await net::async_write(socket, net::buffer(response), net::redirect_error(net::use_awaitable, ec));
+    }
+  });
+  HttpTargetOptions target;
+  target.client.url = http::Url::parse(server.url());
+  target.model = "m";
+  const auto specs = workload::make_word_prompts(1, 4, 8, 1);
+  const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(2, 6), {});
+  ASSERT_EQ(result.records.size(), 6u);
+  const metrics::LoadPointSummary s = metrics::summarize(result.records, closed(2, 6).load, {});
+  EXPECT_EQ(s.requests.completed, 6u);
+  EXPECT_EQ(s.tokens.usage_rejected, 6u);
+  EXPECT_EQ(s.tokens.input, 6 * specs[0].input_tokens);  // the client's own prompt counts
+  EXPECT_EQ(s.tokens.output_unknown, 6u);
+  EXPECT_TRUE(std::isnan(s.throughput.output_tokens_per_s));
+  EXPECT_EQ(s.latency.itl_ms.count, 6u);  // one chunk gap per request, one token each (count unknown)
 }
 
 }  // namespace

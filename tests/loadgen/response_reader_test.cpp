@@ -546,7 +546,7 @@ TEST(ResponseReader, NonStreamedResponseIsOneChunkWithEveryToken) {
   ASSERT_TRUE(x.record.ok()) << x.label() << ": " << x.record.error_detail;
   ASSERT_EQ(x.record.chunks.size(), 1u);
   EXPECT_EQ(x.record.chunks[0].t, times.back());  // all output arrives with the last read
-  EXPECT_EQ(x.record.chunks[0].tokens, 6u);       // from usage
+  EXPECT_EQ(metrics::ChunkTokens(x.record, metrics::derive(x.record).output_tokens)(0), 6u);  // from usage
   ASSERT_EQ(x.sink.whole_calls.size(), 1u);
   EXPECT_EQ(x.sink.whole_calls[0].text, "Hello there, data: world");
   EXPECT_EQ(x.record.usage.prompt_tokens, 12);

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <vector>
 
 #include "metrics/request_metrics.hpp"
@@ -11,9 +12,12 @@ namespace {
 using testing::at;
 using testing::request;
 
+// The token-weighted ITL samples, expanded (each value repeated by its weight).
 std::vector<double> itl(const RequestRecord& r) {
+  std::vector<WeightedSample> weighted;
+  append_itl_ms(r, derive(r), weighted);
   std::vector<double> out;
-  append_itl_ms(r, derive(r), out);
+  for (const WeightedSample& s : weighted) out.insert(out.end(), s.weight, s.value);
   return out;
 }
 
@@ -175,14 +179,62 @@ TEST(Derive, NoChunksLeavesLatenciesUndefined) {
 
 TEST(AppendItl, ReusesTheCallersVector) {
   RequestRecord r = request(0, {{10, 1}, {20, 1}}, 20);
-  std::vector<double> out;
+  std::vector<WeightedSample> out;
   out.reserve(16);
-  const double* data = out.data();
+  const WeightedSample* data = out.data();
   const RequestMetrics m = derive(r);
   append_itl_ms(r, m, out);
   append_itl_ms(r, m, out);
-  EXPECT_EQ(out, (std::vector<double>{10.0, 10.0}));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].value, 10.0);
+  EXPECT_EQ(out[1].weight, 1u);
   EXPECT_EQ(out.data(), data);  // appended in place, no reallocation
+}
+
+// A server's count drives no allocation: 2^32 tokens claimed over two chunks is one entry.
+TEST(AppendItl, OneEntryPerChunkWhateverTheCountSays) {
+  RequestRecord r = request(0, {{10, 0}, {20, 0}}, 20);
+  r.max_tokens = std::int64_t{1} << 40;  // the user asked for anything: only the absolute bound applies
+  r.usage.completion_tokens = kMaxPlausibleTokens;
+  const RequestMetrics m = derive(r);
+  ASSERT_EQ(m.usage_problem, UsageProblem::None);
+  std::vector<WeightedSample> out;
+  append_itl_ms(r, m, out);
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].weight, static_cast<std::uint64_t>(kMaxPlausibleTokens - 1));
+}
+
+TEST(CheckUsage, ImplausibleCountsAreNotBelieved) {
+  RequestRecord r = request(0, {{10, 0}, {20, 0}}, 20);
+  r.max_tokens = 128;
+  r.client_output_tokens = 2;  // what the client's tokenizer counted
+  const auto verdict = [&](std::optional<std::int64_t> prompt, std::optional<std::int64_t> completion,
+                           std::optional<std::int64_t> cached = std::nullopt) {
+    r.usage = {prompt, completion, cached};
+    return derive(r);
+  };
+  EXPECT_EQ(verdict(10, 128).usage_problem, UsageProblem::None);
+  EXPECT_EQ(verdict(10, 128 + 16).usage_problem, UsageProblem::None);  // within the slack
+  EXPECT_EQ(verdict(10, 128 + 17).usage_problem, UsageProblem::AboveMaxTokens);
+  EXPECT_EQ(verdict(10, std::int64_t{1} << 32).usage_problem, UsageProblem::AboveLimit);
+  EXPECT_EQ(verdict(10, -4718).usage_problem, UsageProblem::Negative);
+  EXPECT_EQ(verdict(-1, 2).usage_problem, UsageProblem::Negative);
+  EXPECT_EQ(verdict(INT64_MAX, 2).usage_problem, UsageProblem::AboveLimit);
+  EXPECT_EQ(verdict(10, 2, 11).usage_problem, UsageProblem::CachedAbovePrompt);
+
+  // A rejected usage gives no count: the client's own count, else unknown.
+  const RequestMetrics m = verdict(INT64_MAX, std::int64_t{1} << 32);
+  EXPECT_FALSE(m.input_tokens.has_value());
+  EXPECT_EQ(m.output_tokens, 2);
+  EXPECT_FALSE(m.output_tokens_from_usage);
+  r.client_output_tokens = -1;
+  EXPECT_FALSE(verdict(10, -5).output_tokens.has_value());
+}
+
+TEST(CheckUsage, SlackIsFivePercentOrSixteenTokens) {
+  EXPECT_EQ(output_token_slack(0), 16);
+  EXPECT_EQ(output_token_slack(128), 16);
+  EXPECT_EQ(output_token_slack(2048), 102);
 }
 
 }  // namespace

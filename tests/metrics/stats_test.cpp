@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "metrics/stats.hpp"
@@ -69,6 +70,32 @@ TEST(Describe, StdIsStableForLargeOffsets) {
   const double o = 1e9;
   const Distribution d = describe({o - 1, o, o + 1});
   EXPECT_NEAR(d.std, std::sqrt(2.0 / 3.0), 1e-6);
+}
+
+// Weighted samples describe exactly what their expansion would (numpy on the repeated array).
+TEST(DescribeWeighted, EqualsTheExpandedSamples) {
+  const std::vector<WeightedSample> weighted{{7.5, 3}, {1.0, 1}, {4.0, 5}, {2.5, 0}, {9.0, 2}, {4.0, 1}};
+  std::vector<double> expanded;
+  for (const WeightedSample& s : weighted) expanded.insert(expanded.end(), s.weight, s.value);
+  const Distribution a = describe_weighted(weighted);
+  const Distribution b = describe(expanded);
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_DOUBLE_EQ(a.mean, b.mean);
+  EXPECT_DOUBLE_EQ(a.std, b.std);
+  EXPECT_EQ(a.min, b.min);
+  EXPECT_EQ(a.max, b.max);
+  for (auto p :
+       {&Distribution::p50, &Distribution::p90, &Distribution::p95, &Distribution::p99, &Distribution::p99_9}) {
+    EXPECT_DOUBLE_EQ(a.*p, b.*p);
+  }
+}
+
+TEST(DescribeWeighted, HugeWeightsNeedNoMemory) {
+  const Distribution d = describe_weighted(std::vector<WeightedSample>{{1.0, std::uint64_t{1} << 40}, {3.0, 1}});
+  EXPECT_EQ(d.count, (std::size_t{1} << 40) + 1);
+  EXPECT_EQ(d.p99_9, 1.0);
+  EXPECT_EQ(d.max, 3.0);
+  EXPECT_TRUE(std::isnan(describe_weighted(std::vector<WeightedSample>{}).mean));
 }
 
 }  // namespace

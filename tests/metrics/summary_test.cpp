@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <vector>
 
 #include "fixtures.hpp"
@@ -251,6 +252,30 @@ TEST(Slo, AnyIsTrueOnlyWhenSet) {
   Slo s;
   s.ntpot_ms = 1;
   EXPECT_TRUE(s.any());
+}
+
+// A server that lies in usage: three INT64_MAX prompts and a negative completion count used to
+// overflow tokens.input and print a negative out tok/s. Rejected counts are not summed.
+TEST(Summarize, ImplausibleUsageIsNotSummed) {
+  std::vector<RequestRecord> records;
+  for (int i = 0; i < 3; ++i) {
+    RequestRecord r = request(0, {{10, 0}, {20, 0}}, 20);
+    r.max_tokens = 16;
+    r.usage.prompt_tokens = INT64_MAX;
+    r.usage.completion_tokens = i == 0 ? -4718 : 2;
+    records.push_back(r);
+  }
+  RequestRecord honest = request(0, {{10, 0}, {20, 0}}, 20);
+  honest.max_tokens = 16;
+  honest.usage = {7, 2, std::nullopt};
+  records.push_back(honest);
+  const LoadPointSummary s = summarize(records, closed(4), Slo{});
+  EXPECT_EQ(s.tokens.usage_rejected, 3u);
+  EXPECT_EQ(s.tokens.input, 7);
+  EXPECT_EQ(s.tokens.output, 2);
+  EXPECT_EQ(s.tokens.input_unknown, 3u);
+  EXPECT_EQ(s.tokens.output_unknown, 3u);
+  EXPECT_TRUE(std::isnan(s.throughput.output_tokens_per_s));  // unknown, never negative
 }
 
 }  // namespace

@@ -47,6 +47,15 @@ void check_target(loadgen::HttpTargetOptions& target) {
   target.model = *model;
 }
 
+// How long a load point should last, to pace the scraper (nullopt when not known in advance).
+std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen::LoadPlan& plan) {
+  // Open loop: at least until the last request's intended send.
+  if (!plan.offsets.empty()) return plan.offsets.back();
+  // Closed loop bounded by time alone; with a request count it may end at any time before.
+  if (point.duration && point.num_requests == 0) return *point.duration;
+  return std::nullopt;
+}
+
 // The progress line: rewritten in place on a terminal, a plain line every few seconds otherwise.
 class Progress {
  public:
@@ -165,7 +174,9 @@ int execute_run(const config::Values& values) {
 
     std::unique_ptr<server_metrics::ServerMetricsScraper> scraper;
     if (config.scrape_server) {
-      scraper = std::make_unique<server_metrics::ServerMetricsScraper>(scrape_options(config, target));
+      server_metrics::ScrapeOptions options = scrape_options(config, target);
+      options.interval = server_metrics::scrape_interval_for(config.scrape_interval, expected_length(point, plan));
+      scraper = std::make_unique<server_metrics::ServerMetricsScraper>(std::move(options));
       scraper->start();
     }
     loadgen::LoadResult result = loadgen::run_load(targets, specs, plan, hooks);

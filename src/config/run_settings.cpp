@@ -240,7 +240,9 @@ std::vector<Setting> declare() {
        .default_value = 5.0,
        .min = 0,
        .min_exclusive = true,
-       .help = "Seconds between /metrics scrapes (one more at the start and end of each load point)",
+       .help = "Longest interval between /metrics scrapes: shortened so that each load point is scraped about 10 "
+               "times (not more often than every 0.25 s; every 0.5 s when its length is not known), plus once at "
+               "its start and end",
        .flag = "--scrape-interval"},
       {.key = "server_metrics.enabled",
        .type = T::Bool,

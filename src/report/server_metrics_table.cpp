@@ -16,7 +16,46 @@ namespace {
 
 json nullable_string(const std::string& s) { return s.empty() ? json(nullptr) : json(s); }
 
+// A quantile known only to lie in a bucket: {"gt": lower, "le": upper} in ms, a bound null when
+// there is none (±inf); null when unknown.
+json to_json(const metrics::QuantileBounds& b) {
+  if (std::isnan(b.gt) && std::isnan(b.le)) return nullptr;
+  return json{{"gt", number_or_null(b.gt)}, {"le", number_or_null(b.le)}};
+}
+
+// A bucket bound in ms as written in the table: compact ("300", "2.5"), in s from 1 s up.
+std::string bound_text(double ms, bool in_s) { return fmt::format("{:g}", in_s ? ms / 1000.0 : ms); }
+
 }  // namespace
+
+std::string quantile_text(const metrics::QuantileBounds& b) {
+  if (std::isnan(b.gt) || std::isnan(b.le)) return "-";
+  if (std::isinf(b.le)) {
+    const bool in_s = b.gt >= 1000.0;
+    return fmt::format("> {} {}", bound_text(b.gt, in_s), in_s ? "s" : "ms");
+  }
+  const bool in_s = b.le >= 1000.0;
+  const char* unit = in_s ? "s" : "ms";
+  if (!(b.gt > 0)) return fmt::format("\u2264 {} {}", bound_text(b.le, in_s), unit);  // first bucket
+  return fmt::format("{}\u2013{} {}", bound_text(b.gt, in_s), bound_text(b.le, in_s), unit);
+}
+
+std::string gauge_note(const metrics::ServerGauge& g) {
+  std::vector<std::string> parts;
+  const auto scrapes = [](std::size_t n) { return fmt::format("{} scrape{}", n, n == 1 ? "" : "s"); };
+  if (g.non_finite > 0) parts.push_back(fmt::format("{} with NaN or Inf not used", scrapes(g.non_finite)));
+  if (g.out_of_range > 0) {
+    parts.push_back(
+        fmt::format("{} outside [0, 1] rejected (e.g. {:g})", scrapes(g.out_of_range), g.out_of_range_example));
+  }
+  if (g.samples < metrics::kMinGaugeSamples) {
+    parts.push_back(
+        fmt::format("{} usable during the load: a mean needs {}", scrapes(g.samples), metrics::kMinGaugeSamples));
+  }
+  std::string note;
+  for (const auto& p : parts) note += (note.empty() ? "" : "; ") + p;
+  return note;
+}
 
 json to_json(const metrics::ServerSummary& s) {
   json sources = json::array();
@@ -33,8 +72,11 @@ json to_json(const metrics::ServerSummary& s) {
     gauges[std::string(key)] = it == s.gauges.end() ? json(nullptr)
                                                     : json{{"metric", it->second.metric},
                                                            {"samples", it->second.samples},
+                                                           {"non_finite", it->second.non_finite},
+                                                           {"out_of_range", it->second.out_of_range},
                                                            {"mean", number_or_null(it->second.mean)},
-                                                           {"max", number_or_null(it->second.max)}};
+                                                           {"max", number_or_null(it->second.max)},
+                                                           {"note", nullable_string(gauge_note(it->second))}};
   }
   json counters = json::object();
   for (const auto key : metrics::kServerCounters) {
@@ -51,9 +93,12 @@ json to_json(const metrics::ServerSummary& s) {
       continue;
     }
     const metrics::ServerLatency& l = it->second;
-    latencies[std::string(key)] = {
-        {"metric", l.metric},           {"count", number_or_null(l.count)}, {"mean", number_or_null(l.mean)},
-        {"p50", number_or_null(l.p50)}, {"p90", number_or_null(l.p90)},     {"p99", number_or_null(l.p99)}};
+    latencies[std::string(key)] = {{"metric", l.metric},
+                                   {"count", number_or_null(l.count)},
+                                   {"mean", number_or_null(l.mean)},
+                                   {"p50", to_json(l.p50)},
+                                   {"p90", to_json(l.p90)},
+                                   {"p99", to_json(l.p99)}};
   }
   const auto& hr = s.prefix_cache_hit_rate;
   return json{{"available", s.available},
@@ -61,6 +106,7 @@ json to_json(const metrics::ServerSummary& s) {
               {"vendor", s.vendor},
               {"sources", sources},
               {"scrapes", s.scrapes},
+              {"scrapes_during_load", s.scrapes_during_load},
               {"window_s", number_or_null(s.window_s)},
               {"gauges", gauges},
               {"counters", counters},
@@ -75,13 +121,18 @@ std::string format_server_table(const metrics::ServerSummary& s) {
   const auto gauge = [&s](std::string_view key, int decimals, bool as_percent) -> std::string {
     const auto it = s.gauges.find(key);
     if (it == s.gauges.end()) return "absent";
-    if (as_percent) return fmt::format("mean {}, max {}", percent(it->second.mean), percent(it->second.max));
-    return fmt::format("mean {}, max {}", num(it->second.mean, decimals), num(it->second.max, decimals));
+    const metrics::ServerGauge& g = it->second;
+    std::string text = as_percent ? fmt::format("mean {}, max {}", percent(g.mean), percent(g.max))
+                                  : fmt::format("mean {}, max {}", num(g.mean, decimals), num(g.max, decimals));
+    if (const std::string note = gauge_note(g); !note.empty()) text += " (" + note + ")";
+    return text;
   };
   const auto latency = [&s](std::string_view key) -> std::string {
     const auto it = s.latencies_ms.find(key);
     if (it == s.latencies_ms.end()) return "absent";
-    return fmt::format("mean {} ms, p99 {} ms", num(it->second.mean), num(it->second.p99));
+    // The p99 is a bucket of the server's histogram, not a value: written as its bounds.
+    const double mean = it->second.mean;
+    return fmt::format("mean {}, p99 {}", std::isfinite(mean) ? num(mean) + " ms" : "-", quantile_text(it->second.p99));
   };
   const auto counter = [&s](std::string_view key) -> std::string {
     const auto it = s.counters.find(key);
@@ -104,8 +155,8 @@ std::string format_server_table(const metrics::ServerSummary& s) {
       {"TTFT (server)", latency("ttft")},
       {"ITL (server)", latency("itl")},
   };
-  std::string out = fmt::format("  server ({}, {} scrape{} over {} s)\n", s.vendor, s.scrapes,
-                                s.scrapes == 1 ? "" : "s", num(s.window_s, 1));
+  std::string out = fmt::format("  server ({}, {} scrape{} over {} s, {} during the load)\n", s.vendor, s.scrapes,
+                                s.scrapes == 1 ? "" : "s", num(s.window_s, 1), s.scrapes_during_load);
   std::size_t w = 0;
   for (const auto& r : rows) w = std::max(w, r.first.size());
   for (const auto& [label, text] : rows) out += fmt::format("    {:<{}}  {}\n", label, w, text);

@@ -151,15 +151,31 @@ double sum_values(const std::map<std::string, double>& m) {
   return total;
 }
 
-std::optional<metrics::ServerGauge> gauge(const Rounds& rounds, const std::vector<bool>& live, std::string_view name) {
+// How a gauge's series (label sets, replicas) combine within one round.
+enum class Combine {
+  Sum,   // counts of requests: the server's total
+  Mean,  // fractions (KV-cache usage, hit rates): each series is a share of its own engine's cache
+};
+
+// The gauge over the rounds taken during the load. A round counts only when every source that
+// ever answered answered it and every series of the gauge read a usable value: a NaN, ±Inf or,
+// for a fraction, a value outside [0, 1] makes the round's value unknown (a sum or mean without
+// it would be wrong), never 0. Nullopt when no round has the series at all (absent).
+std::optional<metrics::ServerGauge> gauge(const Rounds& rounds, const std::vector<bool>& live, std::string_view name,
+                                          Combine combine) {
   metrics::ServerGauge g;
   g.metric = std::string(name);
+  bool present = false;
   double total = 0.0;
   double max = -std::numeric_limits<double>::infinity();
   for (const auto& r : rounds) {
     bool complete = true;
     bool seen = false;
+    bool non_finite = false;
+    bool out_of_range = false;
+    double rejected = kNaN;
     double value = 0.0;
+    std::size_t series = 0;
     for (std::size_t s = 0; s < r.sources.size(); ++s) {
       if (!live[s]) continue;
       if (!r.sources[s].ok) {
@@ -170,17 +186,37 @@ std::optional<metrics::ServerGauge> gauge(const Rounds& rounds, const std::vecto
       if (it == r.sources[s].series.end()) continue;
       seen = true;
       for (const auto& [key, v] : it->second) {
-        if (std::isfinite(v)) value += v;
+        if (!std::isfinite(v)) {
+          non_finite = true;
+        } else if (combine == Combine::Mean && (v < 0.0 || v > 1.0)) {
+          out_of_range = true;
+          rejected = v;
+        } else {
+          value += v;
+          ++series;
+        }
       }
     }
-    if (!complete || !seen) continue;
+    present = present || seen;
+    // The start and end rounds see the server before and after the load: not its gauges.
+    if (!r.during_load || !complete || !seen) continue;
+    if (non_finite) {
+      ++g.non_finite;
+      continue;
+    }
+    if (out_of_range) {
+      ++g.out_of_range;
+      g.out_of_range_example = rejected;
+      continue;
+    }
+    if (combine == Combine::Mean) value /= static_cast<double>(series);
     ++g.samples;
     total += value;
     max = std::max(max, value);
   }
-  if (g.samples == 0) return std::nullopt;
-  g.mean = total / static_cast<double>(g.samples);
-  g.max = max;
+  if (!present) return std::nullopt;
+  if (g.samples > 0) g.max = max;
+  if (g.samples >= metrics::kMinGaugeSamples) g.mean = total / static_cast<double>(g.samples);
   return g;
 }
 
@@ -205,41 +241,46 @@ std::optional<metrics::ServerLatency> latency(const Rounds& rounds, const std::s
                                   ? by_le[std::numeric_limits<double>::infinity()]
                                   : kNaN)
                            : sum_values(counts);
+  // Nothing observed in the window (or the count unknown): no mean and no quantiles, even if
+  // the buckets moved (a scrape that raced an observation): unknown, never 0.
+  if (!(l.count > 0)) return l;
   const auto sums = increase_by_key(rounds, family + "_sum");
-  if (!sums.empty() && l.count > 0) l.mean = sum_values(sums) / l.count * scale;
-  l.p50 = bucket_quantile(0.50, buckets) * scale;
-  l.p90 = bucket_quantile(0.90, buckets) * scale;
-  l.p99 = bucket_quantile(0.99, buckets) * scale;
+  if (!sums.empty()) l.mean = sum_values(sums) / l.count * scale;
+  const auto scaled = [scale](metrics::QuantileBounds b) {
+    return metrics::QuantileBounds{b.gt * scale, b.le * scale};
+  };
+  l.p50 = scaled(bucket_bounds(0.50, buckets));
+  l.p90 = scaled(bucket_bounds(0.90, buckets));
+  l.p99 = scaled(bucket_bounds(0.99, buckets));
   return l;
 }
 
 }  // namespace
 
-double bucket_quantile(double q, std::vector<std::pair<double, double>> buckets) {
-  if (std::isnan(q)) return kNaN;
-  if (q < 0) return -std::numeric_limits<double>::infinity();
-  if (q > 1) return std::numeric_limits<double>::infinity();
+metrics::QuantileBounds bucket_bounds(double q, std::vector<std::pair<double, double>> buckets) {
+  metrics::QuantileBounds out;
+  if (!(q >= 0.0 && q <= 1.0)) return out;
   std::sort(buckets.begin(), buckets.end());
-  if (buckets.size() < 2 || !std::isinf(buckets.back().first) || buckets.back().first < 0) return kNaN;
+  // Without the +Inf bucket the total is unknown, so is the rank.
+  if (buckets.empty() || buckets.back().first != std::numeric_limits<double>::infinity()) return out;
   // Counts must not decrease with the bound (float sums across series may wobble).
   for (std::size_t i = 1; i < buckets.size(); ++i)
     buckets[i].second = std::max(buckets[i].second, buckets[i - 1].second);
   const double observations = buckets.back().second;
-  if (!(observations > 0)) return kNaN;
-  double rank = q * observations;
+  if (!(observations > 0)) return out;
+  // The bucket holding the observation of rank q·n: the first whose cumulative count reaches
+  // it (and holds any observation at all, for q = 0). The last bucket always does.
+  const double rank = q * observations;
   std::size_t b = 0;
-  while (b < buckets.size() - 1 && buckets[b].second < rank) ++b;
-  if (b == buckets.size() - 1) return buckets[b - 1].first;
-  if (b == 0 && buckets[0].first <= 0) return buckets[0].first;
-  double start = 0.0;
-  double count = buckets[b].second;
+  while (buckets[b].second < rank || !(buckets[b].second > 0)) ++b;
+  out.le = buckets[b].first;
   if (b > 0) {
-    start = buckets[b - 1].first;
-    count -= buckets[b - 1].second;
-    rank -= buckets[b - 1].second;
+    out.gt = buckets[b - 1].first;
+  } else {
+    // Below the first bound: Prometheus takes 0 as the lower bound when the bound is positive.
+    out.gt = buckets[0].first > 0 ? 0.0 : -std::numeric_limits<double>::infinity();
   }
-  if (!(count > 0)) return buckets[b].first;
-  return start + (buckets[b].first - start) * (rank / count);
+  return out;
 }
 
 SourceScrape reduce_exposition(std::string_view body) {
@@ -287,6 +328,8 @@ SourceScrape reduce_exposition(std::string_view body) {
 metrics::ServerSummary aggregate_server_metrics(const Rounds& rounds, const std::vector<std::string>& urls) {
   metrics::ServerSummary out;
   out.scrapes = rounds.size();
+  out.scrapes_during_load = static_cast<std::size_t>(
+      std::count_if(rounds.begin(), rounds.end(), [](const auto& r) { return r.during_load; }));
   if (!rounds.empty()) out.window_s = to_s(rounds.back().time - rounds.front().time);
   std::vector<bool> live(urls.size(), false);
   std::set<std::string> vendors;
@@ -321,7 +364,8 @@ metrics::ServerSummary aggregate_server_metrics(const Rounds& rounds, const std:
 
   for (const auto& m : gauge_map()) {
     for (const auto name : m.names) {
-      if (auto g = gauge(rounds, live, name)) {
+      const Combine combine = m.key == "kv_cache_usage" ? Combine::Mean : Combine::Sum;
+      if (auto g = gauge(rounds, live, name, combine)) {
         out.gauges.emplace(std::string(m.key), std::move(*g));
         break;
       }
@@ -355,7 +399,7 @@ metrics::ServerSummary aggregate_server_metrics(const Rounds& rounds, const std:
     if (queries->second.delta > 0) out.prefix_cache_hit_rate.value = hits->second.delta / queries->second.delta;
   } else {
     for (const auto name : hit_rate_gauges()) {
-      if (auto g = gauge(rounds, live, name)) {
+      if (auto g = gauge(rounds, live, name, Combine::Mean)) {
         out.prefix_cache_hit_rate = {g->mean, g->metric};
         break;
       }

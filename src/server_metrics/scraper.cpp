@@ -89,15 +89,16 @@ struct ServerMetricsScraper::Loop {
     co_return result;
   }
 
-  net::awaitable<void> round() {
+  net::awaitable<void> round(bool during_load) {
     ScrapeRound r;
     r.time = Clock::now();
+    r.during_load = during_load;
     for (std::size_t i = 0; i < pools.size(); ++i) r.sources.push_back(co_await scrape(i));
     rounds.push_back(std::move(r));
   }
 
   net::awaitable<void> run(std::promise<void>& first_round) {
-    co_await round();
+    co_await round(false);
     first_round.set_value();
     TimePoint next = rounds.back().time + options.interval;
     for (;;) {
@@ -108,13 +109,18 @@ struct ServerMetricsScraper::Loop {
       }
       // The last round always starts after stop was requested.
       const bool last = stop;
-      co_await round();
+      co_await round(!last);
       if (last) break;
       next = std::max(next + options.interval, Clock::now());
     }
     for (auto& pool : pools) pool->shutdown();
   }
 };
+
+Duration scrape_interval_for(Duration configured, std::optional<Duration> expected) {
+  if (!expected) return std::min(configured, kIntervalUnknownLength);
+  return std::min(configured, std::max(*expected / kRoundsPerLoad, kShortestInterval));
+}
 
 ServerMetricsScraper::ServerMetricsScraper(ScrapeOptions options) : options_(std::move(options)) {}
 

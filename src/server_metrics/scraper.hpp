@@ -5,11 +5,13 @@
 //
 // The scraper runs on its own thread with its own io_context, never on the workers' threads:
 // one round (every source, in turn) at start(), one every `interval`, one at stop().
+// Gauges are read from the rounds in between (during the load) only.
 #include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 
 #include <future>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -30,7 +32,8 @@ struct MetricsSource {
 
 struct ScrapeOptions {
   std::vector<MetricsSource> sources;
-  Duration interval = std::chrono::seconds(5);  // between rounds (start and stop rounds always happen)
+  Duration interval = std::chrono::seconds(5);  // between rounds (start and stop rounds always happen):
+                                                // see scrape_interval_for
   Duration timeout = std::chrono::seconds(3);   // per scrape: connect + whole response
 };
 
@@ -48,6 +51,7 @@ struct SourceScrape {
 struct ScrapeRound {
   TimePoint time;                     // when the round started
   std::vector<SourceScrape> sources;  // in the order of ScrapeOptions::sources
+  bool during_load = false;           // a periodic round: not the one at start() nor at stop()
 };
 
 // Parses an exposition body and keeps the series of interest. Never throws.
@@ -57,10 +61,21 @@ SourceScrape reduce_exposition(std::string_view body);
 metrics::ServerSummary aggregate_server_metrics(const std::vector<ScrapeRound>& rounds,
                                                 const std::vector<std::string>& urls);
 
-// Prometheus histogram_quantile over cumulative buckets (upper bound, count), any order:
-// linear interpolation within the bucket holding rank q·total, lower bound 0 for the first
-// bucket, the highest finite bound when the rank falls in +Inf; NaN without +Inf or observations.
-double bucket_quantile(double q, std::vector<std::pair<double, double>> buckets);
+// Where the q-quantile (q in [0, 1]) of cumulative buckets (upper bound, count; any order) lies:
+// the bucket holding rank q·total, as (the bound below it, its bound]. Below the first bound the
+// lower bound is 0 when that bound is positive (as Prometheus assumes), -inf otherwise; in the
+// +Inf bucket the upper bound is +inf. Unknown (NaN, NaN) without +Inf or observations.
+metrics::QuantileBounds bucket_bounds(double q, std::vector<std::pair<double, double>> buckets);
+
+// The interval between scrape rounds for one load point, so that its gauges are sampled during
+// the load whatever its length. `expected` is how long the load point should last (nullopt when
+// it is not known in advance: a closed loop bounded by a request count). Known: a tenth of it
+// (kRoundsPerLoad rounds), but not below kShortestInterval. Unknown: kIntervalUnknownLength. Never
+// longer than `configured` (--scrape-interval), which stays the ceiling.
+inline constexpr int kRoundsPerLoad = 10;
+inline constexpr Duration kShortestInterval = std::chrono::milliseconds(250);
+inline constexpr Duration kIntervalUnknownLength = std::chrono::milliseconds(500);
+Duration scrape_interval_for(Duration configured, std::optional<Duration> expected);
 
 // Scrapes the sources on its own thread for one load point. Used from the app thread only.
 class ServerMetricsScraper {

@@ -1,4 +1,4 @@
-// Server metrics: histogram_quantile, counter increases with resets, gauges, sums across label
+// Server metrics: quantile buckets, counter increases with resets, gauges, sums across label
 // sets and replicas, the name mapping of each engine (on the real expositions in
 // tests/protocol/data), the reports, and the scraper against a loopback /metrics server whose
 // text changes during the window.
@@ -21,6 +21,7 @@
 
 #include "../protocol/test_data.hpp"
 #include "report/server_metrics_table.hpp"
+#include "rounds.hpp"
 #include "server_metrics/scraper.hpp"
 
 namespace inferbench::server_metrics {
@@ -33,38 +34,41 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 using protocol::test::read_data;
+using test::round_at;
 
-ScrapeRound round_at(double t_s, std::vector<std::string> bodies) {
-  ScrapeRound r;
-  r.time = TimePoint{} + from_s(t_s);
-  for (const auto& b : bodies) r.sources.push_back(reduce_exposition(b));
-  return r;
+// ---- where a quantile lies in the buckets --------------------------------------------------
+
+void expect_bounds(const metrics::QuantileBounds& b, double gt, double le) {
+  EXPECT_DOUBLE_EQ(b.gt, gt);
+  EXPECT_DOUBLE_EQ(b.le, le);
 }
 
-// ---- histogram_quantile ------------------------------------------------------------------
-
-TEST(BucketQuantile, InterpolatesWithinTheBucketLikePrometheus) {
+TEST(BucketBounds, TheBucketHoldingTheRank) {
   // 10 observations ≤ 0.1, 20 in (0.1, 0.5], 10 in (0.5, 1].
   const std::vector<std::pair<double, double>> b{{0.5, 30}, {0.1, 10}, {kInf, 40}, {1.0, 40}};
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.5, b), 0.3);    // rank 20: 0.1 + 0.4·(10/20)
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.9, b), 0.8);    // rank 36: 0.5 + 0.5·(6/10)
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.99, b), 0.98);  // rank 39.6: 0.5 + 0.5·(9.6/10)
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.05, b), 0.02);  // rank 2 in the first bucket, from 0
-  EXPECT_EQ(bucket_quantile(-0.1, b), -kInf);
-  EXPECT_EQ(bucket_quantile(1.1, b), kInf);
+  expect_bounds(bucket_bounds(0.5, b), 0.1, 0.5);   // rank 20
+  expect_bounds(bucket_bounds(0.9, b), 0.5, 1.0);   // rank 36
+  expect_bounds(bucket_bounds(0.99, b), 0.5, 1.0);  // rank 39.6
+  expect_bounds(bucket_bounds(0.05, b), 0.0, 0.1);  // rank 2 in the first bucket, from 0
+  expect_bounds(bucket_bounds(0.25, b), 0.0, 0.1);  // rank 10: the 10th observation is ≤ 0.1
+  EXPECT_TRUE(std::isnan(bucket_bounds(-0.1, b).le));
+  EXPECT_TRUE(std::isnan(bucket_bounds(1.1, b).le));
 }
 
-TEST(BucketQuantile, EdgeCases) {
-  // The rank falls in +Inf: the highest finite bound.
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.9, {{1.0, 5}, {kInf, 10}}), 1.0);
-  // No +Inf bucket, no observations, a single bucket: NaN.
-  EXPECT_TRUE(std::isnan(bucket_quantile(0.5, {{1.0, 5}, {2.0, 10}})));
-  EXPECT_TRUE(std::isnan(bucket_quantile(0.5, {{1.0, 0}, {kInf, 0}})));
-  EXPECT_TRUE(std::isnan(bucket_quantile(0.5, {{kInf, 3}})));
+TEST(BucketBounds, EdgeCases) {
+  // The rank falls in +Inf: above the highest finite bound, no upper bound.
+  expect_bounds(bucket_bounds(0.9, {{1.0, 5}, {kInf, 10}}), 1.0, kInf);
+  // No +Inf bucket or no observations: unknown.
+  EXPECT_TRUE(std::isnan(bucket_bounds(0.5, {{1.0, 5}, {2.0, 10}}).le));
+  EXPECT_TRUE(std::isnan(bucket_bounds(0.5, {{1.0, 0}, {kInf, 0}}).le));
+  // Only +Inf: somewhere above 0.
+  expect_bounds(bucket_bounds(0.5, {{kInf, 3}}), 0.0, kInf);
   // Counts that dip (float sums) are made monotonic: as if 0.5 held 30.
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.5, {{0.1, 10}, {0.5, 30}, {1.0, 29}, {kInf, 40}}), 0.3);
-  // A first bucket with a non-positive bound returns that bound.
-  EXPECT_DOUBLE_EQ(bucket_quantile(0.1, {{-1.0, 5}, {0.0, 6}, {kInf, 10}}), -1.0);
+  expect_bounds(bucket_bounds(0.5, {{0.1, 10}, {0.5, 30}, {1.0, 29}, {kInf, 40}}), 0.1, 0.5);
+  // A first bucket with a non-positive bound has no lower bound.
+  expect_bounds(bucket_bounds(0.1, {{-1.0, 5}, {0.0, 6}, {kInf, 10}}), -kInf, -1.0);
+  // q = 0 is the first bucket holding an observation, not an empty one below it.
+  expect_bounds(bucket_bounds(0.0, {{0.1, 0}, {0.5, 4}, {kInf, 4}}), 0.1, 0.5);
 }
 
 // ---- aggregation over rounds -------------------------------------------------------------
@@ -131,13 +135,17 @@ std::string gauges(double running0, double running1, double waiting, double kv) 
       running0, running1, waiting, kv);
 }
 
-TEST(ServerAggregate, GaugesMeanAndMaxOfPerScrapeSums) {
+TEST(ServerAggregate, GaugesMeanAndMaxOfPerScrapeSumsDuringTheLoad) {
   const std::vector<ScrapeRound> rounds{
-      round_at(0, {gauges(4, 5, 0, 0.1)}),  // running 9
-      round_at(1, {gauges(1, 2, 6, 0.5)}),  // running 3
-      round_at(2, {gauges(3, 3, 3, 0.3)}),  // running 6
+      round_at(0, {gauges(0, 0, 0, 0.0)}, false),  // the start round: idle, not the load
+      round_at(1, {gauges(4, 5, 0, 0.1)}),         // running 9
+      round_at(2, {gauges(1, 2, 6, 0.5)}),         // running 3
+      round_at(3, {gauges(3, 3, 3, 0.3)}),         // running 6
+      round_at(4, {gauges(20, 20, 9, 0.9)}, false),
   };
   const auto s = aggregate_server_metrics(rounds, {"u"});
+  EXPECT_EQ(s.scrapes, 5u);
+  EXPECT_EQ(s.scrapes_during_load, 3u);
   const auto& running = s.gauges.at("running_requests");
   EXPECT_EQ(running.samples, 3u);
   EXPECT_DOUBLE_EQ(running.mean, 6.0);
@@ -166,7 +174,7 @@ TEST(ServerAggregate, HistogramDeltasAcrossReplicas) {
   // Replica A before: 5 | 5 | 5 | 5 obs (sum 0.25); after: 15 | 25 | 25 | 25 (sum 4.25)
   //   → Δ: 10 ≤ 0.1, 20 ≤ 0.5, 20 ≤ 1, 20 total, Δsum 4.0.
   // Replica B: Δ: 0 ≤ 0.1, 10 ≤ 0.5, 20 ≤ 1, 20 total, Δsum 12.0.
-  // Together: 10 | 30 | 40 | 40, Δsum 16 → mean 0.4 s; p50 0.3 s, p90 0.8 s, p99 0.98 s.
+  // Together: 10 | 30 | 40 | 40, Δsum 16 → mean 0.4 s; p50 in (0.1, 0.5] s, p90 and p99 in (0.5, 1].
   const std::vector<ScrapeRound> rounds{
       round_at(0, {ttft_hist(5, 5, 5, 5, 0.25), ttft_hist(1, 2, 3, 3, 1.0)}),
       round_at(3, {ttft_hist(15, 25, 25, 25, 4.25), ttft_hist(1, 12, 23, 23, 13.0)}),
@@ -178,9 +186,9 @@ TEST(ServerAggregate, HistogramDeltasAcrossReplicas) {
   EXPECT_EQ(t.metric, "vllm:time_to_first_token_seconds");
   EXPECT_DOUBLE_EQ(t.count, 40.0);
   EXPECT_DOUBLE_EQ(t.mean, 400.0);
-  EXPECT_NEAR(t.p50, 300.0, 1e-9);
-  EXPECT_NEAR(t.p90, 800.0, 1e-9);
-  EXPECT_NEAR(t.p99, 980.0, 1e-9);
+  expect_bounds(t.p50, 100.0, 500.0);
+  expect_bounds(t.p90, 500.0, 1000.0);
+  expect_bounds(t.p99, 500.0, 1000.0);
 }
 
 TEST(ServerAggregate, NoObservationsInTheWindowGiveNullsNotZeros) {
@@ -190,7 +198,8 @@ TEST(ServerAggregate, NoObservationsInTheWindowGiveNullsNotZeros) {
   const auto& t = s.latencies_ms.at("ttft");  // present, but nothing was observed
   EXPECT_EQ(t.count, 0.0);
   EXPECT_TRUE(std::isnan(t.mean));
-  EXPECT_TRUE(std::isnan(t.p50));
+  EXPECT_TRUE(std::isnan(t.p50.gt));
+  EXPECT_TRUE(std::isnan(t.p50.le));
   const auto j = report::to_json(s);
   EXPECT_TRUE(j["latency_ms"]["ttft"]["p50"].is_null());
   EXPECT_TRUE(j["latency_ms"]["itl"].is_null());
@@ -203,15 +212,17 @@ TEST(ServerAggregate, FailedScrapesAndUnreachableSources) {
   ScrapeRound r0 = round_at(0, {gauges(1, 1, 0, 0.2)});
   ScrapeRound r1 = round_at(1, {gauges(5, 5, 0, 0.2)});
   ScrapeRound r2 = round_at(2, {gauges(3, 3, 0, 0.2)});
+  ScrapeRound r3 = round_at(3, {gauges(1, 1, 0, 0.2)});
   r0.sources.push_back(reduce_exposition(gauges(1, 1, 1, 0.1)));
   r1.sources.push_back(down);  // replica B misses a scrape: round 1 is not a complete sum
   r2.sources.push_back(reduce_exposition(gauges(2, 2, 1, 0.1)));
-  const auto s = aggregate_server_metrics({r0, r1, r2}, {"a", "b"});
+  r3.sources.push_back(reduce_exposition(gauges(2, 2, 1, 0.1)));
+  const auto s = aggregate_server_metrics({r0, r1, r2, r3}, {"a", "b"});
   ASSERT_TRUE(s.available);
   EXPECT_EQ(s.sources[1].scrapes_failed, 1u);
   EXPECT_EQ(s.sources[1].error, "connection refused");
-  EXPECT_EQ(s.gauges.at("running_requests").samples, 2u);
-  EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean, (4.0 + 10.0) / 2);
+  EXPECT_EQ(s.gauges.at("running_requests").samples, 3u);
+  EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean, (4.0 + 10.0 + 6.0) / 3);
 
   // Nobody answers: unavailable, a reason naming each URL, everything absent.
   SourceScrape not_found;
@@ -237,11 +248,13 @@ TEST(ServerAggregate, UnparsableExpositionIsAFailedScrapeWithTheLine) {
 
 // ---- the name mapping of each engine, on the real expositions ------------------------------
 
-// One exposition at the start, and one where every counter and histogram is zero (a restart),
-// so the window's deltas equal the exposition's own values.
+// An empty exposition at the start (as if every counter and histogram were zero), then the
+// exposition in every round, so the window's deltas and the gauges equal its own values.
 metrics::ServerSummary single(const std::string& file) {
   const std::string text = read_data(file);
-  return aggregate_server_metrics({round_at(0, {""}), round_at(1, {text})}, {file});
+  return aggregate_server_metrics({round_at(0, {""}, false), round_at(1, {text}), round_at(2, {text}),
+                                   round_at(3, {text}), round_at(4, {text}, false)},
+                                  {file});
 }
 
 TEST(ServerMapping, VllmV1) {
@@ -249,7 +262,8 @@ TEST(ServerMapping, VllmV1) {
   EXPECT_EQ(s.vendor, "vllm");
   EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean, 9.0);  // engines 0 and 1 summed
   EXPECT_DOUBLE_EQ(s.gauges.at("waiting_requests").mean, 3.0);
-  EXPECT_DOUBLE_EQ(s.gauges.at("kv_cache_usage").max, 0.75);
+  // Each engine's share of its own cache (0.25 and 0.5): the usage is their mean, not their sum.
+  EXPECT_DOUBLE_EQ(s.gauges.at("kv_cache_usage").max, 0.375);
   EXPECT_EQ(s.counters.at("prompt_tokens").delta, 3840.0);
   EXPECT_EQ(s.counters.at("generation_tokens").delta, 1920.0);
   EXPECT_EQ(s.counters.at("requests_succeeded").delta, 30.0);
@@ -257,8 +271,8 @@ TEST(ServerMapping, VllmV1) {
   const auto& ttft = s.latencies_ms.at("ttft");
   EXPECT_EQ(ttft.count, 8.0);
   EXPECT_NEAR(ttft.mean, 1000.0 * (0.45 + 0.9) / 8, 1e-9);
-  // 8 observations: .03 .05 .06 .07 .1 .14 .3 .6; rank 4 falls in (0.06, 0.08] holding 1 → 0.08 s.
-  EXPECT_NEAR(ttft.p50, 80.0, 1e-9);
+  // 8 observations: .03 .05 .06 .07 .1 .14 .3 .6; rank 4 falls in the bucket (0.06, 0.08].
+  expect_bounds(ttft.p50, 60.0, 80.0);
   EXPECT_EQ(s.latencies_ms.at("itl").metric, "vllm:inter_token_latency_seconds");
   EXPECT_EQ(s.latencies_ms.at("e2e").count, 2.0);
   EXPECT_EQ(s.latencies_ms.at("queue").count, 2.0);
@@ -428,9 +442,11 @@ TEST(ServerScraper, DeltasOverALoopbackWindow) {
   EXPECT_EQ(s.counters.at("generation_tokens").delta, 300.0);
   EXPECT_EQ(s.counters.at("preemptions").delta, 3.0);
   EXPECT_DOUBLE_EQ(s.prefix_cache_hit_rate.value, 0.5);
+  // The rounds during the load all saw the new text; the idle baseline is not in the mean.
+  EXPECT_EQ(s.scrapes_during_load, s.scrapes - 2);
+  EXPECT_EQ(s.gauges.at("running_requests").samples, s.scrapes_during_load);
   EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").max, 9.0);
-  EXPECT_GT(s.gauges.at("running_requests").mean, 2.0);
-  EXPECT_LT(s.gauges.at("running_requests").mean, 9.0);
+  EXPECT_DOUBLE_EQ(s.gauges.at("running_requests").mean, 9.0);
   EXPECT_EQ(s.latencies_ms.at("ttft").count, 20.0);
   EXPECT_NEAR(s.latencies_ms.at("ttft").mean, 200.0, 1e-9);
   const auto j = report::to_json(s);
@@ -449,7 +465,29 @@ TEST(ServerScraper, ShortWindowStillHasStartAndEnd) {
   server.set(200, vllm_counters(10, 20, 0, 0, 0));
   const auto s = scraper.stop();
   EXPECT_EQ(s.scrapes, 2u);
+  EXPECT_EQ(s.scrapes_during_load, 0u);
   EXPECT_EQ(s.counters.at("generation_tokens").delta, 20.0);
+}
+
+TEST(ServerScraper, ShortLoadPointIsSampledDuringTheLoad) {
+  // A 1.5 s load point with the default 5 s interval: once only start and end were scraped, both
+  // idle, and the table read "running mean 0.0, max 0.0" with 16 requests in flight.
+  MetricsServer server;
+  server.set(200, "vllm:num_requests_running 0\n");
+  ScrapeOptions options;
+  options.sources.push_back(source_for(server.port()));
+  options.interval = scrape_interval_for(std::chrono::seconds(5), std::chrono::milliseconds(1500));
+  ServerMetricsScraper scraper(options);
+  scraper.start();
+  server.set(200, "vllm:num_requests_running 16\n");  // the load
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  server.set(200, "vllm:num_requests_running 0\n");  // drained
+  const auto s = scraper.stop();
+  EXPECT_GE(s.scrapes_during_load, 4u);  // every 0.25 s over 1.5 s, with room for a slow machine
+  const auto& running = s.gauges.at("running_requests");
+  EXPECT_GE(running.samples, metrics::kMinGaugeSamples);
+  EXPECT_DOUBLE_EQ(running.max, 16.0);
+  EXPECT_DOUBLE_EQ(running.mean, 16.0);
 }
 
 TEST(ServerScraper, NotFoundAndRefusedMakeItUnavailableWithAReason) {

@@ -17,6 +17,7 @@
 #include "loadgen/probe.hpp"
 #include "loadgen/runner.hpp"
 #include "loadgen/worker.hpp"
+#include "metrics/self_check.hpp"
 #include "metrics/summary.hpp"
 #include "protocol/openai.hpp"
 #include "report/csv.hpp"
@@ -54,6 +55,31 @@ std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen
   // Closed loop bounded by time alone; with a request count it may end at any time before.
   if (point.duration && point.num_requests == 0) return *point.duration;
   return std::nullopt;
+}
+
+// A finished run's exit code (docs/cli.md, "Exit codes"): 1 when no request succeeded at all,
+// 3 when a gate the user set failed, else 0. Each reason is one line on stderr.
+int exit_code(const RunConfig& config, const std::vector<metrics::LoadPointSummary>& points) {
+  std::size_t completed = 0;
+  for (const auto& p : points) completed += p.requests.completed;
+  if (completed == 0) {
+    fmt::print(stderr, "inferbench: no request succeeded: the run measured nothing (exit 1)\n");
+    return 1;
+  }
+  int rc = 0;
+  for (const auto& p : points) {
+    if (config.min_success_rate && p.completeness.incomplete) {
+      fmt::print(stderr, "inferbench: gate failed: {}: {:.1f} % of requests succeeded, below --min-success-rate {}\n",
+                 report::load_label(p.load), p.completeness.success_rate * 100.0, *config.min_success_rate);
+      rc = 3;
+    }
+    if (config.fail_if_client_limited && p.client.limited) {
+      fmt::print(stderr, "inferbench: gate failed: {}: client-limited: {}\n", report::load_label(p.load),
+                 p.client.reason);
+      rc = 3;
+    }
+  }
+  return rc;
 }
 
 // The progress line: rewritten in place on a terminal, a plain line every few seconds otherwise.
@@ -200,6 +226,7 @@ int execute_run(const config::Values& values) {
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
     s.requests.cancelled = result.cancelled;
+    metrics::assess(s, result.busiest_worker_cpu, config.min_success_rate);
     nlohmann::json point_json = report::to_json(s);
     if (const auto ratio = workload.intended_cache_ratio()) point_json["workload"] = {{"intended_cache_ratio", *ratio}};
     if (server) {
@@ -227,9 +254,12 @@ int execute_run(const config::Values& values) {
     fmt::print("{}\n", report::format_sweep_table(points));
   }
   if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
-  if (interrupted) fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
   if (simulator) simulator->stop();
-  return interrupted ? 130 : 0;
+  if (interrupted) {
+    fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
+    return 130;
+  }
+  return exit_code(config, points);
 }
 
 }  // namespace

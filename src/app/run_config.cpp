@@ -121,6 +121,7 @@ void make_points(const config::Values& v, RunConfig& c) {
       if (duration && num_requests > 0) {
         p.num_requests = std::min(p.num_requests, schedule::count_for_duration(rate, *duration));
       }
+      schedule::require_plausible_length(rate, p.num_requests + static_cast<std::size_t>(v.integer("load.warmup")));
       c.points.push_back(p);
     }
     return;
@@ -169,6 +170,8 @@ RunConfig make_run_config(const config::Values& v) {
   c.sim.itl = *v.duration("sim.itl");
   c.warmup = static_cast<std::size_t>(v.integer("load.warmup"));
   c.slo = parse_slo(v.str("slo"), v.name("slo"));
+  if (v.given("gates.min_success_rate")) c.min_success_rate = v.number("gates.min_success_rate");
+  c.fail_if_client_limited = v.boolean("gates.client_limited");
   c.seed = static_cast<std::uint64_t>(v.integer("seed"));
   c.workers = static_cast<int>(v.integer("client.workers"));
   c.output_dir = v.str("output.dir");

@@ -46,6 +46,8 @@ struct RunConfig {
   std::size_t warmup = 0;
   workload::WorkloadOptions workload;  // prompt source, lengths and tokenizer (loaded)
   metrics::Slo slo;
+  std::optional<double> min_success_rate;  // --min-success-rate: below it exit 3
+  bool fail_if_client_limited = false;     // --fail-if-client-limited: a client-limited point exits 3
   std::uint64_t seed = 0;
   int workers = 1;
   std::string output_dir;

@@ -41,8 +41,8 @@ std::vector<Setting> declare() {
       {.key = "load.rate",
        .type = T::NumberList,
        .unit = "req/s",
-       .min = 0,
-       .min_exclusive = true,
+       .min = 0.001,  // below it a schedule outlasts any run (1e-300 overflowed it: all sent at once)
+       .max = 1e6,
        .help = "Open loop: comma-separated request rates (req/s), one load point each",
        .flag = "--rate",
        .excludes = "load.concurrency"},
@@ -121,6 +121,19 @@ std::vector<Setting> declare() {
        .help = "Service-level objectives in ms for goodput, e.g. ttft=500,tpot=50,e2e=10000 (also itl = largest "
                "inter-token gap, ntpot)",
        .flag = "--slo"},
+      // gates: conditions that turn a finished run into exit 3 (docs/cli.md, "Exit codes")
+      {.key = "gates.min_success_rate",
+       .type = T::Number,
+       .min = 0,
+       .max = 1,
+       .help = "Exit 3 when a load point's share of successful requests is below this (0 to 1); without it, a "
+               "share below 0.9 is only flagged incomplete",
+       .flag = "--min-success-rate"},
+      {.key = "gates.client_limited",
+       .type = T::Bool,
+       .default_value = false,
+       .help = "Exit 3 when the client could not keep the requested load (client_limited in the self-check)",
+       .flag = "--fail-if-client-limited"},
       // output
       {.key = "output.dir",
        .help = "Directory for requests.jsonl (written as requests finish), summary.json and summary.csv",
@@ -254,10 +267,20 @@ std::vector<Setting> declare() {
   };
 }
 
+// No duration is longer than 30 days: a timeout of 1e10 s overflowed the clock's range and
+// made every request time out at once.
+std::vector<Setting> with_duration_limits(std::vector<Setting> settings) {
+  constexpr double kMaxSeconds = 30.0 * 24 * 3600;
+  for (Setting& s : settings) {
+    if (s.type == Type::Duration && !s.max) s.max = s.unit == "ms" ? kMaxSeconds * 1000.0 : kMaxSeconds;
+  }
+  return settings;
+}
+
 }  // namespace
 
 const Schema& run_settings() {
-  static const Schema schema(declare());
+  static const Schema schema(with_duration_limits(declare()));
   return schema;
 }
 

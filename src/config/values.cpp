@@ -25,6 +25,18 @@ std::string text_of(const nlohmann::json& raw) {
   throw Error(fmt::format("invalid {} '{}': {}", name, text, problem));
 }
 
+// Every text setting ends up in JSON (summary.json's config, request bodies): bytes that are
+// not UTF-8 are a flag error here, not an "unexpected error" when the first request is built.
+// A secret's bytes are never shown, valid or not.
+void require_utf8(const std::string& name, const std::string& text, bool secret = false) {
+  try {
+    (void)nlohmann::json(text).dump();
+  } catch (const nlohmann::json::type_error&) {
+    const std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    fail(name, secret ? "(not shown)" : quoted.substr(1, quoted.size() - 2), "not valid UTF-8");
+  }
+}
+
 std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   return text;
@@ -107,6 +119,7 @@ nlohmann::json coerce(const Setting& s, const nlohmann::json& raw, const std::st
   switch (s.type) {
     case Type::String: {
       if (raw.is_array() || raw.is_object()) fail(name, text, "expected a single value");
+      require_utf8(name, text, s.secret != Secret::None);
       if (!s.allowed.empty() && std::find(s.allowed.begin(), s.allowed.end(), text) == s.allowed.end()) {
         std::string list;
         for (const auto& a : s.allowed) list += (list.empty() ? "" : ", ") + a;
@@ -142,6 +155,7 @@ nlohmann::json coerce(const Setting& s, const nlohmann::json& raw, const std::st
       } else {
         fail(name, text, "expected a list of strings");
       }
+      for (const auto& item : out) require_utf8(name, item.get<std::string>(), s.secret != Secret::None);
       if (s.secret == Secret::KeyValues) {
         for (const auto& item : out) {
           const std::string kv = item.get<std::string>();

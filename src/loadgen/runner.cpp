@@ -29,6 +29,7 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
   if (!open && plan.duration) run.deadline = run.start + *plan.duration;
   const std::size_t total = run.limit == std::numeric_limits<std::size_t>::max() ? 0 : run.limit - plan.warmup;
 
+  const TimePoint began = Clock::now();
   std::vector<std::unique_ptr<Worker>> pool;
   pool.reserve(static_cast<std::size_t>(workers));
   for (int w = 0; w < workers; ++w) pool.push_back(std::make_unique<Worker>(run));
@@ -66,6 +67,10 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
     }
   }
   for (auto& w : pool) w->join();
+  const double length_s = to_s(Clock::now() - began);
+  for (const auto& w : pool) {
+    if (length_s > 0) result.busiest_worker_cpu = std::max(result.busiest_worker_cpu, w->cpu_seconds() / length_s);
+  }
   pool.clear();
   auto records = collector.finish();
   // Requests cut by the interruption say nothing about the server: they leave the results.

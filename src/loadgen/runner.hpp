@@ -29,6 +29,7 @@ struct LoadResult {
   std::vector<metrics::RequestRecord> records;  // every request that ended (warm-up included)
   bool interrupted = false;                     // stopped by the user before the plan's end
   std::size_t cancelled = 0;                    // in flight when interrupted (not in records)
+  double busiest_worker_cpu = 0.0;              // max over workers of thread CPU time / the run's length
 };
 
 struct RunHooks {

@@ -48,6 +48,8 @@ class Worker {
   void join();
   // True once every request of this worker has ended.
   bool finished() const { return finished_.load(); }
+  // CPU seconds the worker's thread used, from its start to its end; valid once finished().
+  double cpu_seconds() const { return cpu_seconds_; }
 
  private:
   boost::asio::awaitable<void> user_loop();
@@ -64,7 +66,8 @@ class Worker {
   std::deque<std::pair<std::size_t, TimePoint>> waiting_;  // open loop: due but over the cap
   int cap_ = 0;
   int in_flight_ = 0;
-  bool stopping_ = false;  // worker thread only
+  bool stopping_ = false;     // worker thread only
+  double cpu_seconds_ = 0.0;  // written by the worker thread before finished_ is set
   std::atomic<bool> finished_{false};
   std::thread thread_;
 };

@@ -62,6 +62,8 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   std::size_t sent = 0;  // measured requests that were sent: the window, rate and concurrency are theirs
   TimePoint first_send = TimePoint::max();
   TimePoint last_send = TimePoint::min();
+  TimePoint first_sched = TimePoint::max();
+  TimePoint last_sched = TimePoint::min();
   TimePoint last_done = TimePoint::min();
   double busy_ms = 0.0;  // Σ (t_done − t_send): the integral of the in-flight count
   std::size_t good = 0;
@@ -82,6 +84,10 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
       busy_ms += to_ms(r.done - *r.sent);
       events.emplace_back(*r.sent, +1);
       events.emplace_back(r.done, -1);
+      first_sched = std::min(first_sched, r.scheduled);
+      last_sched = std::max(last_sched, r.scheduled);
+      // The client's lateness is the client's, whatever the server answered.
+      if (open) lag.push_back(to_ms(*r.sent - r.scheduled));
     }
     if (!r.ok()) {
       ++s.requests.failed;
@@ -124,7 +130,6 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
     if (open) {
       if (m.ttft_from_sched_ms) ttft_sched.push_back(*m.ttft_from_sched_ms);
       if (m.e2e_from_sched_ms) e2e_sched.push_back(*m.e2e_from_sched_ms);
-      lag.push_back(m.schedule_lag_ms);
     }
 
     if (slo.any()) {
@@ -180,6 +185,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
     rc.requested = load.rate > 0.0 ? load.rate : kNaN;
     if (sent >= 2) {
       rc.achieved = ratio(static_cast<double>(sent - 1), to_s(last_send - first_send));
+      rc.scheduled = ratio(static_cast<double>(sent - 1), to_s(last_sched - first_sched));
     }
     s.rate = rc;
   }

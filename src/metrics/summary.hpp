@@ -77,7 +77,7 @@ struct Latencies {
   Distribution ntpot_ms;
   Distribution ttft_from_sched_ms;  // open loop only (reported when load.mode == Open)
   Distribution e2e_from_sched_ms;   // open loop only
-  Distribution schedule_lag_ms;     // open loop only
+  Distribution schedule_lag_ms;     // open loop only; over every sent request, failed ones too
 };
 
 // In-flight requests over the window (intervals [t_send, t_done) of measured requests).
@@ -89,7 +89,22 @@ struct MeasuredConcurrency {
 // Open loop: requested vs achieved send rate (req/s).
 struct RateComparison {
   double requested = kNaN;
-  double achieved = kNaN;  // (n − 1) / (last t_send − first t_send) over measured requests
+  double scheduled = kNaN;  // (n − 1) / (last t_sched − first t_sched): what the schedule asked of these n
+  double achieved = kNaN;   // (n − 1) / (last t_send − first t_send) over measured requests
+};
+
+// The client's self-check (metrics/self_check.hpp): did it keep the load it was asked to apply?
+struct ClientCheck {
+  double busiest_worker_cpu = kNaN;  // CPU time of the busiest worker thread / the load point's length
+  bool limited = false;              // the numbers may describe the client rather than the server
+  std::string reason;                // why it is limited (empty when not)
+};
+
+// Whether enough requests succeeded for the load point's numbers to compare with others.
+struct Completeness {
+  double success_rate = kNaN;     // completed / (completed + failed)
+  double min_success_rate = 0.0;  // the threshold applied
+  bool incomplete = false;        // success_rate below the threshold (or nothing attempted)
 };
 
 // Goodput against the given SLOs; fractions are over completed + failed.
@@ -113,6 +128,8 @@ struct LoadPointSummary {
   MeasuredConcurrency concurrency;
   std::optional<RateComparison> rate;  // open loop only
   std::optional<Goodput> goodput;      // only when slo.any()
+  ClientCheck client;                  // filled by metrics::assess
+  Completeness completeness;           // filled by metrics::assess
 };
 
 // Summarizes the records of one load point (any order; warm-up records are counted, not used).

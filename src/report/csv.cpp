@@ -92,6 +92,10 @@ std::vector<Column> columns() {
   c.emplace_back("concurrency_max", [](S s) { return cell(s.concurrency.max); });
   c.emplace_back("rate_requested", [](S s) { return s.rate ? cell(s.rate->requested) : std::string(); });
   c.emplace_back("rate_achieved", [](S s) { return s.rate ? cell(s.rate->achieved) : std::string(); });
+  c.emplace_back("success_rate", [](S s) { return cell(s.completeness.success_rate); });
+  c.emplace_back("incomplete", [](S s) { return std::string(s.completeness.incomplete ? "true" : "false"); });
+  c.emplace_back("busiest_worker_cpu", [](S s) { return cell(s.client.busiest_worker_cpu); });
+  c.emplace_back("client_limited", [](S s) { return std::string(s.client.limited ? "true" : "false"); });
   c.emplace_back("goodput_requests_per_s",
                  [](S s) { return s.goodput ? cell(s.goodput->requests_per_s) : std::string(); });
   c.emplace_back("slo_attainment", [](S s) { return s.goodput ? cell(s.goodput->slo_attainment) : std::string(); });

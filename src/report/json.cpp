@@ -115,8 +115,16 @@ json to_json(const metrics::LoadPointSummary& s) {
   j["latency"] = std::move(latency);
   j["concurrency"] = {{"mean", number_or_null(s.concurrency.mean)}, {"max", number_or_null(s.concurrency.max)}};
   if (s.rate) {
-    j["rate"] = {{"requested", number_or_null(s.rate->requested)}, {"achieved", number_or_null(s.rate->achieved)}};
+    j["rate"] = {{"requested", number_or_null(s.rate->requested)},
+                 {"scheduled", number_or_null(s.rate->scheduled)},
+                 {"achieved", number_or_null(s.rate->achieved)}};
   }
+  j["client"] = {{"busiest_worker_cpu", number_or_null(s.client.busiest_worker_cpu)},
+                 {"client_limited", s.client.limited},
+                 {"reason", s.client.limited ? json(s.client.reason) : json(nullptr)}};
+  j["completeness"] = {{"success_rate", number_or_null(s.completeness.success_rate)},
+                       {"min_success_rate", s.completeness.min_success_rate},
+                       {"incomplete", s.completeness.incomplete}};
   if (s.goodput) {
     const metrics::Goodput& g = *s.goodput;
     json attainment = json::object();

@@ -77,6 +77,12 @@ std::string format_table(const LoadPointSummary& s) {
   std::string out = load_label(s.load);
   if (s.interrupted) out += " (interrupted)";
   out += '\n';
+  // What makes the numbers below not comparable comes first, in plain words.
+  if (s.completeness.incomplete) {
+    out += fmt::format("  INCOMPLETE: {} of requests succeeded (below {}): do not compare this load point's rates\n",
+                       percent(s.completeness.success_rate), percent(s.completeness.min_success_rate));
+  }
+  if (s.client.limited) out += fmt::format("  CLIENT-LIMITED: {}\n", s.client.reason);
 
   std::vector<std::vector<std::string>> facts;
   std::string failed = fmt::format("{}", s.requests.failed);
@@ -108,6 +114,13 @@ std::string format_table(const LoadPointSummary& s) {
     facts.push_back(
         {"rate", fmt::format("achieved {}/s of requested {}/s", num(s.rate->achieved), num(s.rate->requested))});
   }
+  std::string client = fmt::format("busiest thread {} busy", percent(s.client.busiest_worker_cpu));
+  if (open && s.latency.schedule_lag_ms.count > 0) {
+    // With a cap, lateness is time spent waiting for a slot: vLLM's client_queue_time.
+    client += fmt::format(", {} p50 {} ms, p99 {} ms", s.load.concurrency > 0 ? "client queue" : "schedule lag",
+                          num(s.latency.schedule_lag_ms.p50), num(s.latency.schedule_lag_ms.p99));
+  }
+  facts.push_back({"client", client});
   if (s.goodput) {
     std::string detail;
     for (const auto& [key, v] : s.goodput->attainment) {
@@ -146,6 +159,8 @@ std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
     const metrics::Latencies& l = s.latency;
     std::string label = load_label(s.load);
     if (s.interrupted) label += " (interrupted)";
+    if (s.completeness.incomplete) label += " (incomplete)";
+    if (s.client.limited) label += " (client-limited)";
     std::string failed = fmt::format("{}", s.requests.failed);
     if (s.requests.failed > 0) failed += fmt::format(" ({})", percent(s.requests.failure_rate));
     rows.push_back({label, num(s.throughput.requests_per_s), num(s.throughput.output_tokens_per_s, 1),

@@ -1,5 +1,7 @@
 #include "schedule/schedule.hpp"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <random>
 
@@ -7,6 +9,10 @@
 #include "core/rng.hpp"
 
 namespace inferbench::schedule {
+
+namespace {
+constexpr double kMaxScheduleSeconds = 30.0 * 24 * 3600;
+}  // namespace
 
 Arrival parse_arrival(const std::string& name) {
   if (name == "constant") return Arrival::Constant;
@@ -24,9 +30,16 @@ std::string to_string(Arrival arrival) {
   return "constant";
 }
 
+void require_plausible_length(double rate, std::size_t count) {
+  // The clock holds about 292 years; a schedule of months is a mistake, not a benchmark.
+  require(static_cast<double>(count) / rate <= kMaxScheduleSeconds,
+          fmt::format("{} requests at {} req/s would take over 30 days", count, rate));
+}
+
 std::vector<Duration> make_offsets(const RateSpec& spec, std::size_t count, std::uint64_t seed) {
   require(spec.rate > 0 && std::isfinite(spec.rate), "request rate must be a positive number");
   require(spec.burstiness > 0 && std::isfinite(spec.burstiness), "burstiness must be > 0");
+  require_plausible_length(spec.rate, count);
   std::vector<Duration> offsets;
   offsets.reserve(count);
   Rng rng = make_rng(seed, 0xA1);
@@ -43,6 +56,9 @@ std::vector<Duration> make_offsets(const RateSpec& spec, std::size_t count, std:
         case Arrival::Gamma: t += gamma(rng); break;
       }
     }
+    // The clock holds about 292 years; a schedule that long is a mistake, not a benchmark.
+    require(t <= kMaxScheduleSeconds,
+            fmt::format("the schedule of {} requests at {} req/s would last over 30 days", count, spec.rate));
     offsets.push_back(from_s(t));
   }
   return offsets;

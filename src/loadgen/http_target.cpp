@@ -5,6 +5,7 @@
 
 #include "core/error.hpp"
 #include "loadgen/response_reader.hpp"
+#include "metrics/request_metrics.hpp"
 
 namespace inferbench::loadgen {
 
@@ -21,8 +22,11 @@ class HttpTarget final : public target::Target {
     const http::Request* prepared = shared_.prepared(spec);
     http::Request message = prepared ? *prepared : make_http_request(options, spec);  // per request, not per token
     message.set("x-request-id", std::to_string(request_id));
-    ResponseReader reader(sink, decoder_,
-                          {options.stream, options.first_token_timeout, options.request_timeout, &options.secrets});
+    const std::int64_t max_chunks =
+        spec.max_tokens > 0 ? spec.max_tokens + metrics::output_token_slack(spec.max_tokens) : 0;
+    ResponseReader reader(
+        sink, decoder_,
+        {options.stream, options.first_token_timeout, options.request_timeout, &options.secrets, max_chunks});
     const http::Outcome outcome = co_await pool_.exchange(message, reader);
     reader.finish(outcome);
   }

@@ -176,11 +176,21 @@ void ResponseReader::on_event(std::string_view data, TimePoint t) {
   if (chunk.has_usage) sink_.on_usage(usage_of(chunk.usage));
   if (chunk.has_output) {
     output_seen_ = true;
+    // Each chunk holds at least one token: more chunks than max_tokens + slack is a server that
+    // ignored the limit (llama.cpp builds of early 2025 did on chat) and would stream until its
+    // context ends. Cut it; the record keeps what came within the limit.
+    if (options_.max_output_chunks > 0 && ++output_chunks_ > options_.max_output_chunks) {
+      overrun_ = true;
+      return fail(Failure::Overrun, fmt::format("the stream went past {} output chunks (max_tokens + slack): the "
+                                                "server ignored max_tokens, so it was cut there",
+                                                options_.max_output_chunks));
+    }
     sink_.on_chunk(t, 0, chunk.output_text);
   }
 }
 
 TimePoint ResponseReader::deadline() const {
+  if (overrun_) return sent_;  // already passed: the exchange ends at the next read
   if (is_epoch(sent_)) return Clock::now() + options_.request_timeout;
   const TimePoint total = sent_ + options_.request_timeout;
   if (done_seen_) return std::min(total, done_at_ + kDoneGrace);

@@ -19,6 +19,8 @@ struct ResponseReaderOptions {
   Duration first_token_timeout = std::chrono::seconds(60);  // send → first output chunk
   Duration request_timeout = std::chrono::seconds(600);     // send → end of response
   const std::vector<std::string>* secrets = nullptr;        // redacted from failure details
+  // Output chunks past which a stream is cut as an overrun: max_tokens + slack (0 = no limit).
+  std::int64_t max_output_chunks = 0;
 };
 
 class ResponseReader final : public http::ResponseHandler {
@@ -58,6 +60,8 @@ class ResponseReader final : public http::ResponseHandler {
   bool ok_status_ = false;
   bool done_seen_ = false;
   bool output_seen_ = false;
+  bool overrun_ = false;  // cut: the next read's deadline has passed
+  std::int64_t output_chunks_ = 0;
   std::uint32_t events_ = 0;
   TimePoint sent_{};
   TimePoint done_at_{};  // when [DONE] arrived

@@ -72,6 +72,7 @@ RequestMetrics derive(const RequestRecord& r) {
   } else if (r.client_output_tokens >= 0) {
     m.output_tokens = r.client_output_tokens;
   }
+  m.over_max_tokens = m.output_tokens && r.max_tokens > 0 && *m.output_tokens > r.max_tokens;
   m.chunks = r.chunks.size();
   if (!r.sent) return m;  // never sent: no time to measure from
   const TimePoint sent = *r.sent;

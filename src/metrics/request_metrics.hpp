@@ -50,6 +50,7 @@ struct RequestMetrics {
   double schedule_lag_ms = kNaN;                    // t_send − t_sched (0 in closed loop; NaN: never sent)
   std::optional<double> max_itl_ms;                 // largest token-weighted ITL sample (≥ 2 chunks)
   UsageProblem usage_problem = UsageProblem::None;  // the usage was not believed (and not used)
+  bool over_max_tokens = false;  // out_i > max_tokens: the server gave more than asked (within the slack)
 };
 
 // Tokens carried by each chunk of one request (n_k in docs/metrics.md, "Tokens per chunk").

@@ -46,6 +46,7 @@ enum class Failure : std::uint8_t {
   ResponseError,          // a JSON body (not an SSE stream) that is an error object
   ResponseTooLarge,       // a non-streamed body over the client's cap (kept memory bounded)
   UnexpectedContent,      // a 2xx body of another content type or encoding than the request asked for
+  Overrun,                // a stream that went past max_tokens + slack, cut there (the server ignored the limit)
   ClientError,            // the client itself failed on this request (an exception)
   Cancelled,              // in flight when the run was interrupted
 };

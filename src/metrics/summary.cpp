@@ -111,6 +111,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
     }
     const bool usage_trusted = m.usage_problem == UsageProblem::None;
     if (!usage_trusted) ++t.usage_rejected;
+    if (m.over_max_tokens) ++t.over_max_tokens;
     if (usage_trusted && r.usage.cached_tokens) {
       t.cached += *r.usage.cached_tokens;
       ++t.cached_reported;

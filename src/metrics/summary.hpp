@@ -65,6 +65,7 @@ struct TokenTotals {
   std::size_t prompt_compared = 0;     // requests with both usage.prompt_tokens and a client count
   std::int64_t prompt_difference = 0;  // Σ (usage.prompt_tokens − client count) over those (chat template)
   std::size_t usage_rejected = 0;      // requests whose usage was implausible and not used (check_usage)
+  std::size_t over_max_tokens = 0;     // requests with out_i > max_tokens (the server gave more than asked)
 };
 
 // Latency distributions (ms) over successful measured requests.

@@ -27,6 +27,7 @@ std::string failure_label(const metrics::FailureKey& failure) {
     case Failure::ResponseError: return "response_error";
     case Failure::ResponseTooLarge: return "response_too_large";
     case Failure::UnexpectedContent: return "unexpected_content";
+    case Failure::Overrun: return "overrun";
     case Failure::ClientError: return "client_error";
     case Failure::Cancelled: return "cancelled";
   }

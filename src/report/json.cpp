@@ -98,6 +98,7 @@ json to_json(const metrics::LoadPointSummary& s) {
                  {"output_from_client", t.output_from_client},
                  {"prompt_mismatches", t.prompt_mismatches},
                  {"usage_rejected", t.usage_rejected},
+                 {"over_max_tokens", t.over_max_tokens},
                  {"prompt_difference_total", t.prompt_difference},
                  {"prompt_difference_mean", t.prompt_compared > 0 ? json(static_cast<double>(t.prompt_difference) /
                                                                          static_cast<double>(t.prompt_compared))
@@ -172,6 +173,7 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["completion_tokens"] = optional_or_null(r.usage.completion_tokens);
   j["cached_tokens"] = optional_or_null(r.usage.cached_tokens);
   j["usage_rejected"] = usage_rejection(r, m.usage_problem);
+  j["over_max_tokens"] = m.over_max_tokens;
   j["client_prompt_tokens"] = r.client_prompt_tokens >= 0 ? json(r.client_prompt_tokens) : json(nullptr);
   j["client_output_tokens"] = r.client_output_tokens >= 0 ? json(r.client_output_tokens) : json(nullptr);
   j["max_tokens"] = r.max_tokens;

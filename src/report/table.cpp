@@ -109,6 +109,10 @@ std::string format_table(const LoadPointSummary& s) {
                                           "usage_rejected)",
                                           s.tokens.usage_rejected, s.tokens.usage_rejected == 1 ? "" : "s")});
   }
+  if (s.tokens.over_max_tokens > 0) {
+    facts.push_back({"max_tokens", fmt::format("{} request{} got more output tokens than max_tokens asked for",
+                                               s.tokens.over_max_tokens, s.tokens.over_max_tokens == 1 ? "" : "s")});
+  }
   facts.push_back({"concurrency", fmt::format("mean {}, max {}", num(s.concurrency.mean), num(s.concurrency.max, 0))});
   if (s.rate) {
     facts.push_back(

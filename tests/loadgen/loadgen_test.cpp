@@ -336,5 +336,61 @@ TEST(EngineLoopback, LyingUsageIsRejectedNotAllocated) {
   EXPECT_EQ(s.latency.itl_ms.count, 6u);  // one chunk gap per request, one token each (count unknown)
 }
 
+// A server that ignores max_tokens and streams until its context ends: cut at max_tokens + slack
+// and labelled, not left to run to the request timeout.
+TEST(EngineLoopback, AStreamPastMaxTokensIsCutAsOverrun) {
+  http::test::LoopbackServer server([&](http::test::tcp::socket socket) -> net::awaitable<void> {
+    if (!co_await http::test::read_request(socket)) co_return;
+    boost::system::error_code ec;
+    const std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n";
+    co_await net::async_write(socket, net::buffer(head), net::redirect_error(net::use_awaitable, ec));
+    const std::string event = "data: {\"choices\":[{\"index\":0,\"text\":\" on\"}]}\n\n";
+    const std::string chunk = fmt::format("{:x}\r\n{}\r\n", event.size(), event);
+    for (int i = 0; i < 100000 && !ec; ++i) {
+      co_await net::async_write(socket, net::buffer(chunk), net::redirect_error(net::use_awaitable, ec));
+      if (i % 64 == 0) co_await http::test::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  HttpTargetOptions target;
+  target.client.url = http::Url::parse(server.url());
+  target.model = "m";
+  target.request_timeout = std::chrono::seconds(30);
+  const auto specs = workload::make_word_prompts(1, 4, 8, 1);  // max_tokens 8: cut past 8 + 16 chunks
+  const TimePoint t0 = Clock::now();
+  const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(1, 2), {});
+  EXPECT_LT(to_s(Clock::now() - t0), 5.0);
+  ASSERT_EQ(result.records.size(), 2u);
+  for (const auto& r : result.records) {
+    EXPECT_EQ(report::failure_label(r), "overrun") << r.error_detail;
+    EXPECT_EQ(r.chunks.size(), 24u);  // what came within the limit is kept, nothing more
+  }
+}
+
+// Within the slack the stream is not cut, but more tokens than asked is still said.
+TEST(EngineLoopback, MoreTokensThanAskedIsFlagged) {
+  http::test::LoopbackServer server([&](http::test::tcp::socket socket) -> net::awaitable<void> {
+    for (;;) {
+      if (!co_await http::test::read_request(socket)) co_return;
+      std::string body;
+      for (int i = 0; i < 10; ++i) body += "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\n";
+      body += "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":10}}\n\ndata: [DONE]\n\n";
+      const std::string response = fmt::format(
+          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
+      boost::system::error_code ec;
+      co_await net::async_write(socket, net::buffer(response), net::redirect_error(net::use_awaitable, ec));
+    }
+  });
+  HttpTargetOptions target;
+  target.client.url = http::Url::parse(server.url());
+  target.model = "m";
+  const auto specs = workload::make_word_prompts(1, 4, 8, 1);
+  const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(1, 3), {});
+  const metrics::LoadPointSummary s = metrics::summarize(result.records, closed(1, 3).load, {});
+  EXPECT_EQ(s.requests.completed, 3u);
+  EXPECT_EQ(s.tokens.over_max_tokens, 3u);
+  EXPECT_EQ(s.tokens.usage_rejected, 0u);  // 10 ≤ 8 + 16: plausible, and used
+  EXPECT_EQ(s.tokens.output, 30);
+}
+
 }  // namespace
 }  // namespace inferbench::loadgen

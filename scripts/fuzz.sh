@@ -7,8 +7,9 @@
 # Per target, under $FUZZ_BUILD_DIR/fuzz/TARGET/: corpus/ (inputs found so far, kept between
 # runs), seeds/ (copied from the repo's test data at each run), crashes/ (crash-*, leak-*,
 # timeout-*, oom-* files). Committed seeds are tests/fuzz/corpus/TARGET/; known crashing inputs
-# are tests/fuzz/regressions/TARGET/ (replayed first and reported, see docs/fuzzing.md).
-# Exits 1 when a target crashed (the file is named in the report), 2 on a build failure.
+# are tests/fuzz/regressions/TARGET/ (replayed first: one that crashes again fails the run).
+# Exits 1 when a target crashed or a regression input crashes again (the file is named in the
+# report), 2 on a build failure. CI runs `scripts/fuzz.sh 10` (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -85,11 +86,16 @@ for t in "${TARGETS[@]}"; do
   mkdir -p "$work/corpus" "$work/seeds" "$work/crashes"
   seed "$t" "$work/seeds"
 
+  # The regression inputs crashed once and were fixed (docs/fuzzing.md): one that crashes again
+  # is a regression, and fails the run like a new crash.
   known=""
   if [ -d "tests/fuzz/regressions/$t" ]; then
     for f in tests/fuzz/regressions/"$t"/*; do
       [ -f "$f" ] || continue
-      if ! "$bin" -rss_limit_mb="$RSS_MB" "$f" >"$work/regression.log" 2>&1; then known+=" $(basename "$f")"; fi
+      if ! "$bin" -rss_limit_mb="$RSS_MB" "$f" >"$work/regression.log" 2>&1; then
+        known+=" $(basename "$f")"
+        cp "$work/regression.log" "$work/regression-$(basename "$f").log"
+      fi
     done
   fi
 
@@ -108,7 +114,10 @@ for t in "${TARGETS[@]}"; do
   crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
   new_crashes=$(( $(ls "$work/crashes" | wc -l) - before ))
   line="$t: ${execs:-?} executions in ${SECONDS_PER_TARGET} s, ${cov:-cov: ?}, corpus $(ls "$work/corpus" | wc -l) files"
-  if [ -n "$known" ]; then line+=", known crashes still reproduce:$known"; fi
+  if [ -n "$known" ]; then
+    status=1
+    line+=" -- REGRESSION: fixed crashes reproduce again:$known (logs: $work/regression-*.log)"
+  fi
   if [ $rc -ne 0 ] || [ "$new_crashes" -gt 0 ]; then
     status=1
     line+=" -- CRASH (exit $rc, $new_crashes new file(s) in $work/crashes): ${crash:-see $log}"

@@ -1,5 +1,7 @@
 #include "sim/writers.hpp"
 
+#include <array>
+
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -65,12 +67,15 @@ void inject_into_chunk(std::string& out, Fault fault, std::int64_t k, std::int64
 }
 
 // The stall fault, after the first chunk: frees the engine's request, then writes nothing more
-// until the client gives up or the server stops. The connection is not reused.
-net::awaitable<bool> stall(net::steady_timer& timer, TokenSource& tokens) {
+// until the client gives up (at most an hour) or the server stops. It reads while it waits, so
+// a client that closes is noticed and the connection freed (a timer alone kept every stalled
+// socket open for the hour). The connection is not reused.
+net::awaitable<bool> stall(beast::tcp_stream& stream, TokenSource& tokens) {
   tokens.abandon();
-  timer.expires_after(std::chrono::hours(1));
+  stream.expires_after(std::chrono::hours(1));
+  std::array<char, 512> ignored{};
   error_code ec;
-  co_await timer.async_wait(redirect_error(use_awaitable, ec));
+  while (!ec) co_await stream.async_read_some(net::buffer(ignored), redirect_error(use_awaitable, ec));
   co_return false;
 }
 
@@ -189,7 +194,7 @@ net::awaitable<bool> write_chunked(beast::tcp_stream& stream, Admitted& a, std::
       if (ec) co_return false;
       break;
     }
-    if (a.fault == Fault::Stall && chunk == 1) co_return co_await stall(timer, a.tokens);
+    if (a.fault == Fault::Stall && chunk == 1) co_return co_await stall(stream, a.tokens);
   }
   co_await net::async_write(stream, http::make_chunk_last(), redirect_error(use_awaitable, ec));
   a.tokens.observe_finished(ctx.metrics, Clock::now());

@@ -171,7 +171,8 @@ int execute_run(const config::Values& values) {
   bool interrupted = false;
   bool warned_server = false;     // one warning per run when /metrics cannot be read
   ClientErrorStop client_errors;  // the first requests of the run, across load points
-  for (std::size_t i = 0; i < config.points.size() && !interrupted; ++i) {
+  bool aborted_run = false;       // a load point was aborted and --on-abort is stop
+  for (std::size_t i = 0; i < config.points.size() && !interrupted && !aborted_run; ++i) {
     const PlannedPoint& point = config.points[i];
     // Fresh prompts for every load point: prompts an earlier point sent would hit the
     // server's prefix cache and flatter the later points.
@@ -186,6 +187,8 @@ int execute_run(const config::Values& values) {
     plan.warmup = config.warmup;
     plan.duration = point.duration;
     plan.workers = config.workers;
+    plan.abort_after = config.abort_after;
+    plan.ramp_up = config.ramp_up;
     if (config.workload.tokenizer) plan.output_tokenizer = &*config.workload.tokenizer;
     if (point.load.mode == metrics::LoadSpec::Mode::Open) {
       const schedule::RateSpec rate{point.load.rate, point.arrival, point.load.burstiness};
@@ -233,6 +236,7 @@ int execute_run(const config::Values& values) {
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
     s.requests.cancelled = result.cancelled;
+    s.aborted = result.aborted;
     metrics::assess(s, result.busiest_worker_cpu, config.min_success_rate);
     nlohmann::json point_json = report::to_json(s);
     if (const auto ratio = workload.intended_cache_ratio()) point_json["workload"] = {{"intended_cache_ratio", *ratio}};
@@ -248,6 +252,11 @@ int execute_run(const config::Values& values) {
     summary["interrupted"] = interrupted;
     points.push_back(std::move(s));
     if (writer) writer->write_summary(summary, report::to_csv(points));
+    if (!result.aborted.empty()) {
+      fmt::print(stderr, "inferbench: {} aborted: {}{}\n", report::load_label(point.load), result.aborted,
+                 config.stop_on_abort ? "; the run stops (--on-abort continue goes on)" : "");
+      aborted_run = aborted_run || config.stop_on_abort;
+    }
     if (!config.json) {
       fmt::print("{}", report::format_table(points.back()));
       if (server) fmt::print("{}", report::format_server_table(*server));
@@ -266,6 +275,7 @@ int execute_run(const config::Values& values) {
     fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
     return 130;
   }
+  if (aborted_run) return 1;
   return exit_code(config, points);
 }
 

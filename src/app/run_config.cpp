@@ -172,6 +172,13 @@ RunConfig make_run_config(const config::Values& v) {
   c.slo = parse_slo(v.str("slo"), v.name("slo"));
   if (v.given("gates.min_success_rate")) c.min_success_rate = v.number("gates.min_success_rate");
   c.fail_if_client_limited = v.boolean("gates.client_limited");
+  c.ramp_up = v.duration("load.ramp_up").value_or(Duration::zero());
+  // The ramp's requests are not counted, so a request count would end at an unknown point.
+  require(c.ramp_up == Duration::zero() || v.duration("load.duration").has_value(),
+          v.name("load.ramp_up") + " needs " + v.name("load.duration") +
+              " (requests sent during the ramp are not measured)");
+  c.abort_after = v.duration("load.abort_after").value_or(Duration::zero());
+  c.stop_on_abort = v.str("load.on_abort") == "stop";
   c.seed = static_cast<std::uint64_t>(v.integer("seed"));
   c.workers = static_cast<int>(v.integer("client.workers"));
   c.output_dir = v.str("output.dir");

@@ -44,7 +44,10 @@ struct RunConfig {
   std::string tokenizer_path;  // as given ("" = none); the loaded tokenizer is in workload
   std::vector<PlannedPoint> points;
   std::size_t warmup = 0;
-  workload::WorkloadOptions workload;  // prompt source, lengths and tokenizer (loaded)
+  Duration ramp_up{};                              // closed loop: users start spread over it
+  Duration abort_after = std::chrono::seconds(5);  // circuit breaker (0 = never)
+  bool stop_on_abort = true;                       // an aborted load point ends the run
+  workload::WorkloadOptions workload;              // prompt source, lengths and tokenizer (loaded)
   metrics::Slo slo;
   std::optional<double> min_success_rate;  // --min-success-rate: below it exit 3
   bool fail_if_client_limited = false;     // --fail-if-client-limited: a client-limited point exits 3

@@ -114,6 +114,7 @@ std::string type_name(Type type) {
 }
 
 std::string bounds_text(const Setting& s) {
+  if (s.min && s.max && s.min_exclusive) return fmt::format("> {} and <= {}", number_text(*s.min), number_text(*s.max));
   if (s.min && s.max) return fmt::format("between {} and {}", number_text(*s.min), number_text(*s.max));
   if (s.min) return fmt::format("{} {}", s.min_exclusive ? ">" : ">=", number_text(*s.min));
   if (s.max) return fmt::format("<= {}", number_text(*s.max));

@@ -1,5 +1,7 @@
 #include "loadgen/collector.hpp"
 
+#include <algorithm>
+
 #include "metrics/request_metrics.hpp"
 
 namespace inferbench::loadgen {
@@ -23,9 +25,21 @@ LiveStats Collector::live() const {
   return live_;
 }
 
+bool is_unreachable(metrics::Failure failure) {
+  using metrics::Failure;
+  return failure == Failure::ConnectFailed || failure == Failure::DnsFailed || failure == Failure::TlsFailed ||
+         failure == Failure::ClosedBeforeResponse;
+}
+
 void Collector::account(const metrics::RequestRecord& record) {
   const metrics::RequestMetrics m = metrics::derive(record);
   std::lock_guard lock(mutex_);
+  if (is_unreachable(record.failure)) {
+    ++live_.unreachable_in_a_row;
+  } else if (record.http_status != 0) {
+    live_.unreachable_in_a_row = 0;
+    live_.last_response = std::max(live_.last_response, record.done);
+  }
   if (record.warmup) {
     ++live_.warmup;
     return;

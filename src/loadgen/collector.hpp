@@ -22,7 +22,14 @@ struct LiveStats {
   double ttft_p50_ms = 0.0;  // from a histogram (bounded relative error); 0 before any sample
   TimePoint first_sent{};    // earliest send among measured requests (epoch = none yet)
   TimePoint last_done{};
+  // Requests (warm-up included) that ended unable to reach the server (connect, DNS, TLS, closed
+  // before any response) since the last one that got a response: the circuit breaker's input.
+  std::size_t unreachable_in_a_row = 0;
+  TimePoint last_response{};  // when the last request that got any HTTP response ended (epoch = none)
 };
+
+// A failure that says the server could not be reached at all (no HTTP response).
+bool is_unreachable(metrics::Failure failure);
 
 class Collector {
  public:

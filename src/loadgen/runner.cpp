@@ -4,6 +4,8 @@
 #include <memory>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "core/error.hpp"
 #include "loadgen/worker.hpp"
 
@@ -26,7 +28,12 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
   run.collector = &collector;
   // A short head start so every worker is waiting on its timer when the load begins.
   run.start = Clock::now() + std::chrono::milliseconds(20);
-  if (!open && plan.duration) run.deadline = run.start + *plan.duration;
+  if (!open) {
+    run.ramp_up = plan.ramp_up;
+    run.users = std::max(1, plan.load.concurrency);
+  }
+  // The ramp comes before the measured part: a duration counts after it.
+  if (!open && plan.duration) run.deadline = run.start + run.ramp_up + *plan.duration;
   const std::size_t total = run.limit == std::numeric_limits<std::size_t>::max() ? 0 : run.limit - plan.warmup;
 
   const TimePoint began = Clock::now();
@@ -47,9 +54,12 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
     }
   } else {
     const int users = std::max(1, plan.load.concurrency);
+    int first_user = 0;
     for (int w = 0; w < workers; ++w) {
       // A worker given no user ends at once (more workers than users).
-      pool[static_cast<std::size_t>(w)]->start_closed(users / workers + (w < users % workers ? 1 : 0));
+      const int share = users / workers + (w < users % workers ? 1 : 0);
+      pool[static_cast<std::size_t>(w)]->start_closed(first_user, share);
+      first_user += share;
     }
   }
 
@@ -57,9 +67,21 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
   TimePoint next_progress = Clock::now() + hooks.progress_interval;
   while (!std::all_of(pool.begin(), pool.end(), [](const auto& w) { return w->finished(); })) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (!result.interrupted && hooks.stop_requested && hooks.stop_requested()) {
+    if (!result.interrupted && result.aborted.empty() && hooks.stop_requested && hooks.stop_requested()) {
       result.interrupted = true;
       for (auto& w : pool) w->stop();
+    }
+    if (!result.interrupted && result.aborted.empty() && plan.abort_after > Duration::zero()) {
+      // Only unreachable-server failures since the last response (or the start), for long enough:
+      // the server is gone, and a closed loop would only spin failing connects.
+      const LiveStats live = collector.live();
+      const TimePoint since = std::max(run.start, live.last_response);
+      if (live.unreachable_in_a_row > 0 && Clock::now() - since >= plan.abort_after) {
+        result.aborted =
+            fmt::format("{} requests in a row could not reach the server and none got a response for {:.0f} s",
+                        live.unreachable_in_a_row, to_s(plan.abort_after));
+        for (auto& w : pool) w->stop();
+      }
     }
     if (hooks.on_progress && Clock::now() >= next_progress) {
       hooks.on_progress(collector.live(), total);

@@ -3,6 +3,7 @@
 // interruption, and returns the records.
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "loadgen/collector.hpp"
@@ -18,9 +19,13 @@ struct LoadPlan {
   metrics::LoadSpec load;            // closed: load.concurrency users; open: load.rate (+ cap)
   std::size_t num_requests = 0;      // measured requests; 0 = until `duration`
   std::size_t warmup = 0;            // warm-up requests sent first and excluded
-  std::optional<Duration> duration;  // closed loop: stop starting requests after it
+  std::optional<Duration> duration;  // closed loop: stop starting requests after it (counted after the ramp)
+  Duration ramp_up{};                // closed loop: users start spread over it; its requests are warm-up
   std::vector<Duration> offsets;     // open loop: intended send offsets (warm-up included)
   int workers = 1;                   // event-loop threads
+  // Circuit breaker: the load point ends early, aborted, once requests have only failed to reach
+  // the server (connect, DNS, TLS, closed before a response) for this long (0 = never).
+  Duration abort_after = std::chrono::seconds(5);
   // Counts output client-side when the usage has none (--tokenizer); null = do not.
   const tokenizer::Tokenizer* output_tokenizer = nullptr;
 };
@@ -29,6 +34,7 @@ struct LoadResult {
   std::vector<metrics::RequestRecord> records;  // every request that ended (warm-up included)
   bool interrupted = false;                     // stopped by the user before the plan's end
   std::size_t cancelled = 0;                    // in flight when interrupted (not in records)
+  std::string aborted;                          // why the circuit breaker ended the load point ("" = it did not)
   double busiest_worker_cpu = 0.0;              // max over workers of thread CPU time / the run's length
 };
 

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 
 #include <boost/asio/co_spawn.hpp>
@@ -32,8 +33,8 @@ void Worker::run_thread() {
   });
 }
 
-void Worker::start_closed(int users) {
-  for (int u = 0; u < users; ++u) net::co_spawn(ioc_, user_loop(), net::detached);
+void Worker::start_closed(int first_user, int users) {
+  for (int u = 0; u < users; ++u) net::co_spawn(ioc_, user_loop(first_user + u), net::detached);
   run_thread();
 }
 
@@ -56,19 +57,31 @@ void Worker::join() {
   if (thread_.joinable()) thread_.join();
 }
 
-net::awaitable<void> Worker::user_loop() {
-  // Users start together at the common start time.
+net::awaitable<void> Worker::user_loop(int user) {
+  // Users start together at the common start time, or spread over the ramp-up (10,000 users
+  // connecting at once overflow a server's listen backlog).
   net::steady_timer timer(ioc_);
-  timer.expires_at(run_.start);
+  const auto ramp_offset = std::chrono::duration_cast<Duration>(run_.ramp_up * user / std::max(1, run_.users));
+  timer.expires_at(run_.start + ramp_offset);
   boost::system::error_code ec;
   co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+  // A user whose requests cannot reach the server waits before the next one, doubling from
+  // 10 ms to 1 s: a dead server is not hammered with ~11,000 failing connects a second.
+  Duration backoff{};
   for (;;) {
     if (stopping_) co_return;
     if (run_.deadline && Clock::now() >= *run_.deadline) co_return;
     const std::size_t number = run_.next.fetch_add(1, std::memory_order_relaxed);
     if (number >= run_.limit) co_return;
     ++in_flight_;
-    co_await send(number, Clock::now());
+    const metrics::Failure failure = co_await send(number, Clock::now());
+    if (!is_unreachable(failure)) {
+      backoff = Duration::zero();
+      continue;
+    }
+    backoff = std::clamp<Duration>(backoff * 2, std::chrono::milliseconds(10), std::chrono::seconds(1));
+    timer.expires_after(backoff);
+    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
   }
 }
 
@@ -100,13 +113,14 @@ void Worker::launch(std::size_t number, TimePoint scheduled) {
   net::co_spawn(ioc_, send(number, scheduled), net::detached);
 }
 
-net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
+net::awaitable<metrics::Failure> Worker::send(std::size_t number, TimePoint scheduled) {
   const auto& specs = *run_.specs;
   const workload::RequestSpec& spec = specs[number % specs.size()];
 
   metrics::RequestRecord record;
   record.id = number;
-  record.warmup = number < run_.warmup;
+  // Requests sent during the ramp-up saw a server not yet at its load: excluded like warm-up.
+  record.warmup = number < run_.warmup || scheduled < run_.start + run_.ramp_up;
   record.scheduled = scheduled;
   record.client_prompt_tokens = spec.input_tokens;
   record.max_tokens = spec.max_tokens;
@@ -123,9 +137,11 @@ net::awaitable<void> Worker::send(std::size_t number, TimePoint scheduled) {
   } catch (const std::exception& e) {
     sink.on_done(Clock::now(), metrics::Failure::ClientError, fmt::format("the client failed: {}", e.what()));
   }
+  const metrics::Failure failure = record.failure;
   run_.collector->push(std::move(record));
   --in_flight_;
   pump();
+  co_return failure;
 }
 
 }  // namespace inferbench::loadgen

@@ -26,6 +26,8 @@ struct SharedRun {
   std::size_t limit = 0;              // request numbers [0, limit) are sent (warm-up included)
   TimePoint start{};                  // common start of the load point
   std::optional<TimePoint> deadline;  // closed loop: no new request after it
+  Duration ramp_up{};                 // closed loop: users start spread over it; its requests are warm-up
+  int users = 0;                      // closed loop: all users of the load point (for the ramp)
   std::atomic<std::size_t> next{0};   // closed loop: next request number to send
   Collector* collector = nullptr;
 };
@@ -37,8 +39,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Closed loop: `users` virtual users, each sending its next request when the last ends.
-  void start_closed(int users);
+  // Closed loop: users number [first_user, first_user + users), each sending its next request
+  // when the last ends; user u starts at run.start + ramp_up × u / run.users.
+  void start_closed(int first_user, int users);
   // Open loop: sends request numbers `numbers` at run.start + offsets[number]; at most
   // `cap` in flight (0 = no cap), later ones wait in order (their schedule lag shows it).
   void start_open(std::vector<std::size_t> numbers, const std::vector<Duration>& offsets, int cap);
@@ -52,9 +55,10 @@ class Worker {
   double cpu_seconds() const { return cpu_seconds_; }
 
  private:
-  boost::asio::awaitable<void> user_loop();
+  boost::asio::awaitable<void> user_loop(int user);
   boost::asio::awaitable<void> open_dispatch(std::vector<std::size_t> numbers, const std::vector<Duration>* offsets);
-  boost::asio::awaitable<void> send(std::size_t number, TimePoint scheduled);
+  // Sends request `number` and records it; returns how it failed (None = it succeeded).
+  boost::asio::awaitable<metrics::Failure> send(std::size_t number, TimePoint scheduled);
   void pump();
   void launch(std::size_t number, TimePoint scheduled);
   void run_thread();

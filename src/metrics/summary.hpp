@@ -121,6 +121,7 @@ struct Goodput {
 struct LoadPointSummary {
   LoadSpec load;
   bool interrupted = false;  // set by the caller when the run was stopped early
+  std::string aborted;       // set by the caller when the circuit breaker ended it: why ("" = not)
   RequestCounts requests;
   double duration_s = kNaN;  // W = max(t_done) − min(t_send) over measured requests
   Throughput throughput;

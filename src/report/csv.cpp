@@ -65,6 +65,7 @@ std::vector<Column> columns() {
   c.emplace_back("arrival", [=](S s) { return open(s) ? text(s.load.arrival) : std::string(); });
   c.emplace_back("burstiness", [=](S s) { return open(s) ? cell(s.load.burstiness) : std::string(); });
   c.emplace_back("interrupted", [](S s) { return std::string(s.interrupted ? "true" : "false"); });
+  c.emplace_back("aborted", [](S s) { return s.aborted; });
   c.emplace_back("completed", [](S s) { return cell(s.requests.completed); });
   c.emplace_back("failed", [](S s) { return cell(s.requests.failed); });
   c.emplace_back("failure_rate", [](S s) { return cell(s.requests.failure_rate); });

@@ -83,6 +83,7 @@ json to_json(const metrics::LoadPointSummary& s) {
                    {"warmup", s.requests.warmup},
                    {"cancelled", s.requests.cancelled},
                    {"failures", failures}};
+  j["aborted"] = s.aborted.empty() ? json(nullptr) : json(s.aborted);
   j["duration_s"] = number_or_null(s.duration_s);
   j["throughput"] = {{"requests_per_s", number_or_null(s.throughput.requests_per_s)},
                      {"input_tokens_per_s", number_or_null(s.throughput.input_tokens_per_s)},

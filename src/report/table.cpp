@@ -82,6 +82,7 @@ std::string format_table(const LoadPointSummary& s) {
     out += fmt::format("  INCOMPLETE: {} of requests succeeded (below {}): do not compare this load point's rates\n",
                        percent(s.completeness.success_rate), percent(s.completeness.min_success_rate));
   }
+  if (!s.aborted.empty()) out += fmt::format("  ABORTED: {}\n", s.aborted);
   if (s.client.limited) out += fmt::format("  CLIENT-LIMITED: {}\n", s.client.reason);
 
   std::vector<std::vector<std::string>> facts;
@@ -163,6 +164,7 @@ std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
     const metrics::Latencies& l = s.latency;
     std::string label = load_label(s.load);
     if (s.interrupted) label += " (interrupted)";
+    if (!s.aborted.empty()) label += " (aborted)";
     if (s.completeness.incomplete) label += " (incomplete)";
     if (s.client.limited) label += " (client-limited)";
     std::string failed = fmt::format("{}", s.requests.failed);

@@ -60,7 +60,10 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--scrape-interval",
                                           "--no-server-metrics",
                                           "--min-success-rate",
-                                          "--fail-if-client-limited"};
+                                          "--fail-if-client-limited",
+                                          "--abort-after",
+                                          "--ramp-up",
+                                          "--on-abort"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();
@@ -105,8 +108,8 @@ TEST(Values, EveryDefaultPassesItsOwnValidation) {
 }
 
 TEST(Validation, BoundsNameTheFlagWhenFromAFlag) {
-  EXPECT_EQ(error_of([] { Cli().parse({"--rate", "-1"}); }), "invalid --rate '-1': must be > 0");
-  EXPECT_EQ(error_of([] { Cli().parse({"--rate", "2,0"}); }), "invalid --rate '0': must be > 0");
+  EXPECT_EQ(error_of([] { Cli().parse({"--rate", "-1"}); }), "invalid --rate '-1': must be between 0.001 and 1000000");
+  EXPECT_EQ(error_of([] { Cli().parse({"--rate", "2,0"}); }), "invalid --rate '0': must be between 0.001 and 1000000");
   EXPECT_EQ(error_of([] { Cli().parse({"--concurrency", "abc"}); }), "invalid --concurrency 'abc': expected a number");
   EXPECT_EQ(error_of([] {
               Cli().parse({"--concurrency", "1.5"});
@@ -117,7 +120,7 @@ TEST(Validation, BoundsNameTheFlagWhenFromAFlag) {
             }),
             "invalid --workers '0': must be an integer between 1 and 256");
   EXPECT_EQ(error_of([] { Cli().parse({"--warmup", "-2"}); }), "invalid --warmup '-2': must be an integer >= 0");
-  EXPECT_EQ(error_of([] { Cli().parse({"--timeout", "0"}); }), "invalid --timeout '0': must be > 0");
+  EXPECT_EQ(error_of([] { Cli().parse({"--timeout", "0"}); }), "invalid --timeout '0': must be > 0 and <= 2592000");
   EXPECT_EQ(error_of([] {
               Cli().parse({"--extra-body", "[1,2]"});
             }),
@@ -147,7 +150,10 @@ TEST(Validation, HeadersNeverShowTheirValueAndCannotInjectLines) {
 }
 
 TEST(Validation, BoundsNameTheKeyPathOtherwise) {
-  EXPECT_EQ(error_of([] { Cli().parse({"-o", "load.rate=-1"}); }), "invalid load.rate '-1': must be > 0");
+  EXPECT_EQ(error_of([] {
+              Cli().parse({"-o", "load.rate=-1"});
+            }),
+            "invalid load.rate '-1': must be between 0.001 and 1000000");
   EXPECT_EQ(error_of([] {
               Cli().parse({"-o", "client.workers=300"});
             }),
@@ -168,7 +174,10 @@ TEST(Validation, DurationsTakeUnits) {
   EXPECT_EQ(Cli().parse({"--duration", "2m"}).duration("load.duration"), std::chrono::seconds(120));
   EXPECT_EQ(Cli().parse({"--sim-ttft-ms", "2s"}).duration("sim.ttft"), std::chrono::seconds(2));
   EXPECT_EQ(Cli().parse({"--sim-itl-ms", "2.5"}).duration("sim.itl"), std::chrono::microseconds(2500));
-  EXPECT_EQ(error_of([] { Cli().parse({"--timeout", "-5ms"}); }), "invalid --timeout '-5ms': must be > 0");
+  EXPECT_EQ(error_of([] {
+              Cli().parse({"--timeout", "-5ms"});
+            }),
+            "invalid --timeout '-5ms': must be > 0 and <= 2592000");
   EXPECT_EQ(error_of([] { Cli().parse({"--timeout", "fast"}); }), "invalid --timeout 'fast': expected a number");
 }
 

@@ -132,7 +132,7 @@ TEST(Yaml, UnknownKeyNamesFileLineAndClosestKey) {
 TEST(Yaml, BadValuesNameFileLineAndKey) {
   Values v(run_settings());
   EXPECT_EQ(error_of([&] { load_yaml(v, "load:\n  rate: -1\n", "p.yaml"); }),
-            "p.yaml:2: invalid load.rate '-1': must be > 0");
+            "p.yaml:2: invalid load.rate '-1': must be between 0.001 and 1000000");
   EXPECT_EQ(error_of([&] { load_yaml(v, "target: {api: grpc}\n", "p.yaml"); }),
             "p.yaml:1: invalid target.api 'grpc': must be one of completions, chat");
   EXPECT_EQ(error_of([&] { load_yaml(v, "seed: [1, 2]\n", "p.yaml"); }),
@@ -158,9 +158,13 @@ TEST(Yaml, BytesThatAreNotUtf8AreAOneLineError) {
                 "invalid_utf8_in_json_value.yaml:2: invalid target.extra_body "
                 "'{\"temperature\":\"\xef\xbf\xbd\xef\xbf\xbd\"}': "
                 "contains bytes that are not UTF-8");
-  // In a list of strings: kept as given (a URL's own parser judges it later), never a crash.
+  // In a list of strings: refused too (every text setting ends up in JSON), the bad bytes shown
+  // as U+FFFD, never a crash.
   Values other(run_settings());
-  EXPECT_EQ(error_of([&] { load_yaml_file(other, dir + "invalid_utf8_in_string_list.yaml"); }), "");
+  EXPECT_EQ(error_of([&] { load_yaml_file(other, dir + "invalid_utf8_in_string_list.yaml"); }),
+            dir +
+                "invalid_utf8_in_string_list.yaml:1: invalid server_metrics.urls 'http://a/\xef\xbf\xbdmetrics': not "
+                "valid UTF-8");
 }
 
 }  // namespace

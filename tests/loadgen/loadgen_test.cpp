@@ -229,6 +229,74 @@ TEST(EngineLoopback, UnreachableServerIsAConnectFailure) {
   for (const auto& r : result.records) EXPECT_EQ(report::failure_label(r), "connect_failed") << r.error_detail;
 }
 
+// A server that is gone: users back off instead of spinning failing connects (~11,000 a second
+// before), and the circuit breaker ends the load point, aborted, with the reason.
+TEST(EngineLoopback, ADeadServerTripsTheCircuitBreaker) {
+  HttpTargetOptions target;
+  {
+    sim::SimOptions options;
+    options.port = 0;
+    sim::SimServer gone(options);
+    gone.start();
+    target.client.url = http::Url::parse("http://127.0.0.1:" + std::to_string(gone.port()));
+  }
+  target.model = "m";
+  const auto specs = workload::make_word_prompts(1, 4, 4, 1);
+  LoadPlan plan = closed(4, 0);
+  plan.duration = std::chrono::seconds(30);
+  plan.abort_after = std::chrono::milliseconds(500);
+  const TimePoint t0 = Clock::now();
+  const LoadResult result = run_load(HttpTargets(target, specs), specs, plan, {});
+  const double took = to_s(Clock::now() - t0);
+  EXPECT_LT(took, 3.0);  // not the 30 s of the load point
+  EXPECT_NE(result.aborted.find("could not reach the server"), std::string::npos) << result.aborted;
+  EXPECT_FALSE(result.interrupted);
+  // 4 users backing off from 10 ms: a few dozen connects, not thousands.
+  EXPECT_LT(result.records.size(), 200u);
+  for (const auto& r : result.records) EXPECT_EQ(report::failure_label(r), "connect_failed");
+}
+
+// Users start spread over the ramp, and what they send during it is excluded like warm-up.
+TEST(EngineLoopback, RampUpSpreadsTheUsersAndExcludesItsRequests) {
+  Bench bench(latency(5, 1));
+  LoadPlan plan = closed(50, 0);
+  plan.ramp_up = std::chrono::milliseconds(1000);
+  plan.duration = std::chrono::milliseconds(500);
+  const LoadResult result = bench.run(plan, 8, 4);
+  std::size_t ramp = 0;
+  std::size_t measured = 0;
+  TimePoint first = TimePoint::max();
+  for (const auto& r : result.records) {
+    ASSERT_TRUE(r.ok()) << r.error_detail;
+    (r.warmup ? ramp : measured) += 1;
+    first = std::min(first, *r.sent);
+  }
+  // 100 ms into the ramp about 5 of the 50 users have started (one every 20 ms).
+  const TimePoint early = first + std::chrono::milliseconds(100);
+  const auto in_flight_early = std::count_if(result.records.begin(), result.records.end(),
+                                             [&](const auto& r) { return *r.sent <= early && early < r.done; });
+  EXPECT_LE(in_flight_early, 8);
+  EXPECT_GT(ramp, 0u);
+  EXPECT_GT(measured, 0u);
+  const metrics::LoadPointSummary s = metrics::summarize(result.records, plan.load, {});
+  EXPECT_EQ(s.requests.warmup, ramp);
+  EXPECT_EQ(s.requests.completed, measured);
+  EXPECT_EQ(s.concurrency.max, 50.0);  // after the ramp every user is in
+}
+
+// A server that answers (even with errors) never trips the breaker.
+TEST(EngineLoopback, AnsweringServerDoesNotTripTheBreaker) {
+  sim::SimOptions options = latency(1, 1);
+  options.fault_rates.push_back({sim::Fault::Http500, 1.0});
+  Bench bench(options);
+  LoadPlan plan = closed(2, 0);
+  plan.duration = std::chrono::milliseconds(1500);
+  plan.abort_after = std::chrono::milliseconds(300);
+  const LoadResult result = bench.run(plan);
+  EXPECT_TRUE(result.aborted.empty()) << result.aborted;
+  EXPECT_GT(result.records.size(), 10u);
+}
+
 TEST(EngineLoopback, StopEndsTheRunWithWhatFinished) {
   Bench bench(latency(5, 5));
   const TimePoint stop_at = Clock::now() + std::chrono::milliseconds(600);

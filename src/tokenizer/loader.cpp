@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string>
+#include <unordered_map>
 
 #include "core/error.hpp"
 #include "tokenizer/tokenizer_impl.hpp"
@@ -182,6 +184,10 @@ std::unique_ptr<BpeModel> build_model(const Ctx& ctx, const element& e, bool byt
   const auto v = field(e, "vocab");
   if (!v || v->get_object().get(vocab)) ctx.fail("model without a \"vocab\" object");
   config.vocab.reserve(vocab.size());
+  // Each token has one id and each id one token: with two tokens on one id, decoding could not
+  // say which was meant (an id encode() gave had no text; found by fuzzing).
+  std::unordered_map<std::int32_t, std::string> token_of_id;
+  token_of_id.reserve(vocab.size());
   for (const auto kv : vocab) {
     std::int64_t id = 0;
     if (kv.value.get_int64().get(id)) ctx.fail(fmt::format("vocab entry {:?} has a non-integer id", kv.key));
@@ -189,7 +195,11 @@ std::unique_ptr<BpeModel> build_model(const Ctx& ctx, const element& e, bool byt
     // gigabytes (found by fuzzing). Real vocabularies stay far below this bound.
     if (id < 0 || id >= kMaxTokenId)
       ctx.fail(fmt::format("vocab entry {:?} has id {} (expected 0 to {})", kv.key, id, kMaxTokenId - 1));
-    config.vocab.emplace(std::string(kv.key), static_cast<std::int32_t>(id));
+    const auto [other, fresh_id] = token_of_id.emplace(static_cast<std::int32_t>(id), std::string(kv.key));
+    if (!fresh_id) ctx.fail(fmt::format("vocab entries {:?} and {:?} share id {}", other->second, kv.key, id));
+    if (!config.vocab.emplace(std::string(kv.key), static_cast<std::int32_t>(id)).second) {
+      ctx.fail(fmt::format("vocab entry {:?} appears twice", kv.key));
+    }
   }
   const array merges = arr(ctx, e, "merges");
   config.merges.reserve(merges.size());

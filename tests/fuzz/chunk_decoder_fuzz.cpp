@@ -9,17 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "protocol/openai.hpp"
 
 namespace {
 
-using namespace inferbench::protocol;
+using inferbench::fuzz::fail;
 
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using namespace inferbench::protocol;
 
 // An owned copy of a ChunkInfo (its views die at the decoder's next call).
 struct Owned {

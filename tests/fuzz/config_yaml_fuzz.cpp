@@ -14,17 +14,14 @@
 #include "config/sources.hpp"
 #include "config/values.hpp"
 #include "core/error.hpp"
+#include "fuzz_support.hpp"
 
 namespace {
 
+using inferbench::fuzz::fail;
+
 using namespace inferbench;
 using namespace inferbench::config;
-
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
 
 }  // namespace
 

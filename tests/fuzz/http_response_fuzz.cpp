@@ -11,17 +11,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "http/streaming_parser.hpp"
 
 namespace {
 
-using namespace inferbench;
+using inferbench::fuzz::fail;
 
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using namespace inferbench;
 
 class CheckingHandler final : public http::ResponseHandler {
  public:

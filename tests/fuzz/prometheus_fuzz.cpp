@@ -10,17 +10,14 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_support.hpp"
 #include "protocol/prometheus.hpp"
 
 namespace {
 
-using namespace inferbench::protocol;
+using inferbench::fuzz::fail;
 
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
+using namespace inferbench::protocol;
 
 bool same_samples(const PromExposition& a, const PromExposition& b, std::size_t n) {
   if (a.samples.size() < n || b.samples.size() < n) return false;

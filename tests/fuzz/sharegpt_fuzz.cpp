@@ -12,19 +12,15 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "dataset_fuzz_support.hpp"
+#include "fuzz_support.hpp"
 #include "workload/datasets.hpp"
 
 namespace {
 
+using inferbench::fuzz::fail;
+
 using namespace inferbench;
 using namespace inferbench::workload;
-
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
 
 }  // namespace
 

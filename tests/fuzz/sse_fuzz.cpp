@@ -12,19 +12,16 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.hpp"
 #include "protocol/sse_parser.hpp"
 
 namespace {
 
+using inferbench::fuzz::fail;
+
 using namespace inferbench::protocol;
 
 constexpr std::size_t kLimit = 4096;
-
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
 
 struct Run {
   std::vector<std::string> events;

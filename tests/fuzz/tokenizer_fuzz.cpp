@@ -13,18 +13,15 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "fuzz_support.hpp"
 #include "tokenizer/tokenizer.hpp"
 
 namespace {
 
+using inferbench::fuzz::fail;
+
 using namespace inferbench;
 using inferbench::tokenizer::Tokenizer;
-
-// Aborts (a finding) and names the harness line whose invariant failed.
-[[noreturn]] void fail(int line = __builtin_LINE()) {
-  std::fprintf(stderr, "invariant failed: %s:%d\n", __FILE__, line);
-  std::abort();
-}
 
 constexpr std::string_view kText =
     "Hello world, h\xc3\xa9llo <s>123 \xe2\x96\x81"

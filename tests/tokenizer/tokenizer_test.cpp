@@ -357,5 +357,26 @@ TEST(TokenizerLoad, UnknownCharactersWithoutUnkTokenEncode) {
   EXPECT_NO_THROW((void)tok.encode("zzz \xc3\xa9\xc3\xa9 q"));  // now from the cache
 }
 
+// Found by fuzzing: two vocabulary tokens on one id ("" and "3" on id 2) made encode() give an id
+// with no token text. Such a vocabulary is refused, as is a token listed twice.
+TEST(TokenizerLoad, TokensSharingAnIdAreRejected) {
+  std::ifstream in("tests/fuzz/regressions/tokenizer_fuzz/vocab_id_shared.json");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(text.empty());
+  try {
+    (void)Tokenizer::from_json(text);
+    ADD_FAILURE() << "two tokens on one id were accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("share id"), std::string::npos) << e.what();
+  }
+  const std::string twice = R"({"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "a": 2}, "merges": []}})";
+  try {
+    (void)Tokenizer::from_json(twice);
+    ADD_FAILURE() << "a token listed twice was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("\"a\" appears twice"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace inferbench::tokenizer

@@ -55,8 +55,8 @@ bool check_target(loadgen::HttpTargetOptions& target) {
 std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen::LoadPlan& plan) {
   // Open loop: at least until the last request's intended send.
   if (!plan.offsets.empty()) return plan.offsets.back();
-  // Closed loop bounded by time alone; with a request count it may end at any time before.
-  if (point.duration && point.num_requests == 0) return *point.duration;
+  // Closed loop bounded by time alone (after the ramp); with a request count it may end sooner.
+  if (point.duration && point.num_requests == 0) return plan.ramp_up + *point.duration;
   return std::nullopt;
 }
 

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <boost/asio/write.hpp>
 #include <cmath>
+#include <memory>
 #include <thread>
 
 #include "../http/test_support.hpp"
@@ -371,27 +372,36 @@ TEST(EngineLoopback, DoneEndsAStreamWhoseBodyNeverEnds) {
   EXPECT_EQ(connections.load(), 3);  // each connection was left mid-body: never reused
 }
 
-// A server that lies in usage: 2^32 completion tokens used to insert one ITL sample per token
-// (std::bad_alloc, or 24 GB and the OOM killer), and INT64_MAX prompts overflowed the sum.
-TEST(EngineLoopback, LyingUsageIsRejectedNotAllocated) {
-  http::test::LoopbackServer server([&](http::test::tcp::socket socket) -> net::awaitable<void> {
-    for (;;) {
-      if (!co_await http::test::read_request(socket)) co_return;
-      const std::string body =
-          std::string("data: {\"choices\":[{\"index\":0,\"text\":\" hi\"}]}\n\n") +
-          "data: {\"choices\":[{\"index\":0,\"text\":\" there\"}]}\n\n" +
-          "data: "
-          "{\"choices\":[],\"usage\":{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":4294967296}}\n\n" +
-          "data: [DONE]\n\n";
-      const std::string response = fmt::format(
-          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
-      boost::system::error_code ec;
-      co_await net::async_write(socket, net::buffer(response), net::redirect_error(net::use_awaitable, ec));
-    }
-  });
+// A keep-alive server answering every request with `body` as a whole text/event-stream.
+std::unique_ptr<http::test::LoopbackServer> sse_server(std::string body) {
+  return std::make_unique<http::test::LoopbackServer>(
+      [body = std::move(body)](http::test::tcp::socket socket) -> net::awaitable<void> {
+        const std::string response = fmt::format(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
+        while (co_await http::test::read_request(socket)) {
+          boost::system::error_code ec;
+          co_await net::async_write(socket, net::buffer(response), net::redirect_error(net::use_awaitable, ec));
+        }
+      });
+}
+
+// A target for `server` with model "m" and default timeouts.
+HttpTargetOptions target_of(const http::test::LoopbackServer& server) {
   HttpTargetOptions target;
   target.client.url = http::Url::parse(server.url());
   target.model = "m";
+  return target;
+}
+
+// A server that lies in usage: 2^32 completion tokens used to insert one ITL sample per token
+// (std::bad_alloc, or 24 GB and the OOM killer), and INT64_MAX prompts overflowed the sum.
+TEST(EngineLoopback, LyingUsageIsRejectedNotAllocated) {
+  const auto server = sse_server(
+      std::string("data: {\"choices\":[{\"index\":0,\"text\":\" hi\"}]}\n\n") +
+      "data: {\"choices\":[{\"index\":0,\"text\":\" there\"}]}\n\n" +
+      "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":9223372036854775807,\"completion_tokens\":4294967296}}\n\n" +
+      "data: [DONE]\n\n");
+  const HttpTargetOptions target = target_of(*server);
   const auto specs = workload::make_word_prompts(1, 4, 8, 1);
   const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(2, 6), {});
   ASSERT_EQ(result.records.size(), 6u);
@@ -419,9 +429,7 @@ TEST(EngineLoopback, AStreamPastMaxTokensIsCutAsOverrun) {
       if (i % 64 == 0) co_await http::test::sleep_for(std::chrono::milliseconds(1));
     }
   });
-  HttpTargetOptions target;
-  target.client.url = http::Url::parse(server.url());
-  target.model = "m";
+  HttpTargetOptions target = target_of(server);
   target.request_timeout = std::chrono::seconds(30);
   const auto specs = workload::make_word_prompts(1, 4, 8, 1);  // max_tokens 8: cut past 8 + 16 chunks
   const TimePoint t0 = Clock::now();
@@ -436,21 +444,11 @@ TEST(EngineLoopback, AStreamPastMaxTokensIsCutAsOverrun) {
 
 // Within the slack the stream is not cut, but more tokens than asked is still said.
 TEST(EngineLoopback, MoreTokensThanAskedIsFlagged) {
-  http::test::LoopbackServer server([&](http::test::tcp::socket socket) -> net::awaitable<void> {
-    for (;;) {
-      if (!co_await http::test::read_request(socket)) co_return;
-      std::string body;
-      for (int i = 0; i < 10; ++i) body += "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\n";
-      body += "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":10}}\n\ndata: [DONE]\n\n";
-      const std::string response = fmt::format(
-          "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: {}\r\n\r\n{}", body.size(), body);
-      boost::system::error_code ec;
-      co_await net::async_write(socket, net::buffer(response), net::redirect_error(net::use_awaitable, ec));
-    }
-  });
-  HttpTargetOptions target;
-  target.client.url = http::Url::parse(server.url());
-  target.model = "m";
+  std::string body;
+  for (int i = 0; i < 10; ++i) body += "data: {\"choices\":[{\"index\":0,\"text\":\" w\"}]}\n\n";
+  body += "data: {\"choices\":[],\"usage\":{\"prompt_tokens\":4,\"completion_tokens\":10}}\n\ndata: [DONE]\n\n";
+  const auto server = sse_server(body);
+  const HttpTargetOptions target = target_of(*server);
   const auto specs = workload::make_word_prompts(1, 4, 8, 1);
   const LoadResult result = run_load(HttpTargets(target, specs), specs, closed(1, 3), {});
   const metrics::LoadPointSummary s = metrics::summarize(result.records, closed(1, 3).load, {});

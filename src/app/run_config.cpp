@@ -175,8 +175,7 @@ RunConfig make_run_config(const config::Values& v) {
   c.ramp_up = v.duration("load.ramp_up").value_or(Duration::zero());
   // The ramp's requests are not counted, so a request count would end at an unknown point.
   require(c.ramp_up == Duration::zero() || v.duration("load.duration").has_value(),
-          v.name("load.ramp_up") + " needs " + v.name("load.duration") +
-              " (requests sent during the ramp are not measured)");
+          v.name("load.ramp_up") + " needs --duration (load.duration): requests sent during the ramp are not measured");
   c.abort_after = v.duration("load.abort_after").value_or(Duration::zero());
   c.stop_on_abort = v.str("load.on_abort") == "stop";
   c.seed = static_cast<std::uint64_t>(v.integer("seed"));

@@ -145,6 +145,9 @@ for args in "run --frobnicate" "run --num-requests -1" "run --warmup -1" "frobni
   check "usage error '$args': one line" test "$(grep -c . "$WORK/usage.err")" -eq 1
 done
 "$BIN" sim --threads 0 2>"$WORK/usage.err"
+"$BIN" run --ramp-up 5 >/dev/null 2>"$WORK/ramp.err"
+check "--ramp-up without --duration: exit 2 (got $?)" test $? -eq 2
+check "--ramp-up without --duration names the flag it needs" grep -q -- "--ramp-up needs --duration" "$WORK/ramp.err"
 check "sim --threads 0 says the range plainly" grep -q -- "--threads: must be from 1 to 1024, got 0" "$WORK/usage.err"
 "$BIN" run --model $'\xff\xfe' --num-requests 1 >/dev/null 2>"$WORK/usage.err"
 check "--model with bytes that are not UTF-8: exit 2 (got $?)" test $? -eq 2

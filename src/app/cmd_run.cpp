@@ -6,8 +6,10 @@
 
 #include "app/client_error_stop.hpp"
 #include "app/commands.hpp"
+#include "app/processes.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
+#include "app/sharding.hpp"
 #include "app/signals.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
@@ -24,6 +26,7 @@
 #include "report/json.hpp"
 #include "report/server_metrics_table.hpp"
 #include "report/table.hpp"
+#include "results/anchor.hpp"
 #include "schedule/schedule.hpp"
 #include "sim/server.hpp"
 #include "workload/workload.hpp"
@@ -60,29 +63,16 @@ std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen
   return std::nullopt;
 }
 
-// A finished run's exit code (docs/cli.md, "Exit codes"): 1 when no request succeeded at all,
-// 3 when a gate the user set failed, else 0. Each reason is one line on stderr.
-int exit_code(const RunConfig& config, const std::vector<metrics::LoadPointSummary>& points) {
-  std::size_t completed = 0;
-  for (const auto& p : points) completed += p.requests.completed;
-  if (completed == 0) {
-    fmt::print(stderr, "inferbench: no request succeeded: the run measured nothing (exit 1)\n");
-    return 1;
+// The Clock instant of a wall-clock time; says so when it has passed (the shards then do not
+// start together).
+TimePoint start_instant(std::chrono::system_clock::time_point at) {
+  const auto ahead = at - std::chrono::system_clock::now();
+  if (ahead < std::chrono::system_clock::duration::zero()) {
+    fmt::print(stderr,
+               "inferbench: warning: --start-at passed {:.3f} s ago while this shard got ready: it starts now\n",
+               -std::chrono::duration<double>(ahead).count());
   }
-  int rc = 0;
-  for (const auto& p : points) {
-    if (config.min_success_rate && p.completeness.incomplete) {
-      fmt::print(stderr, "inferbench: gate failed: {}: {:.1f} % of requests succeeded, below --min-success-rate {}\n",
-                 report::load_label(p.load), p.completeness.success_rate * 100.0, *config.min_success_rate);
-      rc = 3;
-    }
-    if (config.fail_if_client_limited && p.client.limited) {
-      fmt::print(stderr, "inferbench: gate failed: {}: client-limited: {}\n", report::load_label(p.load),
-                 p.client.reason);
-      rc = 3;
-    }
-  }
-  return rc;
+  return Clock::now() + std::chrono::duration_cast<Duration>(ahead);
 }
 
 // The progress line: rewritten in place on a terminal, a plain line every few seconds otherwise.
@@ -119,6 +109,14 @@ class Progress {
 
 int execute_run(const config::Values& values) {
   const RunConfig config = make_run_config(values);
+  const Sharding sharding = make_sharding(values, config.settings, process_env);
+  const int processes = static_cast<int>(values.integer("shard.processes"));
+  require(processes == 1 || sharding.shard.whole(),
+          "--processes runs shards of its own: it cannot be given with --shard or --shards");
+  // --processes: the children's checks, made once before anything starts.
+  const std::string output_dir = check_sharded_run(
+      processes > 1 ? Sharding{{0, static_cast<std::size_t>(processes)}, sharding.start_at, sharding.run_id} : sharding,
+      config);
   // The config is immutable: the simulator's URL and the discovered model go into this copy.
   loadgen::HttpTargetOptions target = config.target;
   const workload::Workload workload(config.workload);
@@ -158,15 +156,24 @@ int execute_run(const config::Values& values) {
     return 130;
   }
 
+  if (processes > 1) {
+    const int rc = run_processes(config, sharding, processes, target);
+    if (simulator) simulator->stop();
+    return rc;
+  }
+
   std::unique_ptr<ResultsWriter> writer;
-  if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);
+  if (!output_dir.empty()) writer = std::make_unique<ResultsWriter>(output_dir);
 
   nlohmann::json summary = {{"tool", "inferbench"},
                             {"version", kVersion},
                             {"interrupted", false},
+                            {"run_id", sharding.run_id},
+                            {"shard", {{"index", sharding.shard.index}, {"count", sharding.shard.count}}},
                             {"config", config.settings},
                             {"runs", nlohmann::json::array()}};
-  summary["config"]["target"]["model"] = target.model;  // as discovered from /v1/models
+  summary["config"]["target"]["model"] = target.model;                // as discovered from /v1/models
+  if (writer) summary["clock"] = results::to_json(writer->anchor());  // what requests.jsonl's times count from
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
   bool warned_server = false;     // one warning per run when /metrics cannot be read
@@ -190,6 +197,7 @@ int execute_run(const config::Values& values) {
     plan.abort_after = config.abort_after;
     plan.ramp_up = config.ramp_up;
     if (config.workload.tokenizer) plan.output_tokenizer = &*config.workload.tokenizer;
+    plan.shard = sharding.shard;
     if (point.load.mode == metrics::LoadSpec::Mode::Open) {
       const schedule::RateSpec rate{point.load.rate, point.arrival, point.load.burstiness};
       plan.offsets = schedule::make_offsets(rate, point.num_requests + config.warmup, config.seed + i);
@@ -215,6 +223,7 @@ int execute_run(const config::Values& values) {
       scraper = std::make_unique<server_metrics::ServerMetricsScraper>(std::move(options));
       scraper->start();
     }
+    if (sharding.start_at && i == 0) plan.start = start_instant(*sharding.start_at);
     loadgen::LoadResult result = loadgen::run_load(targets, specs, plan, hooks);
     std::optional<metrics::ServerSummary> server;
     if (scraper) server = scraper->stop();
@@ -276,10 +285,33 @@ int execute_run(const config::Values& values) {
     return 130;
   }
   if (aborted_run) return 1;
-  return exit_code(config, points);
+  return gate_exit_code(config, points);
 }
 
 }  // namespace
+
+int gate_exit_code(const RunConfig& config, const std::vector<metrics::LoadPointSummary>& points) {
+  std::size_t completed = 0;
+  for (const auto& p : points) completed += p.requests.completed;
+  if (completed == 0) {
+    fmt::print(stderr, "inferbench: no request succeeded: the run measured nothing (exit 1)\n");
+    return 1;
+  }
+  int rc = 0;
+  for (const auto& p : points) {
+    if (config.min_success_rate && p.completeness.incomplete) {
+      fmt::print(stderr, "inferbench: gate failed: {}: {:.1f} % of requests succeeded, below --min-success-rate {}\n",
+                 report::load_label(p.load), p.completeness.success_rate * 100.0, *config.min_success_rate);
+      rc = 3;
+    }
+    if (config.fail_if_client_limited && p.client.limited) {
+      fmt::print(stderr, "inferbench: gate failed: {}: client-limited: {}\n", report::load_label(p.load),
+                 p.client.reason);
+      rc = 3;
+    }
+  }
+  return rc;
+}
 
 void add_run_command(CLI::App& app) {
   auto values = std::make_shared<config::Values>(config::run_settings());

@@ -11,4 +11,10 @@ void add_sim_command(CLI::App& app);
 // Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.
 void add_tokenize_command(CLI::App& app);
 
+// Adds `inferbench merge` (one result from the shards of a run) to `app`.
+void add_merge_command(CLI::App& app);
+
+// Adds `inferbench k8s-job` (a Kubernetes Indexed Job for a sharded run) to `app`.
+void add_k8s_job_command(CLI::App& app);
+
 }  // namespace inferbench::app

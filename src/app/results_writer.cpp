@@ -1,6 +1,5 @@
 #include "app/results_writer.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <cerrno>
@@ -9,8 +8,8 @@
 #include <system_error>
 
 #include "core/error.hpp"
-#include "metrics/request_metrics.hpp"
 #include "report/json.hpp"
+#include "results/record_line.hpp"
 
 namespace inferbench::app {
 
@@ -30,8 +29,7 @@ void replace_file(const std::filesystem::path& path, const std::string& content)
 
 }  // namespace
 
-ResultsWriter::ResultsWriter(std::filesystem::path dir)
-    : dir_(std::move(dir)), start_(Clock::now()), wall_start_(std::chrono::system_clock::now()) {
+ResultsWriter::ResultsWriter(std::filesystem::path dir) : dir_(std::move(dir)), anchor_(results::Anchor::now()) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   require(!ec, "cannot create output directory " + dir_.string() + ": " + ec.message());
@@ -45,22 +43,7 @@ ResultsWriter::~ResultsWriter() {
 }
 
 void ResultsWriter::write_request(std::size_t load_point, const metrics::RequestRecord& record) {
-  nlohmann::json line = report::request_line(record, metrics::derive(record));
-  line["load_point"] = load_point;
-  // When it was sent, so a run can be replayed and shards merged: seconds from the run's start,
-  // and the wall clock as a label (never used for a duration).
-  if (record.sent) {
-    const Duration offset = *record.sent - start_;
-    line["sent_offset_s"] = to_s(offset);
-    const auto wall = std::chrono::time_point_cast<std::chrono::microseconds>(
-        wall_start_ + std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
-    line["sent_at"] = fmt::format("{:%FT%T}Z", wall);
-  } else {
-    line["sent_offset_s"] = nullptr;
-    line["sent_at"] = nullptr;
-  }
-  line["scheduled_offset_s"] = to_s(record.scheduled - start_);
-  line_ = report::to_text(line);
+  line_ = report::to_text(results::request_line(record, load_point, anchor_));
   line_ += '\n';
   // in the OS's hands after the flush: survives the process dying. A write that fails loses
   // the record, so the run must know (disk full, quota, I/O error).

@@ -12,14 +12,15 @@
 
 #include "core/clock.hpp"
 #include "metrics/request_record.hpp"
+#include "results/anchor.hpp"
 
 namespace inferbench::app {
 
 class ResultsWriter {
  public:
-  // Creates `dir` if needed and starts a fresh requests.jsonl; throws inferbench::Error. The run
-  // starts now: each line's send time is an offset from this instant, and a wall-clock label
-  // (the wall clock read once, here, plus the monotonic offset).
+  // Creates `dir` if needed and starts a fresh requests.jsonl; throws inferbench::Error. The
+  // run's clock anchor is taken now: each line's times are ns offsets from it, and its send time
+  // also a wall-clock label (the wall clock read once, here, plus the monotonic offset).
   explicit ResultsWriter(std::filesystem::path dir);
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
@@ -34,13 +35,14 @@ class ResultsWriter {
   void write_summary(const nlohmann::json& summary, const std::string& csv);
 
   const std::filesystem::path& dir() const { return dir_; }
+  // The instant every time in requests.jsonl counts from (summary.json's "clock").
+  const results::Anchor& anchor() const { return anchor_; }
 
  private:
   std::filesystem::path dir_;
   std::FILE* requests_ = nullptr;
   std::string line_;
-  TimePoint start_;                                   // the run's start, on Clock
-  std::chrono::system_clock::time_point wall_start_;  // the wall clock at start_
+  results::Anchor anchor_;
   mutable std::mutex error_mutex_;
   std::optional<std::string> error_;  // the first failed write
 };

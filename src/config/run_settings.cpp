@@ -13,6 +13,7 @@ namespace inferbench::config {
 namespace {
 
 const char* const kSim = "Built-in simulator (without --endpoint)";
+const char* const kScaleOut = "Scale-out: shards of one run (docs/scale-out.md)";
 
 std::vector<Setting> declare() {
   using T = Type;
@@ -263,6 +264,41 @@ std::vector<Setting> declare() {
        .help = "A fixed latency profile instead: inter-token latency, ms",
        .flag = "--sim-itl-ms",
        .group = kSim},
+      // scale-out
+      {.key = "shard.id",
+       .help = "This process's slice of a run split over N processes: K/N (0-based K < N), or auto (K and N from "
+               "$SLURM_PROCID and $SLURM_NTASKS); needs --output, results go to its shard-K folder",
+       .flag = "--shard",
+       .group = kScaleOut},
+      {.key = "shard.count",
+       .type = T::Integer,
+       .unit = "shards",
+       .min = 1,
+       .max = 100000,
+       .help = "Split the run over N shards, this one's index K from $JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)",
+       .flag = "--shards",
+       .excludes = "shard.id",
+       .group = kScaleOut},
+      {.key = "shard.start_at",
+       .help = "Wall-clock instant every shard starts its load at: ISO 8601 in UTC (2026-12-02T16:30:00Z) or Unix "
+               "seconds (default: as soon as ready)",
+       .flag = "--start-at",
+       .group = kScaleOut},
+      {.key = "shard.run_id",
+       .help = "Id shared by every shard of one run, checked by inferbench merge (default: a hash of the "
+               "configuration without the shard and output folder, and $SLURM_JOB_ID)",
+       .flag = "--run-id",
+       .group = kScaleOut},
+      {.key = "shard.processes",
+       .type = T::Integer,
+       .unit = "processes",
+       .default_value = 1,
+       .min = 1,
+       .max = 256,
+       .help = "Run as P shards in child processes of this machine (shard k/P each, one common start), then merge "
+               "them into --output",
+       .flag = "--processes",
+       .group = kScaleOut},
       // server metrics
       {.key = "server_metrics.urls",
        .type = T::StringList,

@@ -26,34 +26,41 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
       open ? plan.offsets.size()
            : (plan.num_requests == 0 ? std::numeric_limits<std::size_t>::max() : plan.num_requests + plan.warmup);
   run.collector = &collector;
-  // A short head start so every worker is waiting on its timer when the load begins.
-  run.start = Clock::now() + std::chrono::milliseconds(20);
+  // A short head start so every worker is waiting on its timer when the load begins, unless the
+  // start is given (the shards' common instant).
+  run.start = plan.start ? std::max(*plan.start, Clock::now()) : Clock::now() + std::chrono::milliseconds(20);
+  run.shard = plan.shard;
   if (!open) {
     run.ramp_up = plan.ramp_up;
     run.users = std::max(1, plan.load.concurrency);
   }
   // The ramp comes before the measured part: a duration counts after it.
   if (!open && plan.duration) run.deadline = run.start + run.ramp_up + *plan.duration;
-  const std::size_t total = run.limit == std::numeric_limits<std::size_t>::max() ? 0 : run.limit - plan.warmup;
+  // This shard's measured requests (the progress line's total).
+  const std::size_t total =
+      run.limit == std::numeric_limits<std::size_t>::max()
+          ? 0
+          : schedule::owned_count(plan.shard, run.limit) - schedule::owned_count(plan.shard, plan.warmup);
 
   const TimePoint began = Clock::now();
   std::vector<std::unique_ptr<Worker>> pool;
   pool.reserve(static_cast<std::size_t>(workers));
   for (int w = 0; w < workers; ++w) pool.push_back(std::make_unique<Worker>(run));
   if (open) {
-    // Request i goes to worker i mod W; the cap is shared out evenly.
+    // This shard's requests, the k-th of them to worker k mod W; the cap is shared out evenly.
     const int cap = plan.load.concurrency;
+    const std::vector<std::size_t> mine = schedule::owned_numbers(plan.shard, plan.offsets.size());
     for (int w = 0; w < workers; ++w) {
       std::vector<std::size_t> numbers;
-      for (std::size_t i = static_cast<std::size_t>(w); i < plan.offsets.size();
-           i += static_cast<std::size_t>(workers)) {
-        numbers.push_back(i);
+      for (std::size_t k = static_cast<std::size_t>(w); k < mine.size(); k += static_cast<std::size_t>(workers)) {
+        numbers.push_back(mine[k]);
       }
       const int share = cap == 0 ? 0 : std::max(1, (cap + workers - 1 - w) / workers);
       pool[static_cast<std::size_t>(w)]->start_open(std::move(numbers), plan.offsets, share);
     }
   } else {
-    const int users = std::max(1, plan.load.concurrency);
+    // This shard's users (local numbers; Worker maps them to the global ones).
+    const int users = static_cast<int>(schedule::owned_count(plan.shard, static_cast<std::size_t>(run.users)));
     int first_user = 0;
     for (int w = 0; w < workers; ++w) {
       // A worker given no user ends at once (more workers than users).

@@ -9,6 +9,7 @@
 #include "loadgen/collector.hpp"
 #include "metrics/request_record.hpp"
 #include "metrics/summary.hpp"
+#include "schedule/schedule.hpp"
 #include "target/target.hpp"
 #include "tokenizer/tokenizer.hpp"
 #include "workload/request_spec.hpp"
@@ -26,6 +27,13 @@ struct LoadPlan {
   // Circuit breaker: the load point ends early, aborted, once requests have only failed to reach
   // the server (connect, DNS, TLS, closed before a response) for this long (0 = never).
   Duration abort_after = std::chrono::seconds(5);
+  // This process's slice of a sharded run: open loop, the requests i with i mod count ==
+  // index; closed loop, those users and request numbers (load.concurrency and num_requests
+  // stay the whole run's). Record ids are the global request numbers.
+  schedule::Shard shard;
+  // When the load starts (a common instant of all shards); nullopt = 20 ms from now. A start
+  // already past starts at once.
+  std::optional<TimePoint> start;
   // Counts output client-side when the usage has none (--tokenizer); null = do not.
   const tokenizer::Tokenizer* output_tokenizer = nullptr;
 };

@@ -34,7 +34,10 @@ void Worker::run_thread() {
 }
 
 void Worker::start_closed(int first_user, int users) {
-  for (int u = 0; u < users; ++u) net::co_spawn(ioc_, user_loop(first_user + u), net::detached);
+  for (int u = 0; u < users; ++u) {
+    const auto user = schedule::global_number(run_.shard, static_cast<std::size_t>(first_user + u));
+    net::co_spawn(ioc_, user_loop(static_cast<int>(user)), net::detached);
+  }
   run_thread();
 }
 
@@ -71,7 +74,7 @@ net::awaitable<void> Worker::user_loop(int user) {
   for (;;) {
     if (stopping_) co_return;
     if (run_.deadline && Clock::now() >= *run_.deadline) co_return;
-    const std::size_t number = run_.next.fetch_add(1, std::memory_order_relaxed);
+    const std::size_t number = schedule::global_number(run_.shard, run_.next.fetch_add(1, std::memory_order_relaxed));
     if (number >= run_.limit) co_return;
     ++in_flight_;
     const metrics::Failure failure = co_await send(number, Clock::now());

@@ -12,6 +12,7 @@
 
 #include "loadgen/collector.hpp"
 #include "loadgen/record_sink.hpp"
+#include "schedule/schedule.hpp"
 #include "target/target.hpp"
 #include "workload/request_spec.hpp"
 
@@ -28,7 +29,8 @@ struct SharedRun {
   std::optional<TimePoint> deadline;  // closed loop: no new request after it
   Duration ramp_up{};                 // closed loop: users start spread over it; its requests are warm-up
   int users = 0;                      // closed loop: all users of the load point (for the ramp)
-  std::atomic<std::size_t> next{0};   // closed loop: next request number to send
+  schedule::Shard shard;              // closed loop: this process's users and request numbers
+  std::atomic<std::size_t> next{0};   // closed loop: this shard's next request (local number)
   Collector* collector = nullptr;
 };
 
@@ -39,8 +41,9 @@ class Worker {
   Worker(const Worker&) = delete;
   Worker& operator=(const Worker&) = delete;
 
-  // Closed loop: users number [first_user, first_user + users), each sending its next request
-  // when the last ends; user u starts at run.start + ramp_up × u / run.users.
+  // Closed loop: this shard's users number [first_user, first_user + users) (local numbers;
+  // global user u = schedule::global_number), each sending its next request when the last
+  // ends; user u starts at run.start + ramp_up × u / run.users.
   void start_closed(int first_user, int users);
   // Open loop: sends request numbers `numbers` at run.start + offsets[number]; at most
   // `cap` in flight (0 = no cap), later ones wait in order (their schedule lag shows it).

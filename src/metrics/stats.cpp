@@ -52,8 +52,10 @@ Distribution describe_weighted(std::vector<WeightedSample> samples) {
   std::erase_if(samples, [](const WeightedSample& s) { return s.weight == 0; });
   Distribution d;
   if (samples.empty()) return d;
-  std::sort(samples.begin(), samples.end(),
-            [](const WeightedSample& a, const WeightedSample& b) { return a.value < b.value; });
+  // Ties ordered by weight too: the sums below then do not depend on the samples' input order.
+  std::sort(samples.begin(), samples.end(), [](const WeightedSample& a, const WeightedSample& b) {
+    return a.value < b.value || (a.value == b.value && a.weight < b.weight);
+  });
   // ends[i]: one past the last expanded position of samples[i].
   std::vector<std::uint64_t> ends(samples.size());
   std::uint64_t total = 0;

@@ -65,7 +65,9 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   TimePoint first_sched = TimePoint::max();
   TimePoint last_sched = TimePoint::min();
   TimePoint last_done = TimePoint::min();
-  double busy_ms = 0.0;  // Σ (t_done − t_send): the integral of the in-flight count
+  // Σ (t_done − t_send): the integral of the in-flight count. Summed in integer ticks so the
+  // summary does not depend on the records' order (a merge of shards sums them in another).
+  Duration busy{};
   std::size_t good = 0;
   std::map<std::string, std::size_t> met;
 
@@ -81,7 +83,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
       first_send = std::min(first_send, *r.sent);
       last_send = std::max(last_send, *r.sent);
       last_done = std::max(last_done, r.done);
-      busy_ms += to_ms(r.done - *r.sent);
+      busy += r.done - *r.sent;
       events.emplace_back(*r.sent, +1);
       events.emplace_back(r.done, -1);
       first_sched = std::min(first_sched, r.scheduled);
@@ -177,7 +179,7 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
   }
 
   if (sent > 0) {
-    s.concurrency.mean = ratio(busy_ms / 1000.0, window_s);
+    s.concurrency.mean = ratio(to_s(busy), window_s);
     s.concurrency.max = max_overlap(events);
   }
 

@@ -36,6 +36,25 @@ std::string failure_label(const metrics::FailureKey& failure) {
 
 std::string failure_label(const metrics::RequestRecord& record) { return failure_label(record.failure_key()); }
 
+std::optional<metrics::FailureKey> parse_failure_label(std::string_view label) {
+  using metrics::Failure;
+  if (label.starts_with("http_")) {
+    const std::string_view digits = label.substr(5);
+    if (digits.size() != 3 || digits.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    const int status = (digits[0] - '0') * 100 + (digits[1] - '0') * 10 + (digits[2] - '0');
+    if (status < 100) return std::nullopt;
+    return metrics::FailureKey{Failure::HttpStatus, status};
+  }
+  // Every other label is one enumerator's: found by asking failure_label, so the two never disagree.
+  for (int k = static_cast<int>(Failure::None) + 1; k <= static_cast<int>(Failure::Cancelled); ++k) {
+    const auto kind = static_cast<Failure>(k);
+    if (kind != Failure::HttpStatus && failure_label(metrics::FailureKey{kind, 0}) == label) {
+      return metrics::FailureKey{kind, 0};
+    }
+  }
+  return std::nullopt;
+}
+
 std::map<std::string, std::size_t> failure_counts(const metrics::LoadPointSummary& summary) {
   std::map<std::string, std::size_t> out;
   for (const auto& [failure, n] : summary.requests.failures) out[failure_label(failure)] += n;

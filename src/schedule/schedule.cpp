@@ -70,3 +70,14 @@ std::size_t count_for_duration(double rate, Duration duration) {
 }
 
 }  // namespace inferbench::schedule
+
+namespace inferbench::schedule {
+
+std::vector<std::size_t> owned_numbers(Shard shard, std::size_t total) {
+  std::vector<std::size_t> numbers;
+  numbers.reserve(owned_count(shard, total));
+  for (std::size_t i = shard.index; i < total; i += shard.count) numbers.push_back(i);
+  return numbers;
+}
+
+}  // namespace inferbench::schedule

@@ -34,3 +34,27 @@ std::vector<Duration> make_offsets(const RateSpec& spec, std::size_t count, std:
 std::size_t count_for_duration(double rate, Duration duration);
 
 }  // namespace inferbench::schedule
+
+namespace inferbench::schedule {
+
+// One slice of a run split over `count` processes (docs/scale-out.md). Every shard builds the
+// same seeded global workload and schedule and keeps request i when i mod count == index, and
+// user u when u mod count == index: the union of the shards is the single schedule exactly.
+struct Shard {
+  std::size_t index = 0;
+  std::size_t count = 1;
+  bool whole() const { return count <= 1; }
+};
+
+// Whether request (or user) `number` belongs to `shard`.
+inline bool owns(Shard shard, std::size_t number) { return number % shard.count == shard.index; }
+// The global number of the shard's `local`-th request or user (local = 0, 1, 2, …).
+inline std::size_t global_number(Shard shard, std::size_t local) { return shard.index + local * shard.count; }
+// How many of the numbers [0, total) the shard owns.
+inline std::size_t owned_count(Shard shard, std::size_t total) {
+  return total / shard.count + (shard.index < total % shard.count ? 1 : 0);
+}
+// The numbers in [0, total) the shard owns, ascending.
+std::vector<std::size_t> owned_numbers(Shard shard, std::size_t total);
+
+}  // namespace inferbench::schedule

@@ -63,7 +63,12 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--fail-if-client-limited",
                                           "--abort-after",
                                           "--ramp-up",
-                                          "--on-abort"};
+                                          "--on-abort",
+                                          "--shard",
+                                          "--shards",
+                                          "--start-at",
+                                          "--run-id",
+                                          "--processes"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

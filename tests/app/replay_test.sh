@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `inferbench replay` as a user runs it, against the simulator over loopback HTTP:
 #   1. timing: sub-second gaps of a trace replayed at --speed 2, each inter-send gap within 1 ms of
-#      the log's gap / 2 (requests.jsonl);
+#      the log's gap / 2 (the per-request CSV), rounds written live and to --json-output;
 #   2. Mooncake prefix sharing: `inferbench sim` (engine model, prefix caching) in another process;
 #      equal leading hash ids show as cached tokens in each request's usage and in /metrics;
 #   3. bad input: one-line errors, exit 2.
@@ -27,17 +27,21 @@ cat >"$WORK/trace.jsonl" <<'TRACE'
 {"timestamp": 1333.25, "input_length": 8, "output_length": 2}
 {"timestamp": 1334.25, "input_length": 8, "output_length": 2}
 TRACE
-"$BIN" replay "$WORK/trace.jsonl" --speed 2 --sim-ttft-ms 2 --sim-itl-ms 1 --output "$WORK/out" \
+"$BIN" replay "$WORK/trace.jsonl" --speed 2 --sim-ttft-ms 2 --sim-itl-ms 1 --round-duration 0.25 \
+  --output "$WORK/out" --json-output "$WORK/rounds.jsonl" --detailed-logs "$WORK/detail.csv" \
   >"$WORK/stdout" 2>"$WORK/stderr"
 rc=$?
 check "timing replay exits 0 (got $rc)" test $rc -eq 0
 [ $rc -eq 0 ] || cat "$WORK/stderr"
-check "every request succeeded" jq -e -s 'length == 6 and (map(.ok) | all)' "$WORK/out/requests.jsonl"
-# sent_offset_s by id: gaps against the log's gaps / 2, in ms.
-gaps=$(jq -r -s 'sort_by(.id) | .[].sent_offset_s' "$WORK/out/requests.jsonl" | awk 'BEGIN { split("0 137 250.5 900 1333.25 1334.25", log_ms, " ") }
-  NR > 1 { want = (log_ms[NR] - log_ms[NR - 1]) / 2; got = ($1 - prev) * 1000; d = got - want; if (d < 0) d = -d;
+CSV="$WORK/out/replay_requests.csv"
+check "the CSV has a header and 6 rows" test "$(wc -l <"$CSV")" -eq 7
+check "--detailed-logs is the same CSV" cmp -s "$CSV" "$WORK/detail.csv"
+check "every request succeeded" test "$(tail -n +2 "$CSV" | cut -d, -f4 | sort -u)" = "ok"
+# send_s (column 6) by request_id (column 1): gaps against the log's gaps / 2, in ms.
+gaps=$(tail -n +2 "$CSV" | sort -t, -k1,1n | awk -F, 'BEGIN { split("0 137 250.5 900 1333.25 1334.25", log_ms, " ") }
+  NR > 1 { want = (log_ms[NR] - log_ms[NR - 1]) / 2; got = ($6 - prev) * 1000; d = got - want; if (d < 0) d = -d;
            if (d > max) max = d }
-  { prev = $1 } END { printf "%.3f", max }')
+  { prev = $6 } END { printf "%.3f", max }')
 echo "replay timing: largest deviation of an inter-send gap from the log's gap / 2: $gaps ms"
 # The schedule itself is exact (checked below to the microsecond); the sends are as exact as the
 # machine lets the client be. On an oversubscribed machine (load average above the cores, or the
@@ -54,7 +58,14 @@ check "scheduled gaps are the log's / 2 to the microsecond" jq -e -s 'sort_by(.i
   | [range(1; 6) | (($s[.] - $s[. - 1]) * 1000 - ($l[.] - $l[. - 1]) / 2) | fabs < 0.001] | all' "$WORK/out/requests.jsonl"
 S="$WORK/out/summary.json"
 check "summary.json has the replay block" jq -e '.replay.format == "mooncake" and .replay.requests == 6
-  and .replay.speed == 2' "$S"
+  and .replay.speed == 2 and (.replay.rounds | length) >= 3' "$S"
+check "rounds cover every request once" jq -e '[.replay.rounds[].completed] | add == 6' "$S"
+check "rounds count every send once" jq -e '[.replay.rounds[].sent] | add == 6' "$S"
+check "the last round is partial" jq -e '.replay.rounds[-1].partial == true' "$S"
+check "--json-output has one record per round, FlowGPT's keys" jq -e -s --slurpfile s "$S" \
+  'length == ($s[0].replay.rounds | length) and (map(has("actual_qps") and has("success_rate") and has("Latency")
+   and has("TTFT") and has("TPOT") and has("input_tokens_per_minute")) | all)' "$WORK/rounds.jsonl"
+check "rounds printed live" grep -q "^round 1 " "$WORK/stdout"
 check "requests.jsonl written" test "$(wc -l <"$WORK/out/requests.jsonl")" -eq 6
 
 # 2. Prefix sharing through a separate simulator (engine model, prefix caching on). Block size 32:
@@ -69,12 +80,12 @@ cat >"$WORK/shared.jsonl" <<'TRACE'
 {"timestamp": 600, "input_length": 70, "output_length": 4, "hash_ids": [0, 9, 10]}
 {"timestamp": 900, "input_length": 64, "output_length": 4, "hash_ids": [7, 8]}
 TRACE
-"$BIN" replay "$WORK/shared.jsonl" --endpoint "http://127.0.0.1:$PORT" --block-size 32 \
+"$BIN" replay "$WORK/shared.jsonl" --endpoint "http://127.0.0.1:$PORT" --block-size 32 --round-duration 10 \
   --output "$WORK/shared" >"$WORK/shared.stdout" 2>"$WORK/shared.stderr"
 rc=$?
 check "prefix replay exits 0 (got $rc)" test $rc -eq 0
 [ $rc -eq 0 ] || cat "$WORK/shared.stderr"
-cached=$(jq -r -s 'sort_by(.id) | map(.cached_tokens | tostring) | join(" ")' "$WORK/shared/requests.jsonl")
+cached=$(tail -n +2 "$WORK/shared/replay_requests.csv" | sort -t, -k1,1n | cut -d, -f12 | paste -sd' ')
 check "cached tokens per request are 0 96 32 0 (got: $cached)" test "$cached" = "0 96 32 0"
 check "prompt tokens as the trace says" test "$(jq -s -c 'sort_by(.id) | map(.prompt_tokens)' "$WORK/shared/requests.jsonl")" = "[100,100,70,64]"
 hits=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^vllm:prefix_cache_hits_total{[^}]*} \([0-9.e+]*\)$/\1/p' | head -1)

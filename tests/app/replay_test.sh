@@ -4,7 +4,8 @@
 #      the log's gap / 2 (the per-request CSV), rounds written live and to --json-output;
 #   2. Mooncake prefix sharing: `inferbench sim` (engine model, prefix caching) in another process;
 #      equal leading hash ids show as cached tokens in each request's usage and in /metrics;
-#   3. bad input: one-line errors, exit 2.
+#   3. Ctrl-C (exit 130, summary marked interrupted), a trace with non-UTF-8 and broken lines;
+#   4. bad input: one-line errors, exit 2.
 # Usage: replay_test.sh path/to/inferbench
 set -uo pipefail
 BIN=$1
@@ -91,7 +92,31 @@ check "prompt tokens as the trace says" test "$(jq -s -c 'sort_by(.id) | map(.pr
 hits=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^vllm:prefix_cache_hits_total{[^}]*} \([0-9.e+]*\)$/\1/p' | head -1)
 check "the simulator's /metrics counts 128 prefix-cache hit tokens (got $hits)" awk -v h="$hits" 'BEGIN { exit !(h == 128) }'
 
-# 3. Bad input: one line, exit 2.
+# 3. Ctrl-C: the second request is due 5 s after the first; SIGINT after the first has ended ends
+# the replay at once with exit 130 and a summary marked interrupted.
+printf '%s\n' '{"timestamp": 0, "input_length": 8, "output_length": 2}' \
+  '{"timestamp": 5000, "input_length": 8, "output_length": 2}' >"$WORK/slow.jsonl"
+"$BIN" replay "$WORK/slow.jsonl" --sim-ttft-ms 2 --sim-itl-ms 1 --output "$WORK/int" >/dev/null 2>"$WORK/int.err" &
+REPLAY=$!
+for _ in $(seq 1 100); do [ -s "$WORK/int/requests.jsonl" ] && break; sleep 0.1; done
+kill -INT $REPLAY
+wait $REPLAY
+rc=$?
+check "Ctrl-C: exit 130 (got $rc)" test $rc -eq 130
+check "Ctrl-C: the summary says interrupted, with the request that ended" \
+  jq -e '.interrupted == true and .runs[0].requests.completed == 1' "$WORK/int/summary.json"
+
+# Non-UTF-8 bytes and broken lines in a trace: skipped, counted, named by line; the rest replayed.
+printf '{"timestamp": 0, "input_length": 3, "output_length": 2}\n\xff\xfe{"timestamp"\n{"timestamp": 1, "input_length": -3}\n' \
+  >"$WORK/dirty.jsonl"
+"$BIN" replay "$WORK/dirty.jsonl" --format mooncake --sim-ttft-ms 1 --sim-itl-ms 1 --output "$WORK/dirty" \
+  >/dev/null 2>"$WORK/dirty.err"
+check "dirty trace: exit 0" test $? -eq 0
+check "dirty trace: 2 lines skipped, reasons kept" jq -e '.replay.skipped_lines == 2 and .replay.requests == 1
+  and (.replay.skipped_first[0] | startswith("line 2: not a JSON object"))' "$WORK/dirty/summary.json"
+check "dirty trace: the skip is said at the start" grep -q "2 lines skipped (first: line 2: not a JSON object)" "$WORK/dirty.err"
+
+# 4. Bad input: one line, exit 2.
 bad() {  # bad "what" "expected text" args...
   local what=$1 want=$2; shift 2
   "$BIN" replay "$@" >"$WORK/bad.out" 2>"$WORK/bad.err"

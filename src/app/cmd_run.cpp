@@ -9,6 +9,7 @@
 #include "app/processes.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
+#include "app/run_target.hpp"
 #include "app/sharding.hpp"
 #include "app/signals.hpp"
 #include "config/run_settings.hpp"
@@ -16,7 +17,6 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 #include "loadgen/http_target.hpp"
-#include "loadgen/probe.hpp"
 #include "loadgen/runner.hpp"
 #include "loadgen/worker.hpp"
 #include "metrics/self_check.hpp"
@@ -34,25 +34,6 @@
 namespace inferbench::app {
 
 namespace {
-
-// Fills target.model from /v1/models when not given, and fails early and clearly when the
-// server cannot be reached at all. False when a stop signal (Ctrl-C) ended the wait.
-bool check_target(loadgen::HttpTargetOptions& target) {
-  const auto probe = loadgen::http_get(target, "/v1/models",
-                                       std::min<Duration>(target.client.connect_timeout * 2, std::chrono::seconds(30)),
-                                       stop_requested);
-  if (probe.outcome.kind == http::Outcome::Kind::Cancelled) return false;
-  if (probe.outcome.kind != http::Outcome::Kind::Complete) {
-    throw Error("cannot reach " + target.client.url.str() + ": " + probe.outcome.detail);
-  }
-  if (!target.model.empty()) return true;
-  require(probe.status == 200, fmt::format("--model not given and GET {}/v1/models answered HTTP {}",
-                                           target.client.url.str(), probe.status));
-  const auto model = protocol::first_model_id(probe.body);
-  require(model.has_value(), "--model not given and " + target.client.url.str() + "/v1/models lists no model");
-  target.model = *model;
-  return true;
-}
 
 // How long a load point should last, to pace the scraper (nullopt when not known in advance).
 std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen::LoadPlan& plan) {
@@ -131,25 +112,7 @@ int execute_run(const config::Values& values) {
   }
   install_stop_handlers();
 
-  std::unique_ptr<sim::SimServer> simulator;
-  if (config.use_sim) {
-    sim::SimOptions options;
-    options.port = 0;
-    if (config.sim.latency_profile) {
-      options.ttft_ms = to_ms(config.sim.ttft);
-      options.itl_ms = to_ms(config.sim.itl);
-    } else {
-      options.model_preset = config.sim.model_preset;
-      options.hardware = config.sim.hardware;
-    }
-    options.tokenizer_path = config.tokenizer_path;  // the simulator then counts exactly as the client
-    simulator = std::make_unique<sim::SimServer>(options);
-    simulator->start();
-    target.client.url = http::Url::parse(fmt::format("http://127.0.0.1:{}", simulator->port()));
-    fmt::print(stderr,
-               "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
-               simulator->describe(), target.client.url.str());
-  }
+  std::unique_ptr<sim::SimServer> simulator = start_simulator(config, target);
   if (!check_target(target)) {
     fmt::print(stderr, "inferbench: interrupted before the run started (waiting for {})\n", target.client.url.str());
     if (simulator) simulator->stop();

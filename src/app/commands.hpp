@@ -6,6 +6,8 @@ namespace inferbench::app {
 
 // Adds `inferbench run` (online benchmark) to `app`.
 void add_run_command(CLI::App& app);
+// Adds `inferbench replay` (logged traffic or a trace re-sent to a server) to `app`.
+void add_replay_command(CLI::App& app);
 // Adds `inferbench sim` (simulated OpenAI-compatible server) to `app`.
 void add_sim_command(CLI::App& app);
 // Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.

@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("inferbench {}", inferbench::kVersion));
   inferbench::app::add_run_command(app);
+  inferbench::app::add_replay_command(app);
   inferbench::app::add_sim_command(app);
   inferbench::app::add_tokenize_command(app);
   inferbench::app::add_merge_command(app);

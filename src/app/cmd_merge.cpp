@@ -74,9 +74,11 @@ MergeOutcome merge_results(const std::vector<std::string>& inputs, const std::st
     require(!fs::equivalent(d, out, ec), fmt::format("--output {} is one of the inputs", output));
   }
   std::vector<results::Results> shards;
+  shards.reserve(dirs.size());
   for (const auto& d : dirs) shards.push_back(results::read_results(d));
   // Kept before merge() consumes the shards' records.
   std::vector<std::pair<std::size_t, json>> shard_summaries;
+  shard_summaries.reserve(shards.size());
   for (const auto& s : shards) shard_summaries.emplace_back(s.shard.index, s.summary);
   const json first = shards.front().summary;
 

@@ -70,30 +70,29 @@ int run_processes(const RunConfig& config, const Sharding& sharding, int process
   // One id per invocation: two runs of one configuration must not merge into each other.
   const std::string run_id = fmt::format("{}-{:.0f}", sharding.run_id, start_s * 1000.0);
 
-  std::vector<std::string> base;
-  for (const auto& a : own_arguments()) base.push_back(a);
+  std::vector<std::string> base = own_arguments();
   // Overrides come last and win over any flag; the parent's simulator is the one target.
-  base.push_back("-o");
-  base.push_back("shard.processes=1");
-  base.push_back("-o");
-  base.push_back(fmt::format("shard.start_at={:.6f}", start_s));
-  base.push_back("-o");
-  base.push_back("shard.run_id=" + run_id);
+  base.emplace_back("-o");
+  base.emplace_back("shard.processes=1");
+  base.emplace_back("-o");
+  base.emplace_back(fmt::format("shard.start_at={:.6f}", start_s));
+  base.emplace_back("-o");
+  base.emplace_back("shard.run_id=" + run_id);
   if (config.use_sim) {
-    base.push_back("-o");
-    base.push_back("target.endpoint=" + target.client.url.str());
+    base.emplace_back("-o");
+    base.emplace_back("target.endpoint=" + target.client.url.str());
   }
   if (config.target.model.empty()) {
-    base.push_back("-o");
-    base.push_back("target.model=" + target.model);
+    base.emplace_back("-o");
+    base.emplace_back("target.model=" + target.model);
   }
   fmt::print(stderr, "inferbench: running {} shard processes (run {}), starting together at {:.3f}\n", processes,
              run_id, start_s);
   std::vector<pid_t> children;
   for (std::size_t k = 0; k < count; ++k) {
     std::vector<std::string> args = base;
-    args.push_back("-o");
-    args.push_back(fmt::format("shard.id={}/{}", k, count));
+    args.emplace_back("-o");
+    args.emplace_back(fmt::format("shard.id={}/{}", k, count));
     children.push_back(spawn(args));
   }
 

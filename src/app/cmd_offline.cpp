@@ -1,7 +1,7 @@
 // `inferbench offline`: MLPerf's Offline scenario, as the OCI blueprint's offline mode runs vLLM's
 // throughput benchmark: every request submitted at once, throughput from the first send to the
 // last answer. Default target: the simulator's engine model in-process (no sockets), so the
-// number is the engine model's own throughput; or --endpoint.
+// number is the engine model's own throughput; or --endpoint, optionally a server --launch starts.
 #include <fmt/core.h>
 
 #include <CLI/CLI.hpp>
@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "app/commands.hpp"
+#include "app/launch_support.hpp"
 #include "app/results_writer.hpp"
 #include "app/signals.hpp"
 #include "core/error.hpp"
@@ -50,6 +51,7 @@ struct OfflineFlags {
   std::string output_dir;
   std::string output_json;
   bool json = false;
+  LaunchFlags launch;
 };
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
@@ -124,10 +126,10 @@ int execute_offline(OfflineFlags f) {
           "invalid --tensor-parallel-size: must be between 1 and 64");
   require(f.max_model_len >= 0, "invalid --max-model-len: must be 0 (unset) or positive");
   require(f.timeout_s > 0, "invalid --timeout: must be positive");
-  if (f.endpoint.empty()) {
+  if (f.endpoint.empty() && f.launch.command.empty()) {
     if (const char* env = std::getenv("OPENAI_BASE_URL"); env != nullptr && *env != '\0') f.endpoint = env;
   }
-  const bool in_process = f.endpoint.empty();
+  const bool in_process = f.endpoint.empty() && f.launch.command.empty();
 
   workload::WorkloadOptions wo;
   wo.input = workload::LengthDist::fixed(f.input_len);
@@ -147,6 +149,7 @@ int execute_offline(OfflineFlags f) {
   install_stop_handlers();
 
   loadgen::HttpTargetOptions http;
+  std::unique_ptr<launch::LaunchedServer> server;  // --launch: stopped when this function returns
   std::unique_ptr<target::TargetFactory> targets;
   std::string target_label;
   std::string backend = f.backend;
@@ -173,9 +176,15 @@ int execute_offline(OfflineFlags f) {
         http.secrets.push_back(key);
       }
     }
-    const loadgen::ApiBase api_base = loadgen::api_base(http::Url::parse(f.endpoint));
+    // A launched server listens where --endpoint says, by default where vLLM does.
+    const std::string base = f.endpoint.empty() ? std::string(kDefaultLaunchEndpoint) : f.endpoint;
+    const loadgen::ApiBase api_base = loadgen::api_base(http::Url::parse(base));
     http.client.url = api_base.url;
     if (api_base.api) http.api = *api_base.api;
+    if (!f.launch.command.empty()) {
+      server = start_launched_server(f.launch, http, writer ? writer->dir() : std::filesystem::path{});
+      if (!server) return 130;
+    }
     const auto probe = loadgen::http_get(http, "/v1/models", std::chrono::seconds(30), stop_requested);
     if (probe.outcome.kind == http::Outcome::Kind::Cancelled) return 130;
     require(probe.outcome.kind == http::Outcome::Kind::Complete,
@@ -206,7 +215,9 @@ int execute_offline(OfflineFlags f) {
   hooks.on_record = [&writer](const metrics::RequestRecord& r) {
     if (writer) writer->write_request(0, r);
   };
-  hooks.stop_requested = [&writer] { return stop_requested() || (writer && writer->write_error()); };
+  hooks.stop_requested = [&writer, &server] {
+    return stop_requested() || (writer && writer->write_error()) || (server && server->exited().has_value());
+  };
   const loadgen::LoadResult result = loadgen::run_load(*targets, specs, plan, hooks);
 
   metrics::OfflineThroughput t = metrics::offline_throughput(result.records);
@@ -220,6 +231,7 @@ int execute_offline(OfflineFlags f) {
   if (result.cancelled > 0) failures["cancelled"] += result.cancelled;
   nlohmann::json out = result_json(f, t, target_label, backend, model, failures);
   out["interrupted"] = result.interrupted;
+  const int launch_rc = server ? finish_launched_server(*server, out) : 0;
   if (writer) {
     write_file(writer->dir() / "offline.json", report::to_text(out, 2) + "\n");
   }
@@ -230,6 +242,7 @@ int execute_offline(OfflineFlags f) {
     fmt::print("{}", table(t));
   }
   if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
+  if (launch_rc != 0) return launch_rc;
   if (result.interrupted) return 130;
   if (t.completed == 0) {
     fmt::print(stderr, "inferbench: no request succeeded: the run measured nothing (exit 1)\n");
@@ -272,6 +285,7 @@ void add_offline_command(CLI::App& app) {
   cmd->add_option("--output", f->output_dir, "Write offline.json and requests.jsonl to this directory");
   cmd->add_option("--output-json", f->output_json, "Also write vLLM's offline throughput JSON to this file");
   cmd->add_flag("--json", f->json, "Print the result as JSON instead of the table");
+  add_launch_flags(*cmd, f->launch);
   cmd->callback([f] {
     const int rc = execute_offline(*f);
     if (rc != 0) throw CLI::RuntimeError(rc);

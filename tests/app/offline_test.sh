@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # inferbench offline as a user runs it: in-process (the engine model's own accounting), over HTTP
-# against `inferbench sim` (token totals equal to the simulator's own counters), Ctrl-C and bad
-# input. Usage: offline_test.sh path/to/inferbench
+# against `inferbench sim` (token totals equal to the simulator's own counters), with --launch,
+# Ctrl-C and bad input. Usage: offline_test.sh path/to/inferbench
 set -uo pipefail
 BIN=$(realpath "$1")
 WORK=$(mktemp -d)
@@ -55,6 +55,15 @@ check "HTTP elapsed close to the engine's virtual time" jq -e --slurpfile v "$WO
   '.elapsed_time >= 0.9 * $v[0].elapsed_time and .elapsed_time <= 1.5 * $v[0].elapsed_time + 0.2' "$WORK/http.json" >/dev/null \
   || echo "  (http $(jq .elapsed_time "$WORK/http.json") s, in-process $(jq .elapsed_time "$WORK/tp1.json") s)"
 kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
+
+# 3. --launch: the server started and stopped around the batch.
+P=$(free_port)
+"$BIN" offline --num-prompts 8 --input-len 16 --output-len 8 --launch "exec '$BIN' sim --port $P" \
+  --endpoint "http://127.0.0.1:$P" --output "$WORK/launched" >/dev/null 2>"$WORK/launched.err"
+check "offline --launch exits 0" test $? -eq 0
+check "launch recorded" jq -e '.completed == 8 and .launch.startup_time_s > 0 and .launch.exited_during_run == null' "$WORK/launched/offline.json" >/dev/null
+check "server.log beside it" grep -q "inferbench sim: serving" "$WORK/launched/server.log"
+check "launched server gone" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/null"
 
 # 4. Ctrl-C over HTTP: exit 130, the result written and marked.
 P=$(free_port)

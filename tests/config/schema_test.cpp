@@ -63,7 +63,10 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--fail-if-client-limited",
                                           "--abort-after",
                                           "--ramp-up",
-                                          "--on-abort"};
+                                          "--on-abort",
+                                          "--launch",
+                                          "--launch-timeout",
+                                          "--launch-stop-grace"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

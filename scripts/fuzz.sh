@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ALL_TARGETS=(sse_fuzz chunk_decoder_fuzz http_response_fuzz prometheus_fuzz sharegpt_fuzz jsonl_fuzz
-             tokenizer_fuzz config_yaml_fuzz)
+             tokenizer_fuzz config_yaml_fuzz vllm_log_fuzz)
 SECONDS_PER_TARGET="${1:-60}"
 if [ $# -gt 0 ]; then shift; fi
 TARGETS=("$@")
@@ -72,6 +72,7 @@ seed() {
     tokenizer_fuzz)  # the real tokenizer.json files are megabytes: too slow per execution, not seeded
       ;;
     config_yaml_fuzz) ;;
+    vllm_log_fuzz) cp tests/loadtime/data/*.log "$dir/" ;;
   esac
 }
 

@@ -12,5 +12,7 @@ void add_sim_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 // Adds `inferbench offline` (MLPerf Offline throughput: every prompt at once) to `app`.
 void add_offline_command(CLI::App& app);
+// Adds `inferbench loadtime` (vLLM start-up log analysis in llm-d's nop categories) to `app`.
+void add_loadtime_command(CLI::App& app);
 
 }  // namespace inferbench::app

@@ -4,9 +4,12 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
 
 #include "app/signals.hpp"
 #include "core/error.hpp"
+#include "loadtime/vllm_log.hpp"
+#include "report/json.hpp"
 
 namespace inferbench::app {
 
@@ -59,6 +62,26 @@ int finish_launched_server(launch::LaunchedServer& server, nlohmann::json& resul
   nlohmann::json launch = {{"startup_time_s", server.startup_time() ? to_s(*server.startup_time()) : 0.0},
                            {"log", server.log_path().string()},
                            {"exited_during_run", died ? nlohmann::json(*died) : nlohmann::json(nullptr)}};
+  // A vLLM server's log says where its start-up time went (llm-d's nop analysis).
+  // The start-up is at the head of the log: its first 64 MiB are read, however long the run was.
+  constexpr std::size_t kHead = std::size_t{64} << 20;
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(server.log_path(), ec);
+  std::ifstream in(server.log_path(), std::ios::binary);
+  std::string text(ec ? 0 : static_cast<std::size_t>(std::min<std::uintmax_t>(size, kHead)), '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (loadtime::looks_like_vllm(text)) {
+    const loadtime::Analysis analysis = loadtime::analyze(text);
+    nlohmann::json j = loadtime::to_json(analysis);
+    j["log"] = server.log_path().string();
+    const auto path = server.log_path().parent_path() / "loadtime.json";
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << report::to_text(j, 2) << "\n";
+    if (!out) fmt::print(stderr, "inferbench: warning: cannot write {}\n", path.string());
+    fmt::print(stderr, "{}", loadtime::format_table(analysis));
+    launch["loadtime"] = std::move(j);
+  }
   result["launch"] = std::move(launch);
   if (died) {
     fmt::print(stderr, "inferbench: the launched server {} during the run; last lines of {}: {}\n", *died,

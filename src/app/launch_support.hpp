@@ -35,7 +35,7 @@ std::unique_ptr<launch::LaunchedServer> start_launched_server(const LaunchFlags&
                                                               const std::filesystem::path& results_dir);
 
 // Stops the server and records it in `result["launch"]`: start-up time, log path, whether it
-// died during the run. Returns 1 when the server
+// died during the run, and (vLLM) the load-time analysis of its log. Returns 1 when the server
 // died during the run (said on stderr with the tail of its log), else 0.
 int finish_launched_server(launch::LaunchedServer& server, nlohmann::json& result);
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # inferbench offline as a user runs it: in-process (the engine model's own accounting), over HTTP
 # against `inferbench sim` (token totals equal to the simulator's own counters), with --launch,
-# Ctrl-C and bad input. Usage: offline_test.sh path/to/inferbench
+# Ctrl-C and bad input; and inferbench loadtime on a fixture. Usage: offline_test.sh path/to/inferbench
 set -uo pipefail
 BIN=$(realpath "$1")
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d)
 SIM_PID=
 cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
@@ -89,6 +90,19 @@ for args in "--num-prompts 0" "--input-len -5" "--output-len x" "--tensor-parall
   check "offline $args: exit 2 (got $rc)" test $rc -eq 2
   check "offline $args: one line" test "$(wc -l <"$WORK/bad.err")" -eq 1
 done
+
+# 6. inferbench loadtime on a fixture, as a table and as JSON; refusals.
+LOGS="$HERE/../loadtime/data"
+"$BIN" loadtime "$LOGS/vllm-custom-format-ms.log" >"$WORK/lt.txt" 2>&1
+check "loadtime exits 0" test $? -eq 0
+check "loadtime table" bash -c "grep -q 'Pytorch Compilation' '$WORK/lt.txt' && grep -q 'Inductor' '$WORK/lt.txt' && grep -q 'GiB/s' '$WORK/lt.txt'"
+"$BIN" loadtime "$LOGS/vllm-custom-format-ms.log" --json --output "$WORK/lt2.json" >"$WORK/lt.json"
+check "loadtime JSON" jq -e '.facts.model_load_s == 18.506763 and .categories[5].title == "Pytorch Compilation"' "$WORK/lt.json" >/dev/null
+check "loadtime --output equals stdout" cmp -s "$WORK/lt.json" "$WORK/lt2.json"
+"$BIN" loadtime "$WORK/sim.out" >/dev/null 2>"$WORK/lt.err"
+check "a non-vLLM log is exit 1" test $? -eq 1
+"$BIN" loadtime "$WORK/nope.log" >/dev/null 2>"$WORK/lt.err"
+check "a missing log is exit 2, one line" bash -c "[ $? -eq 2 ] && [ \$(wc -l <'$WORK/lt.err') -eq 1 ]"
 
 echo "offline_test: $passes passed, $failures failed"
 [ "$failures" -eq 0 ]

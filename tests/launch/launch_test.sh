@@ -33,6 +33,7 @@ check "server.log holds the server's output" grep -q "inferbench sim: serving" "
 check "the server was stopped (SIGTERM: it said so)" grep -q "inferbench sim: stopped" "$WORK/ok/server.log"
 check "no process left (1)" wait_gone "^$BIN sim --port $P" 2
 check "the command is never written out" bash -c "! grep -r -e 'sleep 1; exec' '$WORK/ok' '$WORK/ok.json' --exclude=server.log"
+check "a sim log is not analysed as vLLM" jq -e '.launch | has("loadtime") | not' "$WORK/ok/summary.json" >/dev/null
 
 # 2. Never ready: a one-line error with the log's tail, at the timeout, nothing left.
 start=$(date +%s.%N)

@@ -101,6 +101,16 @@ check "no SIGTERM-deaf child left" gone "^sleep 3019"
 check "no child that left the group left" gone "^sleep 3023"
 check "stopping waited for the grace period, not much longer (took $took s)" bash -c "(( \$(echo '$took >= 1 && $took < 10' | bc) ))"
 
+# 8. A vLLM-looking server.log is analysed by itself: loadtime.json beside it, launch.loadtime.
+P=$(free_port)
+LOG="$(cd "$(dirname "$0")" && pwd)/../loadtime/data/vllm-custom-format-ms.log"
+"$BIN" run --launch "cat '$LOG'; exec '$BIN' sim --port $P" --endpoint "http://127.0.0.1:$P" --concurrency 1 \
+  --num-requests 2 "${RUN_FLAGS[@]}" --output "$WORK/vllm" >/dev/null 2>"$WORK/vllm.err"
+check "vLLM-like launch exits 0" test $? -eq 0
+check "loadtime.json written" jq -e '.facts.model_load_s == 18.506763 and .categories[5].elapsed > 25' "$WORK/vllm/loadtime.json" >/dev/null
+check "summary.json carries it" jq -e '.launch.loadtime.facts.torch_compile_s == 27.26' "$WORK/vllm/summary.json" >/dev/null
+check "the table went to stderr" grep -q "Pytorch Compilation" "$WORK/vllm.err"
+
 echo "launch_test: $passes passed, $failures failed"
 pkill -KILL -f -- "^sleep 3017" 2>/dev/null; pkill -KILL -f -- "^sleep 3019" 2>/dev/null; pkill -KILL -f -- "^sleep 3023" 2>/dev/null
 [ "$failures" -eq 0 ]

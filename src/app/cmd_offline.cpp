@@ -125,7 +125,8 @@ int execute_offline(OfflineFlags f) {
   require(f.tensor_parallel_size >= 1 && f.tensor_parallel_size <= 64,
           "invalid --tensor-parallel-size: must be between 1 and 64");
   require(f.max_model_len >= 0, "invalid --max-model-len: must be 0 (unset) or positive");
-  require(f.timeout_s > 0, "invalid --timeout: must be positive");
+  // At most 30 days, as run's durations: beyond, the deadline overflows the clock.
+  require(f.timeout_s > 0 && f.timeout_s <= 30.0 * 86400, "invalid --timeout: must be between 0 and 2592000 seconds");
   if (f.endpoint.empty() && f.launch.command.empty()) {
     if (const char* env = std::getenv("OPENAI_BASE_URL"); env != nullptr && *env != '\0') f.endpoint = env;
   }

@@ -83,7 +83,8 @@ kill "$SIM_PID"; wait "$SIM_PID" 2>/dev/null; SIM_PID=
 
 # 5. Bad input: one line, exit 2.
 for args in "--num-prompts 0" "--input-len -5" "--output-len x" "--tensor-parallel-size 0" \
-            "--endpoint http://127.0.0.1:1 --num-prompts 2" "--tokenizer /nonexistent/tokenizer.json"; do
+            "--endpoint http://127.0.0.1:1 --num-prompts 2" "--tokenizer /nonexistent/tokenizer.json" \
+            "--timeout 1e300" "--timeout nan"; do
   # shellcheck disable=SC2086
   "$BIN" offline $args >/dev/null 2>"$WORK/bad.err"
   rc=$?

@@ -6,6 +6,7 @@
 
 #include "app/client_error_stop.hpp"
 #include "app/commands.hpp"
+#include "app/launch_support.hpp"
 #include "app/processes.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
@@ -113,6 +114,13 @@ int execute_run(const config::Values& values) {
   install_stop_handlers();
 
   std::unique_ptr<sim::SimServer> simulator = start_simulator(config, target);
+  // --launch: the server starts now and stops when this function returns (its destructor).
+  std::unique_ptr<launch::LaunchedServer> launched;
+  if (!config.launch_command.empty()) {
+    const LaunchFlags flags{config.launch_command, to_s(config.launch_timeout), to_s(config.launch_stop_grace)};
+    launched = start_launched_server(flags, target, config.output_dir);
+    if (!launched) return 130;
+  }
   if (!check_target(target)) {
     fmt::print(stderr, "inferbench: interrupted before the run started (waiting for {})\n", target.client.url.str());
     if (simulator) simulator->stop();
@@ -173,8 +181,9 @@ int execute_run(const config::Values& values) {
     };
     // A run that cannot keep its records stops: what it measures would be lost. So does one
     // whose first requests all got the same client error: the rest would only repeat it.
-    hooks.stop_requested = [&writer, &client_errors] {
-      return stop_requested() || (writer && writer->write_error()) || client_errors.triggered();
+    hooks.stop_requested = [&writer, &client_errors, &launched] {
+      return stop_requested() || (writer && writer->write_error()) || client_errors.triggered() ||
+             (launched && launched->exited().has_value());
     };
     hooks.on_progress = [&progress](const loadgen::LiveStats& s, std::size_t total) { progress.update(s, total); };
     hooks.progress_interval = progress.interval();
@@ -236,6 +245,11 @@ int execute_run(const config::Values& values) {
       std::fflush(stdout);
     }
   }
+  int launch_rc = 0;
+  if (launched) {
+    launch_rc = finish_launched_server(*launched, summary);
+    if (writer && !points.empty()) writer->write_summary(summary, report::to_csv(points));
+  }
   if (config.json) {
     fmt::print("{}\n", report::to_text(summary, 2));
   } else if (points.size() > 1) {
@@ -243,6 +257,7 @@ int execute_run(const config::Values& values) {
   }
   if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
   if (simulator) simulator->stop();
+  if (launch_rc != 0) return launch_rc;
   if (interrupted) {
     fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
     return 130;

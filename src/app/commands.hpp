@@ -12,6 +12,10 @@ void add_replay_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 // Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.
 void add_tokenize_command(CLI::App& app);
+// Adds `inferbench offline` (MLPerf Offline throughput: every prompt at once) to `app`.
+void add_offline_command(CLI::App& app);
+// Adds `inferbench loadtime` (vLLM start-up log analysis in llm-d's nop categories) to `app`.
+void add_loadtime_command(CLI::App& app);
 
 // Adds `inferbench merge` (one result from the shards of a run) to `app`.
 void add_merge_command(CLI::App& app);

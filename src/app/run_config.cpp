@@ -57,7 +57,12 @@ std::string endpoint_of(const config::Values& v) {
 }
 
 void make_target(const config::Values& v, RunConfig& c) {
-  const std::string endpoint = endpoint_of(v);
+  std::string endpoint = endpoint_of(v);
+  c.launch_command = v.str("launch.command");
+  c.launch_timeout = *v.duration("launch.timeout");
+  c.launch_stop_grace = *v.duration("launch.stop_grace");
+  // A launched server listens where --endpoint says, by default where vLLM does.
+  if (endpoint.empty() && !c.launch_command.empty()) endpoint = "http://127.0.0.1:8000";
   c.use_sim = endpoint.empty();
   c.target.api = v.str("target.api") == "chat" ? protocol::Api::Chat : protocol::Api::Completions;
   if (!c.use_sim) {

@@ -41,6 +41,10 @@ struct RunConfig {
   loadgen::HttpTargetOptions target;  // url left empty when the simulator is used
   bool use_sim = false;
   SimConfig sim;
+  // --launch: the server to start before the run (at target's URL) and stop after it.
+  std::string launch_command;  // "" = none
+  Duration launch_timeout = std::chrono::seconds(600);
+  Duration launch_stop_grace = std::chrono::seconds(10);
   std::string tokenizer_path;  // as given ("" = none); the loaded tokenizer is in workload
   std::vector<PlannedPoint> points;
   std::size_t warmup = 0;

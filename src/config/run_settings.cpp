@@ -322,6 +322,28 @@ std::vector<Setting> declare() {
        .flag = "--no-server-metrics",
        .flag_inverts = true,
        .excludes = "server_metrics.urls"},
+      // launching the server under test
+      {.key = "launch.command",
+       .help = "Start the server with this shell command (its own process group, output in server.log), wait "
+               "until --endpoint (default http://127.0.0.1:8000) answers /health and /v1/models, stop it after "
+               "the run. Kept out of outputs (a command line may carry a token)",
+       .flag = "--launch",
+       .secret = Secret::Whole},
+      {.key = "launch.timeout",
+       .type = T::Duration,
+       .unit = "s",
+       .default_value = 600.0,
+       .min = 0,
+       .min_exclusive = true,
+       .help = "Seconds the launched server may take to become ready",
+       .flag = "--launch-timeout"},
+      {.key = "launch.stop_grace",
+       .type = T::Duration,
+       .unit = "s",
+       .default_value = 10.0,
+       .min = 0,
+       .help = "Seconds between SIGTERM and SIGKILL when stopping the launched server",
+       .flag = "--launch-stop-grace"},
   };
 }
 

@@ -68,7 +68,10 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--shards",
                                           "--start-at",
                                           "--run-id",
-                                          "--processes"};
+                                          "--processes",
+                                          "--launch",
+                                          "--launch-timeout",
+                                          "--launch-stop-grace"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

@@ -10,5 +10,9 @@ void add_run_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 // Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.
 void add_tokenize_command(CLI::App& app);
+// Adds `inferbench log-mlflow` (upload a results directory to MLflow) to `app`.
+void add_log_mlflow_command(CLI::App& app);
+// Adds `inferbench export` (results in a peer tool's format) to `app`.
+void add_export_command(CLI::App& app);
 
 }  // namespace inferbench::app

@@ -63,7 +63,12 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--fail-if-client-limited",
                                           "--abort-after",
                                           "--ramp-up",
-                                          "--on-abort"};
+                                          "--on-abort",
+                                          "--mlflow-uri",
+                                          "--experiment",
+                                          "--run-name",
+                                          "--mlflow-restore-experiment",
+                                          "--export"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

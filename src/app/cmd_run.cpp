@@ -2,12 +2,14 @@
 
 #include <fmt/core.h>
 
+#include <filesystem>
 #include <memory>
 
 #include "app/client_error_stop.hpp"
 #include "app/commands.hpp"
 #include "app/launch_support.hpp"
 #include "app/processes.hpp"
+#include "app/mlflow_upload.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
 #include "app/run_target.hpp"
@@ -17,6 +19,8 @@
 #include "config/sources.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "exports/summary_view.hpp"
+#include "exports/write.hpp"
 #include "loadgen/http_target.hpp"
 #include "loadgen/runner.hpp"
 #include "loadgen/worker.hpp"
@@ -88,6 +92,44 @@ class Progress {
   bool tty_;
   bool drawn_ = false;
 };
+
+// The --export formats, written from summary.json once the run is over. A failure is reported
+// and leaves the run's results and exit code as they are.
+void write_exports_after_run(const RunConfig& config, const ResultsWriter* writer) {
+  if (writer == nullptr || config.exports.empty()) return;
+  for (const std::string& name : config.exports) {
+    const std::filesystem::path out = writer->dir() / "exports" / name;
+    try {
+      const nlohmann::json summary = exports::read_summary((writer->dir() / "summary.json").string());
+      const auto files = exports::write_export(summary, *exports::parse_format(name), out);
+      fmt::print(stderr, "inferbench: {} export in {} ({} file{})\n", name, out.string(), files.size(),
+                 files.size() == 1 ? "" : "s");
+    } catch (const Error& e) {
+      fmt::print(stderr, "inferbench: {} export failed: {}\n", name, e.what());
+    }
+  }
+}
+
+// The MLflow upload once the results are on disk; it never changes the run's exit code.
+void upload_after_run(const RunConfig& config, const ResultsWriter* writer, bool interrupted, bool measured) {
+  if (config.mlflow_uri.empty()) return;
+  if (writer == nullptr) {  // only possible with $MLFLOW_TRACKING_URI: --mlflow-uri requires --output
+    fmt::print(stderr, "inferbench: MLFLOW_TRACKING_URI is set but no --output is given: nothing uploaded to MLflow\n");
+    return;
+  }
+  const std::string dir = writer->dir().string();
+  if (interrupted || !measured) {
+    fmt::print(stderr, "inferbench: MLflow: the run {}: not uploaded; to upload: inferbench log-mlflow {}\n",
+               interrupted ? "was interrupted" : "measured nothing", dir);
+    return;
+  }
+  try {
+    upload_to_mlflow(writer->dir(), {config.mlflow_uri, config.mlflow_experiment, config.mlflow_run_name,
+                                     config.mlflow_restore_experiment});
+  } catch (const Error& e) {  // a bad MLFLOW_* variable: the results are on disk all the same
+    fmt::print(stderr, "inferbench: MLflow: not uploaded: {}; to upload: inferbench log-mlflow {}\n", e.what(), dir);
+  }
+}
 
 int execute_run(const config::Values& values) {
   const RunConfig config = make_run_config(values);
@@ -257,6 +299,8 @@ int execute_run(const config::Values& values) {
   }
   if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
   if (simulator) simulator->stop();
+  if (!points.empty()) write_exports_after_run(config, writer.get());
+  upload_after_run(config, writer.get(), interrupted, !points.empty());
   if (launch_rc != 0) return launch_rc;
   if (interrupted) {
     fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");

@@ -22,5 +22,9 @@ void add_merge_command(CLI::App& app);
 
 // Adds `inferbench k8s-job` (a Kubernetes Indexed Job for a sharded run) to `app`.
 void add_k8s_job_command(CLI::App& app);
+// Adds `inferbench log-mlflow` (upload a results directory to MLflow) to `app`.
+void add_log_mlflow_command(CLI::App& app);
+// Adds `inferbench export` (results in a peer tool's format) to `app`.
+void add_export_command(CLI::App& app);
 
 }  // namespace inferbench::app

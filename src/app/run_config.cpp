@@ -5,6 +5,7 @@
 
 #include "config/json.hpp"
 #include "core/error.hpp"
+#include "exports/write.hpp"
 #include "loadgen/http_target.hpp"
 
 namespace inferbench::app {
@@ -187,6 +188,38 @@ RunConfig make_run_config(const config::Values& v) {
   c.workers = static_cast<int>(v.integer("client.workers"));
   c.output_dir = v.str("output.dir");
   c.json = v.boolean("output.json");
+  for (const auto& format : v.strings("output.export")) {
+    std::string formats;
+    for (const auto& f : exports::format_names()) formats += (formats.empty() ? "" : ", ") + f;
+    require(exports::parse_format(format).has_value(),
+            "invalid " + v.name("output.export") + " '" + format + "': must be one of " + formats);
+    c.exports.push_back(format);
+  }
+  require(c.exports.empty() || !c.output_dir.empty(),
+          v.name("output.export") + " needs --output: the exports are written beside the results");
+  c.mlflow_uri = v.str("mlflow.uri");
+  if (c.mlflow_uri.empty()) {
+    // As MLflow's own clients do, the tracking server may come from the environment.
+    if (const char* env = std::getenv("MLFLOW_TRACKING_URI"); env != nullptr && *env != '\0') {
+      c.mlflow_uri = env;
+      c.mlflow_uri_from_env = true;
+    }
+  }
+  c.mlflow_experiment = v.str("mlflow.experiment");
+  c.mlflow_run_name = v.str("mlflow.run_name");
+  c.mlflow_restore_experiment = v.boolean("mlflow.restore_experiment");
+  if (!c.mlflow_uri.empty()) {
+    const std::string source = c.mlflow_uri_from_env ? std::string("MLFLOW_TRACKING_URI") : v.name("mlflow.uri");
+    try {
+      (void)http::Url::parse(c.mlflow_uri);
+    } catch (const Error& e) {
+      throw Error(source + ": " + e.what());
+    }
+    require(c.mlflow_uri_from_env || !c.output_dir.empty(),
+            source + " needs --output: the results are uploaded from there, and stay there if MLflow is unreachable");
+    require(!c.mlflow_experiment.empty() && c.mlflow_experiment.size() <= 500,
+            v.name("mlflow.experiment") + ": an MLflow experiment name has 1 to 500 characters");
+  }
   c.scrape_server = v.boolean("server_metrics.enabled");
   for (const auto& u : v.strings("server_metrics.urls")) c.server_metrics.push_back(http::Url::parse(u));
   c.scrape_interval = *v.duration("server_metrics.interval");

@@ -59,6 +59,13 @@ struct RunConfig {
   int workers = 1;
   std::string output_dir;
   bool json = false;
+  // MLflow upload after the run (docs/mlflow.md); uri "" = none.
+  std::vector<std::string> exports;  // --export: peer formats written under OUTPUT/exports/<format>
+  std::string mlflow_uri;
+  bool mlflow_uri_from_env = false;  // taken from $MLFLOW_TRACKING_URI, not --mlflow-uri
+  std::string mlflow_experiment;
+  std::string mlflow_run_name;
+  bool mlflow_restore_experiment = false;
   bool scrape_server = true;              // read the server's /metrics around each load point
   std::vector<http::Url> server_metrics;  // empty = the target's /metrics
   Duration scrape_interval = std::chrono::seconds(5);

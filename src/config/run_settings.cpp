@@ -14,6 +14,7 @@ namespace {
 
 const char* const kSim = "Built-in simulator (without --endpoint)";
 const char* const kScaleOut = "Scale-out: shards of one run (docs/scale-out.md)";
+const char* const kMlflow = "MLflow";
 
 std::vector<Setting> declare() {
   using T = Type;
@@ -166,6 +167,33 @@ std::vector<Setting> declare() {
        .default_value = false,
        .help = "Print summary.json to stdout instead of the tables",
        .flag = "--json"},
+      // MLflow (docs/mlflow.md)
+      {.key = "mlflow.uri",
+       .help = "MLflow tracking server to upload the results to, one run per load point under a parent run (default: "
+               "$MLFLOW_TRACKING_URI); needs --output, where the results stay if MLflow is unreachable",
+       .flag = "--mlflow-uri",
+       .group = kMlflow},
+      {.key = "mlflow.experiment",
+       .default_value = "inferbench",
+       .help = "MLflow experiment of the runs (created when missing)",
+       .flag = "--experiment",
+       .group = kMlflow},
+      {.key = "mlflow.run_name",
+       .help = "Name of the MLflow parent run (default: inferbench <model>); load points are named after it",
+       .flag = "--run-name",
+       .group = kMlflow},
+      {.key = "mlflow.restore_experiment",
+       .type = T::Bool,
+       .default_value = false,
+       .help = "Restore the MLflow experiment when it was deleted (MLflow keeps a deleted experiment's name)",
+       .flag = "--mlflow-restore-experiment",
+       .group = kMlflow},
+      {.key = "output.export",
+       .type = T::StringList,
+       .allowed = {"llm-d-v0.2", "llm-d-v0.1", "vllm", "llmperf", "csv"},
+       .help = "Also write the results in a peer's format under --output/exports/<format> (repeatable): llm-d-v0.2, "
+               "llm-d-v0.1, vllm, llmperf, csv",
+       .flag = "--export"},
       // request details
       {.key = "target.api_key",
        .help = "API key sent as a Bearer token (default: $OPENAI_API_KEY); never written out",

@@ -71,7 +71,12 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--processes",
                                           "--launch",
                                           "--launch-timeout",
-                                          "--launch-stop-grace"};
+                                          "--launch-stop-grace",
+                                          "--mlflow-uri",
+                                          "--experiment",
+                                          "--run-name",
+                                          "--mlflow-restore-experiment",
+                                          "--export"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

@@ -1,0 +1,42 @@
+#include "app/mlflow_upload.hpp"
+
+#include <fmt/core.h>
+
+#include "config/json.hpp"
+#include "core/error.hpp"
+#include "mlflow/upload.hpp"
+
+namespace inferbench::app {
+
+bool upload_to_mlflow(const std::filesystem::path& dir, const MlflowTarget& target) {
+  mlflow::UploadOptions options;
+  options.client = mlflow::options_from_environment(target.uri);  // a bad URI or variable throws: config error
+  options.tracking_uri = target.uri;
+  options.experiment = target.experiment;
+  options.run_name = target.run_name;
+  options.restore_deleted_experiment = target.restore_experiment;
+  const std::string shown_uri = config::redact_userinfo(target.uri);
+  const auto warn = [](const std::string& w) { fmt::print(stderr, "inferbench: MLflow: warning: {}\n", w); };
+  try {
+    const mlflow::UploadResult r = mlflow::upload_results(dir, options, warn);
+    if (r.already_uploaded) {
+      fmt::print(stderr,
+                 "inferbench: MLflow: {} is already in experiment '{}' at {} as run {} ({} in mlflow.json): not "
+                 "uploaded again\n",
+                 dir.string(), target.experiment, shown_uri, r.parent_run_id, dir.string());
+    } else {
+      fmt::print(stderr, "inferbench: MLflow: uploaded to experiment '{}' (id {}) at {}: run {} with {} load point{}\n",
+                 target.experiment, r.experiment_id, shown_uri, r.parent_run_id, r.child_run_ids.size(),
+                 r.child_run_ids.size() == 1 ? "" : "s");
+    }
+    return true;
+  } catch (const Error& e) {
+    fmt::print(stderr,
+               "inferbench: MLflow: upload failed: {}\ninferbench: MLflow: the results are safe in {}; upload them "
+               "later with: inferbench log-mlflow {}\n",
+               e.what(), dir.string(), dir.string());
+    return false;
+  }
+}
+
+}  // namespace inferbench::app

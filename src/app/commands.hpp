@@ -10,5 +10,9 @@ void add_run_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 // Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.
 void add_tokenize_command(CLI::App& app);
+// Adds `inferbench report` (report.html from result directories) to `app`.
+void add_report_command(CLI::App& app);
+// Adds `inferbench history` (list recorded runs) and `inferbench compare A B` to `app`.
+void add_history_commands(CLI::App& app);
 
 }  // namespace inferbench::app

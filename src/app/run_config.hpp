@@ -54,6 +54,10 @@ struct RunConfig {
   std::uint64_t seed = 0;
   int workers = 1;
   std::string output_dir;
+  std::optional<int> metrics_port;  // --metrics-port (0 = any free port; none = off)
+  std::string metrics_host;
+  bool record_history = true;  // --no-history turns it off
+  std::string history_path;    // --history; empty = history::default_path()
   bool json = false;
   bool scrape_server = true;              // read the server's /metrics around each load point
   std::vector<http::Url> server_metrics;  // empty = the target's /metrics

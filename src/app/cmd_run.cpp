@@ -21,6 +21,9 @@
 #include "core/version.hpp"
 #include "exports/summary_view.hpp"
 #include "exports/write.hpp"
+#include "history/history.hpp"
+#include "live/live_metrics.hpp"
+#include "live/metrics_server.hpp"
 #include "loadgen/http_target.hpp"
 #include "loadgen/runner.hpp"
 #include "loadgen/worker.hpp"
@@ -28,6 +31,7 @@
 #include "metrics/summary.hpp"
 #include "protocol/openai.hpp"
 #include "report/csv.hpp"
+#include "report/html_report.hpp"
 #include "report/json.hpp"
 #include "report/server_metrics_table.hpp"
 #include "report/table.hpp"
@@ -59,6 +63,31 @@ TimePoint start_instant(std::chrono::system_clock::time_point at) {
                -std::chrono::duration<double>(ahead).count());
   }
   return Clock::now() + std::chrono::duration_cast<Duration>(ahead);
+}
+
+// report.html beside the results, drawn from the files just written by the same code as
+// `inferbench report DIR`. A report that cannot be written costs a warning, never the results.
+void write_run_report(const std::filesystem::path& dir) {
+  try {
+    report::write_html_report({dir}, dir / "report.html", report::HtmlReportOptions{});
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "inferbench: warning: report.html not written: {}\n", e.what());
+  }
+}
+
+// The run into the history (docs/history.md). A history that cannot be written costs a
+// warning, never the run.
+void record_history(const RunConfig& config, const nlohmann::json& summary) {
+  if (!config.record_history) return;
+  try {
+    const std::filesystem::path path =
+        config.history_path.empty() ? history::default_path() : std::filesystem::path(config.history_path);
+    history::History runs(path);
+    const std::int64_t id = runs.record(summary, config.output_dir);
+    fmt::print(stderr, "inferbench: recorded as run {} in {}\n", id, path.string());
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "inferbench: warning: the run is not in the history: {}\n", e.what());
+  }
 }
 
 // The progress line: rewritten in place on a terminal, a plain line every few seconds otherwise.
@@ -177,6 +206,17 @@ int execute_run(const config::Values& values) {
 
   std::unique_ptr<ResultsWriter> writer;
   if (!output_dir.empty()) writer = std::make_unique<ResultsWriter>(output_dir);
+  // --metrics-port: the run's progress for Prometheus, fed from the collector's thread and the
+  // progress updates, never from the workers.
+  std::unique_ptr<live::LiveMetrics> live_metrics;
+  std::unique_ptr<live::MetricsServer> metrics_server;
+  if (config.metrics_port) {
+    live_metrics = std::make_unique<live::LiveMetrics>();
+    metrics_server = std::make_unique<live::MetricsServer>(*live_metrics, config.metrics_host,
+                                                           static_cast<std::uint16_t>(*config.metrics_port));
+    fmt::print(stderr, "inferbench: live metrics at http://{}:{}/metrics\n", config.metrics_host,
+               metrics_server->port());
+  }
 
   nlohmann::json summary = {{"tool", "inferbench"},
                             {"version", kVersion},
@@ -217,8 +257,10 @@ int execute_run(const config::Values& values) {
     }
     Progress progress(report::load_label(point.load));
     loadgen::RunHooks hooks;
-    hooks.on_record = [&writer, &client_errors, i](const metrics::RequestRecord& r) {
+    if (live_metrics) live_metrics->begin_load_point(i, report::load_label(point.load));
+    hooks.on_record = [&writer, &client_errors, &live_metrics, i](const metrics::RequestRecord& r) {
       if (writer) writer->write_request(i, r);
+      if (live_metrics) live_metrics->record(r);
       client_errors.observe(r);
     };
     // A run that cannot keep its records stops: what it measures would be lost. So does one
@@ -227,8 +269,16 @@ int execute_run(const config::Values& values) {
       return stop_requested() || (writer && writer->write_error()) || client_errors.triggered() ||
              (launched && launched->exited().has_value());
     };
-    hooks.on_progress = [&progress](const loadgen::LiveStats& s, std::size_t total) { progress.update(s, total); };
-    hooks.progress_interval = progress.interval();
+    // The live metrics' in-flight gauge is refreshed every 0.5 s; the progress line keeps its pace.
+    hooks.on_progress = [&progress, &live_metrics, printed = Clock::now()](const loadgen::LiveStats& s,
+                                                                           std::size_t total) mutable {
+      if (live_metrics) live_metrics->set_in_flight(s.in_flight);
+      if (Clock::now() - printed + std::chrono::milliseconds(100) < progress.interval()) return;
+      progress.update(s, total);
+      printed = Clock::now();
+    };
+    hooks.progress_interval =
+        live_metrics ? std::min<Duration>(progress.interval(), std::chrono::milliseconds(500)) : progress.interval();
 
     std::unique_ptr<server_metrics::ServerMetricsScraper> scraper;
     if (config.scrape_server) {
@@ -261,6 +311,7 @@ int execute_run(const config::Values& values) {
     s.requests.cancelled = result.cancelled;
     s.aborted = result.aborted;
     metrics::assess(s, result.busiest_worker_cpu, config.min_success_rate);
+    if (live_metrics) live_metrics->end_load_point(result.busiest_worker_cpu, s.client.limited);
     nlohmann::json point_json = report::to_json(s);
     if (const auto ratio = workload.intended_cache_ratio()) point_json["workload"] = {{"intended_cache_ratio", *ratio}};
     if (server) {
@@ -297,7 +348,11 @@ int execute_run(const config::Values& values) {
   } else if (points.size() > 1) {
     fmt::print("{}\n", report::format_sweep_table(points));
   }
-  if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
+  if (!points.empty()) record_history(config, summary);
+  if (writer) {
+    if (!points.empty()) write_run_report(writer->dir());
+    fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
+  }
   if (simulator) simulator->stop();
   if (!points.empty()) write_exports_after_run(config, writer.get());
   upload_after_run(config, writer.get(), interrupted, !points.empty());

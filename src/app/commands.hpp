@@ -26,5 +26,9 @@ void add_k8s_job_command(CLI::App& app);
 void add_log_mlflow_command(CLI::App& app);
 // Adds `inferbench export` (results in a peer tool's format) to `app`.
 void add_export_command(CLI::App& app);
+// Adds `inferbench report` (report.html from result directories) to `app`.
+void add_report_command(CLI::App& app);
+// Adds `inferbench history` (list recorded runs) and `inferbench compare A B` to `app`.
+void add_history_commands(CLI::App& app);
 
 }  // namespace inferbench::app

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   inferbench::app::add_loadtime_command(app);
   inferbench::app::add_log_mlflow_command(app);
   inferbench::app::add_export_command(app);
+  inferbench::app::add_report_command(app);
+  inferbench::app::add_history_commands(app);
   // The key reference of docs/config.md, generated from the declared settings; hidden (group "")
   // because it is a maintainer's tool: `inferbench config-reference > docs/config.md`.
   app.add_subcommand("config-reference", "Print docs/config.md, the reference of every run setting")

@@ -187,6 +187,10 @@ RunConfig make_run_config(const config::Values& v) {
   c.seed = static_cast<std::uint64_t>(v.integer("seed"));
   c.workers = static_cast<int>(v.integer("client.workers"));
   c.output_dir = v.str("output.dir");
+  if (v.given("output.metrics_port")) c.metrics_port = static_cast<int>(v.integer("output.metrics_port"));
+  c.metrics_host = v.str("output.metrics_host");
+  c.record_history = v.boolean("history.enabled");
+  c.history_path = v.str("history.path");
   c.json = v.boolean("output.json");
   for (const auto& format : v.strings("output.export")) {
     std::string formats;

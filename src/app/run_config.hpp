@@ -58,6 +58,10 @@ struct RunConfig {
   std::uint64_t seed = 0;
   int workers = 1;
   std::string output_dir;
+  std::optional<int> metrics_port;  // --metrics-port (0 = any free port; none = off)
+  std::string metrics_host;
+  bool record_history = true;  // --no-history turns it off
+  std::string history_path;    // --history; empty = history::default_path()
   bool json = false;
   // MLflow upload after the run (docs/mlflow.md); uri "" = none.
   std::vector<std::string> exports;  // --export: peer formats written under OUTPUT/exports/<format>

@@ -194,6 +194,28 @@ std::vector<Setting> declare() {
        .help = "Also write the results in a peer's format under --output/exports/<format> (repeatable): llm-d-v0.2, "
                "llm-d-v0.1, vllm, llmperf, csv",
        .flag = "--export"},
+      {.key = "output.metrics_port",
+       .type = T::Integer,
+       .min = 0,
+       .max = 65535,
+       .help = "Serve the run's live progress in Prometheus text format at http://127.0.0.1:PORT/metrics while it "
+               "runs (0 = any free port, printed on stderr; see docs/live-metrics.md)",
+       .flag = "--metrics-port"},
+      {.key = "history.path",
+       .help = "SQLite file of the run history (default: $XDG_DATA_HOME/inferbench/history.sqlite, else "
+               "~/.local/share/inferbench/history.sqlite; see docs/history.md)",
+       .flag = "--history"},
+      {.key = "history.enabled",
+       .type = T::Bool,
+       .default_value = true,
+       .help = "Do not record the run in the history",
+       .flag = "--no-history",
+       .flag_inverts = true,
+       .excludes = "history.path"},
+      {.key = "output.metrics_host",
+       .default_value = "127.0.0.1",
+       .help = "Address --metrics-port listens on (0.0.0.0 for every interface)",
+       .flag = "--metrics-host"},
       // request details
       {.key = "target.api_key",
        .help = "API key sent as a Bearer token (default: $OPENAI_API_KEY); never written out",

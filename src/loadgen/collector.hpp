@@ -26,6 +26,7 @@ struct LiveStats {
   // before any response) since the last one that got a response: the circuit breaker's input.
   std::size_t unreachable_in_a_row = 0;
   TimePoint last_response{};  // when the last request that got any HTTP response ended (epoch = none)
+  std::size_t in_flight = 0;  // started and not yet through the collector (set by run_load, warm-up included)
 };
 
 // A failure that says the server could not be reached at all (no HTTP response).

@@ -91,7 +91,11 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
       }
     }
     if (hooks.on_progress && Clock::now() >= next_progress) {
-      hooks.on_progress(collector.live(), total);
+      LiveStats live = collector.live();
+      const std::size_t ended = live.completed + live.failed + live.warmup;
+      const std::size_t launched = run.launched.load(std::memory_order_relaxed);
+      live.in_flight = launched > ended ? launched - ended : 0;
+      hooks.on_progress(live, total);
       next_progress += hooks.progress_interval;
     }
   }

@@ -117,6 +117,7 @@ void Worker::launch(std::size_t number, TimePoint scheduled) {
 }
 
 net::awaitable<metrics::Failure> Worker::send(std::size_t number, TimePoint scheduled) {
+  run_.launched.fetch_add(1, std::memory_order_relaxed);  // closed and open loop both start here
   const auto& specs = *run_.specs;
   const workload::RequestSpec& spec = specs[number % specs.size()];
 

@@ -31,6 +31,8 @@ struct SharedRun {
   int users = 0;                      // closed loop: all users of the load point (for the ramp)
   schedule::Shard shard;              // closed loop: this process's users and request numbers
   std::atomic<std::size_t> next{0};   // closed loop: this shard's next request (local number)
+  // Requests started (one relaxed add per request): run_load's in-flight count for the progress.
+  std::atomic<std::size_t> launched{0};
   Collector* collector = nullptr;
 };
 

@@ -9,6 +9,7 @@
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
 #include "app/signals.hpp"
+#include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
 #include "core/error.hpp"
@@ -167,6 +168,9 @@ int execute_run(const config::Values& values) {
                             {"config", config.settings},
                             {"runs", nlohmann::json::array()}};
   summary["config"]["target"]["model"] = target.model;  // as discovered from /v1/models
+  // A profile's free labels (GPU shape, framework, TP degree, ...) at the top, for tools that group results.
+  summary["labels"] =
+      config.settings.at("labels").is_object() ? config.settings.at("labels") : nlohmann::json::object();
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
   bool warned_server = false;     // one warning per run when /metrics cannot be read
@@ -287,6 +291,7 @@ void add_run_command(CLI::App& app) {
       "run",
       "Benchmark an OpenAI-compatible server online (closed loop at fixed concurrency, or open loop at a "
       "rate); without --endpoint, benchmarks the built-in simulator");
+  config::bind_profile(*cmd, *values);  // first: a profile is read before -o indexes into its lists
   config::bind(*cmd, *values);
   cmd->callback([values] {
     const int rc = execute_run(*values);

@@ -10,5 +10,7 @@ void add_run_command(CLI::App& app);
 void add_sim_command(CLI::App& app);
 // Adds `inferbench tokenize` (encode / count / decode with a tokenizer.json) to `app`.
 void add_tokenize_command(CLI::App& app);
+// Adds `inferbench profiles` (list, show, check the built-in profiles) to `app`.
+void add_profiles_command(CLI::App& app);
 
 }  // namespace inferbench::app

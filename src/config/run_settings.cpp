@@ -17,6 +17,15 @@ const char* const kSim = "Built-in simulator (without --endpoint)";
 std::vector<Setting> declare() {
   using T = Type;
   return {
+      // what the run is (profiles): carried into summary.json unchanged
+      {.key = "description",
+       .help = "One line saying what this benchmark is (inferbench profiles lists it); copied into summary.json",
+       .flag = "--description"},
+      {.key = "labels",
+       .type = T::Json,
+       .help = "Free labels carried into summary.json, e.g. {\"gpu\": \"H100x8\", \"framework\": \"vllm\", \"tp\": 4} "
+               "(in a profile a YAML map; -o labels.gpu=H100 sets one)",
+       .flag = "--labels"},
       // target
       {.key = "target.endpoint",
        .help = "Base URL of an OpenAI-compatible server, e.g. http://localhost:8000 (default: start the built-in "

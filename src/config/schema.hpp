@@ -67,6 +67,10 @@ class Schema {
   bool is_section(std::string_view prefix) const;
   // The declared key closest to `key` (edit distance), or "" when none is close.
   std::string closest(std::string_view key) const;
+  // The group of settings ("load", "target") closest to `prefix`, or "" when none is close.
+  std::string closest_section(std::string_view prefix) const;
+  // The settings whose key path ends in the segment `leaf` ("min" finds "a.min" and "b.min").
+  std::vector<const Setting*> with_leaf(std::string_view leaf) const;
 
  private:
   std::vector<Setting> settings_;

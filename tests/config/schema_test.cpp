@@ -63,7 +63,9 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--fail-if-client-limited",
                                           "--abort-after",
                                           "--ramp-up",
-                                          "--on-abort"};
+                                          "--on-abort",
+                                          "--description",
+                                          "--labels"};
   Cli cli;
   for (const auto& flag : flags) {
     const auto& all = run_settings().settings();

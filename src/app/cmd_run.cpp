@@ -9,6 +9,7 @@
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
 #include "app/signals.hpp"
+#include "app/stage_totals.hpp"
 #include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
@@ -176,6 +177,7 @@ int execute_run(const config::Values& values) {
   bool warned_server = false;     // one warning per run when /metrics cannot be read
   ClientErrorStop client_errors;  // the first requests of the run, across load points
   bool aborted_run = false;       // a load point was aborted and --on-abort is stop
+  StageTotals stage_totals;       // load.stages: every stage's requests, reported together too
   for (std::size_t i = 0; i < config.points.size() && !interrupted && !aborted_run; ++i) {
     const PlannedPoint& point = config.points[i];
     // Fresh prompts for every load point: prompts an earlier point sent would hit the
@@ -237,6 +239,7 @@ int execute_run(const config::Values& values) {
       }
     }
     interrupted = result.interrupted;
+    if (config.staged) stage_totals.add(result.records);
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
     s.requests.cancelled = result.cancelled;
@@ -266,6 +269,14 @@ int execute_run(const config::Values& values) {
       if (server) fmt::print("{}", report::format_server_table(*server));
       fmt::print("\n");
       std::fflush(stdout);
+    }
+  }
+  if (config.staged && !points.empty()) {
+    summary["all_stages"] = stage_totals.to_json(config.slo, points.size());
+    if (writer) writer->write_summary(summary, report::to_csv(points));
+    if (!config.json) {
+      fmt::print("All {} stages together\n{}\n", points.size(),
+                 report::format_table(stage_totals.summarize(config.slo)));
     }
   }
   if (config.json) {

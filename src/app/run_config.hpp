@@ -43,6 +43,7 @@ struct RunConfig {
   SimConfig sim;
   std::string tokenizer_path;  // as given ("" = none); the loaded tokenizer is in workload
   std::vector<PlannedPoint> points;
+  bool staged = false;  // the points are load.stages: also reported all together
   std::size_t warmup = 0;
   Duration ramp_up{};                              // closed loop: users start spread over it
   Duration abort_after = std::chrono::seconds(5);  // circuit breaker (0 = never)

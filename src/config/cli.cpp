@@ -22,7 +22,8 @@ std::string placeholder(const Setting& s) {
     case Type::Number: return "FLOAT";
     case Type::Duration: return s.unit == "ms" ? "MS" : "SECONDS";
     case Type::NumberList: return "LIST";
-    case Type::Json: return "JSON";
+    case Type::Json:
+    case Type::MapList: return "JSON";
     default: return s.allowed.empty() ? "TEXT" : "{" + fmt::format("{}", fmt::join(s.allowed, ",")) + "}";
   }
 }
@@ -97,8 +98,9 @@ void set_element(Values& values, const Setting& s, std::string_view rest, const 
     if (segments.size() != 1) throw Error(fmt::format("-o: '{}': {} is a list of single values", key, s.key));
     if (!value.is_array()) value = nlohmann::json::array();
     index_into(value, segments.front(), s.key) = text;  // coerced with the list's own type below
-  } else if (s.type == Type::Json) {
-    if (!value.is_object()) value = nlohmann::json::object();
+  } else if (s.type == Type::Json || s.type == Type::MapList) {
+    if (s.type == Type::Json && !value.is_object()) value = nlohmann::json::object();
+    if (s.type == Type::MapList && !value.is_array()) value = nlohmann::json::array();
     nlohmann::json* node = &value;
     std::string at = s.key;
     for (const std::string& segment : segments) {

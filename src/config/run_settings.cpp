@@ -55,6 +55,12 @@ std::vector<Setting> declare() {
        .help = "Open loop: comma-separated request rates (req/s), one load point each",
        .flag = "--rate",
        .excludes = "load.concurrency"},
+      {.key = "load.stages",
+       .type = T::MapList,
+       .help = "Stages run in order, each a load point of its own: {rate, duration} or {rate, num_requests} (open "
+               "loop, --arrival), {concurrency, num_requests} or {concurrency, duration} (closed loop); a stage's "
+               "count or duration replaces --num-requests and --duration. Reported each and all together",
+       .excludes = "load.rate"},
       {.key = "load.arrival",
        .default_value = "poisson",
        .allowed = {"constant", "poisson", "gamma"},

@@ -135,6 +135,7 @@ std::string type_name(Type type) {
     case Type::NumberList: return "list of numbers";
     case Type::StringList: return "list of strings";
     case Type::Json: return "JSON object";
+    case Type::MapList: return "list of maps";
   }
   return "?";
 }

@@ -21,6 +21,7 @@ enum class Type {
   NumberList,  // comma-separated numbers ("1,4,16"), or a YAML sequence
   StringList,  // repeatable flag, or a YAML sequence
   Json,        // a JSON object (text is parsed as JSON)
+  MapList,     // a list of JSON objects (a YAML sequence of maps; text is parsed as a JSON array)
 };
 
 // Where a value came from, lowest precedence first: a later source replaces an earlier one.

@@ -62,7 +62,7 @@ void walk(Values& values, const YAML::Node& map, const std::string& prefix, std:
       if (const auto [first, inserted] = seen.emplace(path, line); !inserted) {
         throw Error(fmt::format("{}: {} is given twice (first on line {})", where, path, first->second));
       }
-      values.set(path, to_raw(item.second, s->type == Type::Json), Source::File, where);
+      values.set(path, to_raw(item.second, s->type == Type::Json || s->type == Type::MapList), Source::File, where);
     } else if (values.schema().is_section(path)) {
       if (!item.second.IsMap()) {
         const auto& all = values.schema().settings();

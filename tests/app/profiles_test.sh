@@ -84,5 +84,42 @@ done
 "$BIN" run "$WORK/sanity.yaml" --json >"$WORK/shown.json" 2>/dev/null
 check "the shown YAML runs as a file" jq -e '.labels.purpose == "sanity"' "$WORK/shown.json" >/dev/null
 
+# 4. Stages: each its own load point, reported on its own and all together; every request in
+#    exactly one stage, and a stage starts only after the previous one's requests ended.
+cat >"$WORK/stages.yaml" <<'YAML'
+load:
+  stages:
+    - {rate: 40, num_requests: 12}
+    - {concurrency: 3, num_requests: 9}
+    - {rate: 50, duration: 0.4}
+  warmup: 1
+workload: {input_tokens: 8, output_tokens: 4}
+YAML
+"$BIN" run "$WORK/stages.yaml" --output "$WORK/st" --json >"$WORK/st.json" 2>"$WORK/st.err"
+check "staged run exits 0" test $? -eq 0
+check "three stages, each its own load" jq -e '(.runs | length) == 3 and .runs[0].load.rate == 40
+  and .runs[1].load.concurrency == 3 and .runs[2].load.rate == 50
+  and .runs[0].requests.completed == 12 and .runs[1].requests.completed == 9 and .runs[2].requests.completed == 20' \
+  "$WORK/st.json" >/dev/null
+check "all stages together sum the stages" jq -e '.all_stages.load == {mode: "stages", stages: 3}
+  and .all_stages.requests.completed == ([.runs[].requests.completed] | add)
+  and .all_stages.requests.failed == ([.runs[].requests.failed] | add)
+  and .all_stages.requests.warmup == ([.runs[].requests.warmup] | add)' "$WORK/st.json" >/dev/null
+check "summary.json on disk has the total" jq -e '.all_stages.requests.completed == 41' "$WORK/st/summary.json" >/dev/null
+check "every request line in one stage, stages in order without overlap" jq -e -s '
+  (group_by(.load_point) | map({p: .[0].load_point, first: (map(.sent_offset_s) | min),
+     last_end: (map(.sent_offset_s + (.e2e_ms // 0) / 1000) | max), n: length})) as $s
+  | ($s | length) == 3 and ([$s[].n] | add) == 44
+  and ([range(1; 3) | $s[.].first >= $s[. - 1].last_end] | all)' "$WORK/st/requests.jsonl" >/dev/null
+printf 'load:\n  stages:\n    - {rat: 5, duration: 1}\n' >"$WORK/badstage.yaml"
+expect_error "a typo in a stage" \
+  "inferbench: load.stages.0: unknown key 'rat' (did you mean 'rate'?) (a stage has rate or concurrency, and num_requests or duration)" \
+  run "$WORK/badstage.yaml"
+expect_error "a stage with both" "inferbench: load.stages.0: give rate (open loop) or concurrency (closed loop), one of them" \
+  run -o 'load.stages=[{"rate":1,"concurrency":2}]'
+expect_error "stage index out of range" \
+  "inferbench: -o: 'load.stages.3.rate': index 3 is out of range: load.stages has 3 items" \
+  run "$WORK/stages.yaml" -o load.stages.3.rate=5
+
 echo "profiles_test: $passes passed, $failures failed"
 test $failures -eq 0

@@ -179,6 +179,23 @@ TEST(BuiltinProfiles, EveryOneLoadsWithADescription) {
   EXPECT_EQ(v.source("workload.input_tokens"), Source::File);
 }
 
+TEST(Stages, AListOfMapsFromYamlAndOverridesIntoIt) {
+  Values v(run_settings());
+  load_profile(v, "load:\n  stages:\n    - {rate: 1, duration: 30}\n    - {concurrency: 4, num_requests: 64}\n",
+               "p.yaml");
+  EXPECT_EQ(v.maps("load.stages"),
+            nlohmann::json::parse(R"([{"rate":1,"duration":30},{"concurrency":4,"num_requests":64}])"));
+  apply_override(v, "load.stages.0.rate=5,load.stages.1.num_requests=32");
+  EXPECT_EQ(v.maps("load.stages")[0]["rate"], 5);
+  EXPECT_EQ(v.maps("load.stages")[1]["num_requests"], 32);
+  EXPECT_EQ(error_of([&] { apply_override(v, "load.stages.2.rate=5"); }),
+            "-o: 'load.stages.2.rate': index 2 is out of range: load.stages has 2 items");
+  EXPECT_EQ(error_of([&] { load_profile(v, "load:\n  stages: {rate: 1}\n", "q.yaml"); }),
+            "q.yaml:2: invalid load.stages '{\"rate\":1}': expected a list of maps");
+  EXPECT_EQ(error_of([&] { load_profile(v, "load:\n  stages: [1, 2]\n", "q.yaml"); }),
+            "q.yaml:2: invalid load.stages '[1,2]': expected a list of maps");
+}
+
 TEST(ProfilesDoc, TheGeneratedBlockOfDocsProfilesMdIsCurrent) {
   const std::string path = std::string(INFERBENCH_SOURCE_DIR) + "/docs/profiles.md";
   std::ifstream in(path);

@@ -15,6 +15,8 @@
 #include "app/run_target.hpp"
 #include "app/sharding.hpp"
 #include "app/signals.hpp"
+#include "app/stage_totals.hpp"
+#include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
 #include "core/error.hpp"
@@ -189,7 +191,7 @@ int execute_run(const config::Values& values) {
   std::unique_ptr<launch::LaunchedServer> launched;
   if (!config.launch_command.empty()) {
     const LaunchFlags flags{config.launch_command, to_s(config.launch_timeout), to_s(config.launch_stop_grace)};
-    launched = start_launched_server(flags, target, config.output_dir);
+    launched = start_launched_server(flags, target, output_dir);
     if (!launched) return 130;
   }
   if (!check_target(target)) {
@@ -227,11 +229,15 @@ int execute_run(const config::Values& values) {
                             {"runs", nlohmann::json::array()}};
   summary["config"]["target"]["model"] = target.model;                // as discovered from /v1/models
   if (writer) summary["clock"] = results::to_json(writer->anchor());  // what requests.jsonl's times count from
+  // A profile's free labels (GPU shape, framework, TP degree, ...) at the top, for tools that group results.
+  summary["labels"] =
+      config.settings.at("labels").is_object() ? config.settings.at("labels") : nlohmann::json::object();
   std::vector<metrics::LoadPointSummary> points;
   bool interrupted = false;
   bool warned_server = false;     // one warning per run when /metrics cannot be read
   ClientErrorStop client_errors;  // the first requests of the run, across load points
   bool aborted_run = false;       // a load point was aborted and --on-abort is stop
+  StageTotals stage_totals;       // load.stages: every stage's requests, reported together too
   for (std::size_t i = 0; i < config.points.size() && !interrupted && !aborted_run; ++i) {
     const PlannedPoint& point = config.points[i];
     // Fresh prompts for every load point: prompts an earlier point sent would hit the
@@ -306,6 +312,7 @@ int execute_run(const config::Values& values) {
       }
     }
     interrupted = result.interrupted;
+    if (config.staged) stage_totals.add(result.records);
     metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
     s.interrupted = result.interrupted;
     s.requests.cancelled = result.cancelled;
@@ -342,6 +349,14 @@ int execute_run(const config::Values& values) {
   if (launched) {
     launch_rc = finish_launched_server(*launched, summary);
     if (writer && !points.empty()) writer->write_summary(summary, report::to_csv(points));
+  }
+  if (config.staged && !points.empty()) {
+    summary["all_stages"] = stage_totals.to_json(config.slo, points.size());
+    if (writer) writer->write_summary(summary, report::to_csv(points));
+    if (!config.json) {
+      fmt::print("All {} stages together\n{}\n", points.size(),
+                 report::format_table(stage_totals.summarize(config.slo)));
+    }
   }
   if (config.json) {
     fmt::print("{}\n", report::to_text(summary, 2));
@@ -396,6 +411,7 @@ void add_run_command(CLI::App& app) {
       "run",
       "Benchmark an OpenAI-compatible server online (closed loop at fixed concurrency, or open loop at a "
       "rate); without --endpoint, benchmarks the built-in simulator");
+  config::bind_profile(*cmd, *values);  // first: a profile is read before -o indexes into its lists
   config::bind(*cmd, *values);
   cmd->callback([values] {
     const int rc = execute_run(*values);

@@ -30,5 +30,7 @@ void add_export_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 // Adds `inferbench history` (list recorded runs) and `inferbench compare A B` to `app`.
 void add_history_commands(CLI::App& app);
+// Adds `inferbench profiles` (list, show, check the built-in profiles) to `app`.
+void add_profiles_command(CLI::App& app);
 
 }  // namespace inferbench::app

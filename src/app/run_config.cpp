@@ -1,7 +1,10 @@
 #include "app/run_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
+
+#include <fmt/format.h>
 
 #include "config/json.hpp"
 #include "core/error.hpp"
@@ -104,7 +107,88 @@ void make_target(const config::Values& v, RunConfig& c) {
   }
 }
 
+// A stage's number under `key` (nullopt when absent), checked against [min, max] and, for
+// counts, whole. `where` is "load.stages.N".
+std::optional<double> stage_number(const nlohmann::json& stage, const std::string& key, const std::string& where,
+                                   double min, double max, bool whole) {
+  if (!stage.contains(key)) return std::nullopt;
+  const nlohmann::json& x = stage.at(key);
+  const std::string text = x.is_string() ? x.get<std::string>() : x.dump();
+  require(x.is_number(), fmt::format("invalid {}.{} '{}': expected a number", where, key, text));
+  const double value = x.get<double>();
+  require(value >= min && value <= max && (!whole || value == std::floor(value)),
+          fmt::format("invalid {}.{} '{}': must be {}between {} and {}", where, key, text, whole ? "an integer " : "",
+                      min, max));
+  return value;
+}
+
+// load.stages (inference-perf's stages): each stage is one load point with its own rate or
+// concurrency and its own request count or duration, run in order like any load point.
+void make_stages(const config::Values& v, RunConfig& c, const nlohmann::json& stages) {
+  require(!v.given("load.concurrency"),
+          "load.stages and " + v.name("load.concurrency") + " exclude each other: give one");
+  const std::string arrival_name = v.str("load.arrival");
+  const auto warmup = static_cast<std::size_t>(v.integer("load.warmup"));
+  for (std::size_t i = 0; i < stages.size(); ++i) {
+    const nlohmann::json& stage = stages[i];
+    const std::string where = fmt::format("load.stages.{}", i);
+    for (const auto& item : stage.items()) {
+      static const std::vector<std::string> kKeys = {"rate", "concurrency", "num_requests", "duration"};
+      if (std::find(kKeys.begin(), kKeys.end(), item.key()) != kKeys.end()) continue;
+      std::string near;
+      for (const auto& k : kKeys) {
+        if (item.key().size() + 2 >= k.size() && k.size() + 2 >= item.key().size() &&
+            (k.find(item.key().substr(0, 3)) == 0 || item.key().find(k.substr(0, 3)) == 0)) {
+          near = k;
+        }
+      }
+      throw Error(fmt::format("{}: unknown key '{}'{} (a stage has rate or concurrency, and num_requests or duration)",
+                              where, item.key(), near.empty() ? "" : " (did you mean '" + near + "'?)"));
+    }
+    const auto rate = stage_number(stage, "rate", where, 0.001, 1e6, false);
+    const auto users = stage_number(stage, "concurrency", where, 1, 100000, true);
+    const auto count = stage_number(stage, "num_requests", where, 1, 1e9, true);
+    const auto seconds = stage_number(stage, "duration", where, 0.001, 30.0 * 24 * 3600, false);
+    require(rate.has_value() != users.has_value(),
+            where + ": give rate (open loop) or concurrency (closed loop), one of them");
+    // The stage's own bound replaces the global ones; without one, the globals apply.
+    std::size_t num_requests = count ? static_cast<std::size_t>(*count) : 0;
+    std::optional<Duration> duration = seconds ? std::optional<Duration>(from_s(*seconds)) : std::nullopt;
+    if (!count && !seconds) {
+      num_requests = static_cast<std::size_t>(v.integer("load.num_requests"));
+      duration = v.duration("load.duration");
+    }
+    PlannedPoint p;
+    p.duration = duration;
+    if (rate) {
+      p.load = {metrics::LoadSpec::Mode::Open, static_cast<int>(v.integer("load.max_concurrency")), *rate, arrival_name,
+                v.number("load.burstiness")};
+      p.arrival = schedule::parse_arrival(arrival_name);
+      const schedule::RateSpec spec{*rate, p.arrival, v.number("load.burstiness")};
+      if (num_requests > 0) {
+        p.num_requests =
+            duration ? std::min(num_requests, schedule::count_for_duration(spec.rate, *duration)) : num_requests;
+      } else {
+        p.num_requests = duration ? schedule::count_for_duration(spec.rate, *duration)
+                                  : std::max<std::size_t>(16, static_cast<std::size_t>(std::ceil(*rate * 10)));
+      }
+      schedule::require_plausible_length(*rate, p.num_requests + warmup);
+    } else {
+      p.load = {metrics::LoadSpec::Mode::Closed, static_cast<int>(*users), 0.0, "", 1.0};
+      p.num_requests = num_requests > 0 ? num_requests
+                       : duration       ? 0
+                                        : std::max<std::size_t>(16, 4 * static_cast<std::size_t>(*users));
+    }
+    c.points.push_back(p);
+  }
+  c.staged = true;
+}
+
 void make_points(const config::Values& v, RunConfig& c) {
+  if (const nlohmann::json& stages = v.maps("load.stages"); stages.is_array() && !stages.empty()) {
+    make_stages(v, c, stages);
+    return;
+  }
   const std::string arrival_name = v.str("load.arrival");
   const schedule::Arrival arrival = schedule::parse_arrival(arrival_name);
   const double burstiness = v.number("load.burstiness");

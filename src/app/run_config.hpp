@@ -47,6 +47,7 @@ struct RunConfig {
   Duration launch_stop_grace = std::chrono::seconds(10);
   std::string tokenizer_path;  // as given ("" = none); the loaded tokenizer is in workload
   std::vector<PlannedPoint> points;
+  bool staged = false;  // the points are load.stages: also reported all together
   std::size_t warmup = 0;
   Duration ramp_up{};                              // closed loop: users start spread over it
   Duration abort_after = std::chrono::seconds(5);  // circuit breaker (0 = never)

@@ -1,4 +1,11 @@
 // CLI flags and `-o` overrides, generated from the schema.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 #include <fmt/format.h>
 
 #include "config/sources.hpp"
@@ -15,22 +22,113 @@ std::string placeholder(const Setting& s) {
     case Type::Number: return "FLOAT";
     case Type::Duration: return s.unit == "ms" ? "MS" : "SECONDS";
     case Type::NumberList: return "LIST";
-    case Type::Json: return "JSON";
+    case Type::Json:
+    case Type::MapList: return "JSON";
     default: return s.allowed.empty() ? "TEXT" : "{" + fmt::format("{}", fmt::join(s.allowed, ",")) + "}";
   }
 }
 
-// True when `name` can only be meant as a key (it has a dot or is declared), so a comma
-// before it in `-o a=1,name=2` starts a new assignment rather than continuing a list.
-bool starts_assignment(const Schema& schema, std::string_view piece) {
+// True when `piece` can only be meant as a new assignment, so a comma before it in
+// `-o a=1,name=2` starts one rather than continuing a list. A declared key or a dotted word of
+// key characters always does; llm-d's leaf-only name ("min") does when it is the last segment of
+// some key, unless the assignment so far is itself a list of NAME=VALUE items (slo=ttft=500,itl=9).
+bool starts_assignment(const Schema& schema, std::string_view piece, std::string_view current) {
   const auto eq = piece.find('=');
   if (eq == std::string_view::npos || eq == 0) return false;
   const std::string_view name = piece.substr(0, eq);
   if (schema.find(name) != nullptr) return true;
-  if (name.find('.') == std::string_view::npos) return false;
-  // A dotted word of key characters: a key path, known or not ("1.5" or "a.b c" is not).
-  return std::all_of(name.begin(), name.end(),
-                     [](char c) { return std::islower(static_cast<unsigned char>(c)) || c == '_' || c == '.'; });
+  const bool key_characters = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' ||
+           c == '.';
+  });
+  if (!key_characters) return false;
+  // A dotted word: a key path, known or not ("1.5" or "a.b c" is not).
+  if (name.find('.') != std::string_view::npos) return std::islower(static_cast<unsigned char>(name.front())) != 0;
+  const bool value_has_pairs = current.find('=') != current.rfind('=');
+  return !value_has_pairs && !schema.with_leaf(name).empty();
+}
+
+// An element of a path into a value: a list index or a map member.
+bool is_index(std::string_view segment) {
+  return !segment.empty() && segment.size() < 10 && std::all_of(segment.begin(), segment.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
+}
+
+// llm-d's coercion of an override's text inside a JSON value: true/yes and false/no are
+// booleans, then integers, then floats, else text.
+nlohmann::json typed_text(const std::string& text) {
+  std::string lowered = text;
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (lowered == "true" || lowered == "yes") return true;
+  if (lowered == "false" || lowered == "no") return false;
+  char* end = nullptr;
+  const long long i = std::strtoll(text.c_str(), &end, 10);
+  if (!text.empty() && end == text.c_str() + text.size()) return static_cast<std::int64_t>(i);
+  const double d = std::strtod(text.c_str(), &end);
+  if (!text.empty() && end == text.c_str() + text.size() && std::isfinite(d)) return d;
+  return text;
+}
+
+// Sets one element inside a list or JSON-object setting: `rest` is the path below the
+// setting's key ("1" in load.concurrency.1, "gpu" in labels.gpu, "stop.0" in target.extra_body.stop.0).
+void set_element(Values& values, const Setting& s, std::string_view rest, const std::string& text,
+                 const std::string& key) {
+  std::vector<std::string> segments;
+  for (std::size_t start = 0; start <= rest.size();) {
+    const std::size_t dot = std::min(rest.find('.', start), rest.size());
+    segments.emplace_back(rest.substr(start, dot - start));
+    start = dot + 1;
+  }
+  nlohmann::json value = values.get(s.key);
+  const auto index_into = [&](nlohmann::json& list, const std::string& segment,
+                              std::string_view at) -> nlohmann::json& {
+    if (!is_index(segment)) {
+      throw Error(fmt::format("-o: '{}': {} is a list, so '{}' must be an index (0 to {})", key, at, segment,
+                              list.empty() ? 0 : list.size() - 1));
+    }
+    const std::size_t i = std::stoul(segment);
+    if (i >= list.size()) {
+      throw Error(fmt::format("-o: '{}': index {} is out of range: {} has {} item{}", key, i, at, list.size(),
+                              list.size() == 1 ? "" : "s"));
+    }
+    return list[i];
+  };
+  if (s.type == Type::NumberList || s.type == Type::StringList) {
+    if (segments.size() != 1) throw Error(fmt::format("-o: '{}': {} is a list of single values", key, s.key));
+    if (!value.is_array()) value = nlohmann::json::array();
+    index_into(value, segments.front(), s.key) = text;  // coerced with the list's own type below
+  } else if (s.type == Type::Json || s.type == Type::MapList) {
+    if (s.type == Type::Json && !value.is_object()) value = nlohmann::json::object();
+    if (s.type == Type::MapList && !value.is_array()) value = nlohmann::json::array();
+    nlohmann::json* node = &value;
+    std::string at = s.key;
+    for (const std::string& segment : segments) {
+      if (node->is_array()) {
+        node = &index_into(*node, segment, at);
+      } else {
+        if (node->is_null()) *node = nlohmann::json::object();  // a new member on the way: a map
+        if (!node->is_object()) {
+          throw Error(fmt::format("-o: '{}': {} is a single value, not a map or list", key, at));
+        }
+        node = &(*node)[segment];
+      }
+      at += "." + segment;
+    }
+    *node = typed_text(text);
+  } else {
+    throw Error(fmt::format("-o: unknown key '{}': {} is a single value, not a list or map", key, s.key));
+  }
+  values.set(s.key, value, Source::Override);
+}
+
+// The declared setting whose key is the longest proper prefix of `key` ("load.concurrency" of
+// "load.concurrency.1"), or nullptr.
+const Setting* declared_prefix(const Schema& schema, std::string_view key) {
+  for (auto dot = key.rfind('.'); dot != std::string_view::npos && dot > 0; dot = key.rfind('.', dot - 1)) {
+    if (const Setting* s = schema.find(key.substr(0, dot))) return s;
+  }
+  return nullptr;
 }
 
 void assign(Values& values, std::string_view assignment) {
@@ -38,11 +136,32 @@ void assign(Values& values, std::string_view assignment) {
   if (eq == std::string_view::npos || eq == 0) {
     throw Error(fmt::format("-o: expected KEY=VALUE, got '{}'", assignment));
   }
+  const Schema& schema = values.schema();
   const std::string key(assignment.substr(0, eq));
-  if (values.schema().find(key) == nullptr) {
-    throw Error(fmt::format("-o: unknown key '{}'{}", key, suggestion(values.schema(), key)));
+  const std::string text(assignment.substr(eq + 1));
+  if (schema.find(key) != nullptr) {
+    values.set(key, text, Source::Override);
+    return;
   }
-  values.set(key, std::string(assignment.substr(eq + 1)), Source::Override);
+  if (const Setting* s = declared_prefix(schema, key)) {
+    set_element(values, *s, std::string_view(key).substr(s->key.size() + 1), text, key);
+    return;
+  }
+  if (key.find('.') == std::string::npos) {
+    // llm-d's older form names only the leaf ("-o min=20"): fine when one setting ends in it.
+    const auto leaves = schema.with_leaf(key);
+    if (leaves.size() == 1) {
+      values.set(leaves.front()->key, text, Source::Override);
+      return;
+    }
+    if (leaves.size() > 1) {
+      std::string paths;
+      for (const Setting* s : leaves) paths += (paths.empty() ? "" : ", ") + s->key;
+      throw Error(
+          fmt::format("-o: '{}' would change {} settings ({}): give the dotted key path", key, leaves.size(), paths));
+    }
+  }
+  throw Error(fmt::format("-o: unknown key '{}'{}", key, suggestion(schema, key)));
 }
 
 }  // namespace
@@ -55,7 +174,7 @@ void apply_override(Values& values, std::string_view text) {
     const std::string_view piece = text.substr(start, comma - start);
     if (current.empty()) {
       current = piece;
-    } else if (starts_assignment(values.schema(), piece)) {
+    } else if (starts_assignment(values.schema(), piece, current)) {
       assign(values, current);
       current = piece;
     } else {

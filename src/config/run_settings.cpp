@@ -19,6 +19,15 @@ const char* const kMlflow = "MLflow";
 std::vector<Setting> declare() {
   using T = Type;
   return {
+      // what the run is (profiles): carried into summary.json unchanged
+      {.key = "description",
+       .help = "One line saying what this benchmark is (inferbench profiles lists it); copied into summary.json",
+       .flag = "--description"},
+      {.key = "labels",
+       .type = T::Json,
+       .help = "Free labels carried into summary.json, e.g. {\"gpu\": \"H100x8\", \"framework\": \"vllm\", \"tp\": 4} "
+               "(in a profile a YAML map; -o labels.gpu=H100 sets one)",
+       .flag = "--labels"},
       // target
       {.key = "target.endpoint",
        .help = "Base URL of an OpenAI-compatible server, e.g. http://localhost:8000 (default: start the built-in "
@@ -48,6 +57,12 @@ std::vector<Setting> declare() {
        .help = "Open loop: comma-separated request rates (req/s), one load point each",
        .flag = "--rate",
        .excludes = "load.concurrency"},
+      {.key = "load.stages",
+       .type = T::MapList,
+       .help = "Stages run in order, each a load point of its own: {rate, duration} or {rate, num_requests} (open "
+               "loop, --arrival), {concurrency, num_requests} or {concurrency, duration} (closed loop); a stage's "
+               "count or duration replaces --num-requests and --duration. Reported each and all together",
+       .excludes = "load.rate"},
       {.key = "load.arrival",
        .default_value = "poisson",
        .allowed = {"constant", "poisson", "gamma"},

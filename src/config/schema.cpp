@@ -94,6 +94,32 @@ std::string Schema::closest(std::string_view key) const {
   return best_distance <= std::max<std::size_t>(2, key.size() / 3) ? best : std::string();
 }
 
+std::string Schema::closest_section(std::string_view prefix) const {
+  std::string best;
+  std::size_t best_distance = std::string::npos;
+  for (const Setting& s : settings_) {
+    // Every proper prefix of a key path that ends before a dot is a section.
+    for (std::size_t dot = s.key.find('.'); dot != std::string::npos; dot = s.key.find('.', dot + 1)) {
+      const std::string_view section = std::string_view(s.key).substr(0, dot);
+      const std::size_t d = edit_distance(prefix, section);
+      if (d < best_distance) {
+        best_distance = d;
+        best = section;
+      }
+    }
+  }
+  return best_distance <= std::max<std::size_t>(2, prefix.size() / 3) ? best : std::string();
+}
+
+std::vector<const Setting*> Schema::with_leaf(std::string_view leaf) const {
+  std::vector<const Setting*> out;
+  for (const Setting& s : settings_) {
+    const auto dot = s.key.rfind('.');
+    if (dot != std::string::npos && std::string_view(s.key).substr(dot + 1) == leaf) out.push_back(&s);
+  }
+  return out;
+}
+
 std::string suggestion(const Schema& schema, std::string_view key) {
   const std::string near = schema.closest(key);
   return near.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", near);
@@ -109,6 +135,7 @@ std::string type_name(Type type) {
     case Type::NumberList: return "list of numbers";
     case Type::StringList: return "list of strings";
     case Type::Json: return "JSON object";
+    case Type::MapList: return "list of maps";
   }
   return "?";
 }

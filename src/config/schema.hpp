@@ -21,6 +21,7 @@ enum class Type {
   NumberList,  // comma-separated numbers ("1,4,16"), or a YAML sequence
   StringList,  // repeatable flag, or a YAML sequence
   Json,        // a JSON object (text is parsed as JSON)
+  MapList,     // a list of JSON objects (a YAML sequence of maps; text is parsed as a JSON array)
 };
 
 // Where a value came from, lowest precedence first: a later source replaces an earlier one.
@@ -67,6 +68,10 @@ class Schema {
   bool is_section(std::string_view prefix) const;
   // The declared key closest to `key` (edit distance), or "" when none is close.
   std::string closest(std::string_view key) const;
+  // The group of settings ("load", "target") closest to `prefix`, or "" when none is close.
+  std::string closest_section(std::string_view prefix) const;
+  // The settings whose key path ends in the segment `leaf` ("min" finds "a.min" and "b.min").
+  std::vector<const Setting*> with_leaf(std::string_view leaf) const;
 
  private:
   std::vector<Setting> settings_;

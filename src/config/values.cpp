@@ -190,6 +190,19 @@ nlohmann::json coerce(const Setting& s, const nlohmann::json& raw, const std::st
       }
       return value;
     }
+    case Type::MapList: {
+      nlohmann::json value = raw;
+      if (raw.is_string()) value = nlohmann::json::parse(text, nullptr, false);
+      const bool maps = !value.is_discarded() && value.is_array() &&
+                        std::all_of(value.begin(), value.end(), [](const nlohmann::json& x) { return x.is_object(); });
+      if (!maps) fail(name, text, "expected a list of maps");
+      try {
+        (void)value.dump();
+      } catch (const nlohmann::json::type_error&) {
+        fail(name, text, "contains bytes that are not UTF-8");
+      }
+      return value;
+    }
   }
   throw std::logic_error("config: unknown type");
 }
@@ -284,5 +297,7 @@ std::vector<std::string> Values::strings(std::string_view key) const {
 }
 
 const nlohmann::json& Values::object(std::string_view key) const { return entry(key, Type::Json).value; }
+
+const nlohmann::json& Values::maps(std::string_view key) const { return entry(key, Type::MapList).value; }
 
 }  // namespace inferbench::config

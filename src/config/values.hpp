@@ -48,6 +48,7 @@ class Values {
   std::vector<double> numbers(std::string_view key) const;
   std::vector<std::string> strings(std::string_view key) const;
   const nlohmann::json& object(std::string_view key) const;  // null when not set
+  const nlohmann::json& maps(std::string_view key) const;    // a JSON array of objects; null when not set
 
  private:
   struct Entry {

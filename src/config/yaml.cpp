@@ -1,6 +1,7 @@
 // YAML documents of settings: nested maps spell key paths.
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -48,12 +49,20 @@ nlohmann::json to_raw(const YAML::Node& node, bool typed) {
   }
 }
 
-void walk(Values& values, const YAML::Node& map, const std::string& prefix, std::string_view filename) {
+// The line on which each key path was first given, so a key given twice (also once nested and
+// once dotted: `load: {rate: 1}` and `load.rate: 2`) is an error rather than a silent last-wins.
+using SeenKeys = std::map<std::string, std::size_t, std::less<>>;
+
+void walk(Values& values, const YAML::Node& map, const std::string& prefix, std::string_view filename, SeenKeys& seen) {
   for (const auto& item : map) {
     const std::string path = prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
-    const std::string where = fmt::format("{}:{}", filename, item.first.Mark().line + 1);
+    const std::size_t line = item.first.Mark().line + 1;
+    const std::string where = fmt::format("{}:{}", filename, line);
     if (const Setting* s = values.schema().find(path)) {
-      values.set(path, to_raw(item.second, s->type == Type::Json), Source::File, where);
+      if (const auto [first, inserted] = seen.emplace(path, line); !inserted) {
+        throw Error(fmt::format("{}: {} is given twice (first on line {})", where, path, first->second));
+      }
+      values.set(path, to_raw(item.second, s->type == Type::Json || s->type == Type::MapList), Source::File, where);
     } else if (values.schema().is_section(path)) {
       if (!item.second.IsMap()) {
         const auto& all = values.schema().settings();
@@ -61,7 +70,11 @@ void walk(Values& values, const YAML::Node& map, const std::string& prefix, std:
             std::find_if(all.begin(), all.end(), [&](const Setting& x) { return x.key.rfind(path + ".", 0) == 0; });
         throw Error(fmt::format("{}: '{}' is a group of settings, not a value (e.g. '{}')", where, path, first->key));
       }
-      walk(values, item.second, path, filename);
+      walk(values, item.second, path, filename, seen);
+    } else if (item.second.IsMap() && !values.schema().closest_section(path).empty()) {
+      // A misspelt group ("laod:"): name the group, not some setting that happens to be close.
+      throw Error(
+          fmt::format("{}: unknown key '{}' (did you mean '{}'?)", where, path, values.schema().closest_section(path)));
     } else {
       throw Error(fmt::format("{}: unknown key '{}'{}", where, path, suggestion(values.schema(), path)));
     }
@@ -79,7 +92,8 @@ void load_yaml(Values& values, std::string_view text, std::string_view filename)
   }
   if (root.IsNull()) return;  // an empty document sets nothing
   if (!root.IsMap()) throw Error(fmt::format("{}: expected a map of settings", filename));
-  walk(values, root, "", filename);
+  SeenKeys seen;
+  walk(values, root, "", filename, seen);
 }
 
 void load_yaml_file(Values& values, const std::filesystem::path& path) {

@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
 #include "config/values.hpp"
@@ -18,7 +19,10 @@ namespace inferbench::config::testing {
 struct Cli {
   CLI::App app{"test"};
   std::unique_ptr<Values> values = std::make_unique<Values>(run_settings());
-  Cli() { bind(app, *values); }
+  Cli() {
+    bind_profile(app, *values);  // as `inferbench run` binds them: the profile first
+    bind(app, *values);
+  }
   // Parses `args` (without the program name); CLI11 and inferbench errors propagate.
   Values& parse(std::vector<std::string> args) {
     std::reverse(args.begin(), args.end());  // CLI11 takes the vector back to front

@@ -23,6 +23,7 @@ PACKAGES=(
   clang-format clang-tidy                          # house style and static checks (scripts/lint.sh)
   clang libclang-rt-14-dev libfuzzer-14-dev        # libFuzzer targets (scripts/fuzz.sh, tests/fuzz)
   slurm-wlm munge                                  # a one-node Slurm cluster for the sharded-run test (tests/app)
+  python3 bc procps                                # free ports, arithmetic and the process table in the shell tests
 )
 
 missing=()

@@ -480,7 +480,9 @@ TEST(ServerScraper, ShortLoadPointIsSampledDuringTheLoad) {
   ServerMetricsScraper scraper(options);
   scraper.start();
   server.set(200, "vllm:num_requests_running 16\n");  // the load
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The load ends halfway between two scrapes of the 0.25 s schedule: ending it on a multiple of
+  // the interval (1.5 s) raced the drain below against a periodic scrape, which then read 0.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1375));
   server.set(200, "vllm:num_requests_running 0\n");  // drained
   const auto s = scraper.stop();
   EXPECT_GE(s.scrapes_during_load, 4u);  // every 0.25 s over 1.5 s, with room for a slow machine

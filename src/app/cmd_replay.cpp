@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -11,6 +12,7 @@
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
 #include "app/run_target.hpp"
+#include "app/sharding.hpp"
 #include "app/signals.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
@@ -27,6 +29,7 @@
 #include "report/csv.hpp"
 #include "report/json.hpp"
 #include "report/table.hpp"
+#include "results/anchor.hpp"
 #include "workload/corpus.hpp"
 #include "workload/exact_text.hpp"
 
@@ -159,6 +162,22 @@ replay::SampleRange sample_range(const ReplayArgs& a) {
 int execute_replay(const config::Values& values, const ReplayArgs& args) {
   reject_run_only(values);
   const RunConfig config = make_run_config(values);
+  // --shard K/N: this replayer sends the log's requests i with i mod N == K (docs/scale-out.md).
+  // The run id covers what the replay sends, so replays of different logs do not merge.
+  nlohmann::json id_settings = config.settings;
+  id_settings["replay"] = {{"log", std::filesystem::absolute(args.log).string()},
+                           {"format", args.format},
+                           {"mode", args.mode},
+                           {"speed", args.speed},
+                           {"target_qps", args.target_qps.value_or(0.0)},
+                           {"sample_rate", args.sample_rate.value_or(0.0)},
+                           {"sample_range", args.sample_range},
+                           {"block_size", args.block_size},
+                           {"max_tokens", args.max_tokens}};
+  const Sharding sharding = make_sharding(values, id_settings, process_env);
+  require(values.integer("shard.processes") == 1,
+          "--processes is not available for replay: start the replayers with --shard K/N and merge them");
+  const std::string output_dir = shard_output_dir(sharding, config.output_dir);
   const replay::Mode mode = replay::parse_mode(args.mode);
   require(mode == replay::Mode::Qps || !args.target_qps, "--target-qps needs --replay-mode qps");
   require(mode == replay::Mode::Timestamp || args.speed == 1.0, "--speed needs --replay-mode timestamp");
@@ -228,7 +247,7 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
     return 130;
   }
   std::unique_ptr<ResultsWriter> writer;
-  if (!config.output_dir.empty()) writer = std::make_unique<ResultsWriter>(config.output_dir);
+  if (!output_dir.empty()) writer = std::make_unique<ResultsWriter>(output_dir);
 
   const loadgen::HttpTargets http_targets(target, plan.specs);
   if (mode == replay::Mode::Qps) round_options.target_qps = args.target_qps.value_or(1.0);
@@ -255,6 +274,7 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
   load.offsets = plan.offsets;
   load.workers = config.workers;
   load.abort_after = config.abort_after;
+  load.shard = sharding.shard;
   if (config.workload.tokenizer) load.output_tokenizer = &*config.workload.tokenizer;
 
   nlohmann::json round_records = nlohmann::json::array();
@@ -282,8 +302,13 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
   hooks.stop_requested = [&writer] { return stop_requested() || (writer && writer->write_error()); };
   hooks.on_progress = [&](const loadgen::LiveStats&, std::size_t) { report_rounds(rounds.due(Clock::now())); };
   hooks.progress_interval = std::chrono::milliseconds(100);
+  if (!sharding.shard.whole()) {
+    fmt::print(stderr, "inferbench: shard {}/{}: this replayer sends {} of the log's requests\n", sharding.shard.index,
+               sharding.shard.count, schedule::owned_count(sharding.shard, plan.offsets.size()));
+  }
   fmt::print(stderr, "inferbench: replaying {} requests over {:.3f} s ({} mode), rounds of {} s\n", plan.offsets.size(),
              span, args.mode, args.round_duration_s);
+  if (sharding.start_at) load.start = start_instant(*sharding.start_at);
   loadgen::LoadResult result = loadgen::run_load(targets, plan.specs, load, hooks);
   TimePoint end{};
   for (const auto& r : result.records) end = std::max(end, r.done);
@@ -301,10 +326,13 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
   metrics::assess(s, result.busiest_worker_cpu, config.min_success_rate);
   nlohmann::json summary = {{"tool", "inferbench"},
                             {"version", kVersion},
+                            {"run_id", sharding.run_id},
+                            {"shard", {{"index", sharding.shard.index}, {"count", sharding.shard.count}}},
                             {"interrupted", result.interrupted},
                             {"config", config.settings},
                             {"runs", nlohmann::json::array({report::to_json(s)})}};
   summary["config"]["target"]["model"] = target.model;
+  if (writer) summary["clock"] = results::to_json(writer->anchor());  // what requests.jsonl's times count from
   summary["replay"] = {{"log", args.log},
                        {"format", replay::to_string(log.format)},
                        {"lines", log.lines},

@@ -55,18 +55,6 @@ std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen
   return std::nullopt;
 }
 
-// The Clock instant of a wall-clock time; says so when it has passed (the shards then do not
-// start together).
-TimePoint start_instant(std::chrono::system_clock::time_point at) {
-  const auto ahead = at - std::chrono::system_clock::now();
-  if (ahead < std::chrono::system_clock::duration::zero()) {
-    fmt::print(stderr,
-               "inferbench: warning: --start-at passed {:.3f} s ago while this shard got ready: it starts now\n",
-               -std::chrono::duration<double>(ahead).count());
-  }
-  return Clock::now() + std::chrono::duration_cast<Duration>(ahead);
-}
-
 // report.html beside the results, drawn from the files just written by the same code as
 // `inferbench report DIR`. A report that cannot be written costs a warning, never the results.
 void write_run_report(const std::filesystem::path& dir) {

@@ -139,7 +139,7 @@ Sharding make_sharding(const config::Values& v, const nlohmann::json& settings, 
   return s;
 }
 
-std::string check_sharded_run(const Sharding& s, const RunConfig& c) {
+std::string shard_output_dir(const Sharding& s, const std::string& output_dir) {
   if (s.start_at) {
     const auto ahead = *s.start_at - std::chrono::system_clock::now();
     require(ahead > std::chrono::system_clock::duration::zero(),
@@ -147,9 +147,17 @@ std::string check_sharded_run(const Sharding& s, const RunConfig& c) {
                         -std::chrono::duration<double>(ahead).count()));
     require(ahead < std::chrono::hours(24), "--start-at is more than 24 h away");
   }
-  if (s.shard.whole()) return c.output_dir;
+  if (s.shard.whole()) return output_dir;
+  require(!output_dir.empty(),
+          fmt::format("shard {}/{} needs --output: a shard's results are merged by inferbench merge", s.shard.index,
+                      s.shard.count));
+  return (std::filesystem::path(output_dir) / fmt::format("shard-{}", s.shard.index)).string();
+}
+
+std::string check_sharded_run(const Sharding& s, const RunConfig& c) {
+  const std::string dir = shard_output_dir(s, c.output_dir);
+  if (s.shard.whole()) return dir;
   const std::string what = fmt::format("shard {}/{}", s.shard.index, s.shard.count);
-  require(!c.output_dir.empty(), what + " needs --output: a shard's results are merged by inferbench merge");
   require(c.points.size() == 1, fmt::format("{}: a sharded run has one load point (got {}): shards that run "
                                             "several would drift apart after the first",
                                             what, c.points.size()));
@@ -157,7 +165,17 @@ std::string check_sharded_run(const Sharding& s, const RunConfig& c) {
   require(load.mode == metrics::LoadSpec::Mode::Open || static_cast<std::size_t>(load.concurrency) >= s.shard.count,
           fmt::format("{}: --concurrency {} gives some shards no user (it must be at least the shard count)", what,
                       load.concurrency));
-  return (std::filesystem::path(c.output_dir) / fmt::format("shard-{}", s.shard.index)).string();
+  return dir;
+}
+
+TimePoint start_instant(std::chrono::system_clock::time_point at) {
+  const auto ahead = at - std::chrono::system_clock::now();
+  if (ahead < std::chrono::system_clock::duration::zero()) {
+    fmt::print(stderr,
+               "inferbench: warning: --start-at passed {:.3f} s ago while this shard got ready: it starts now\n",
+               -std::chrono::duration<double>(ahead).count());
+  }
+  return Clock::now() + std::chrono::duration_cast<Duration>(ahead);
 }
 
 }  // namespace inferbench::app

@@ -10,6 +10,7 @@
 
 #include "app/run_config.hpp"
 #include "config/values.hpp"
+#include "core/clock.hpp"
 #include "schedule/schedule.hpp"
 
 namespace inferbench::app {
@@ -35,8 +36,16 @@ std::chrono::system_clock::time_point parse_start_at(const std::string& text, co
 // "config"), the source of the derived run id.
 Sharding make_sharding(const config::Values& values, const nlohmann::json& settings, const Environment& env);
 
-// Checks that `config` can run as shard `s` (one load point, --output, a user per shard, a
-// start time ahead) and returns the results folder: --output, or its shard-K folder.
+// Checks what every sharded command needs (a start time ahead; --output when sharded) and
+// returns the results folder: `output_dir`, or its shard-K folder.
+std::string shard_output_dir(const Sharding& s, const std::string& output_dir);
+
+// Checks that `config` can run as shard `s` (shard_output_dir's checks, one load point, a user
+// per shard) and returns the results folder.
 std::string check_sharded_run(const Sharding& s, const RunConfig& config);
+
+// The Clock instant of a wall-clock time (the shards' common start); says so on stderr when it
+// has passed (the shards then do not start together).
+TimePoint start_instant(std::chrono::system_clock::time_point at);
 
 }  // namespace inferbench::app

@@ -92,6 +92,35 @@ check "prompt tokens as the trace says" test "$(jq -s -c 'sort_by(.id) | map(.pr
 hits=$(curl -s "http://127.0.0.1:$PORT/metrics" | sed -n 's/^vllm:prefix_cache_hits_total{[^}]*} \([0-9.e+]*\)$/\1/p' | head -1)
 check "the simulator's /metrics counts 128 prefix-cache hit tokens (got $hits)" awk -v h="$hits" 'BEGIN { exit !(h == 128) }'
 
+# 2b. Two replayers each send their share of the trace (request i when i mod 2 == shard) to the
+# same simulator; the merge accounts for every request of the log once, with the whole replay's
+# prompts.
+pids=()
+for k in 0 1; do
+  "$BIN" replay "$WORK/shared.jsonl" --endpoint "http://127.0.0.1:$PORT" --block-size 32 --round-duration 10 \
+    --shard "$k/2" --output "$WORK/sharded" >"$WORK/shard$k.out" 2>"$WORK/shard$k.err" &
+  pids+=($!)
+done
+for k in 0 1; do
+  wait "${pids[$k]}"
+  rc=$?
+  check "replay shard $k/2 exits 0 (got $rc)" test $rc -eq 0
+  [ $rc -eq 0 ] || cat "$WORK/shard$k.err"
+done
+check "shard 0 sent requests 0 and 2" test "$(jq -s -c 'map(.id) | sort' "$WORK/sharded/shard-0/requests.jsonl")" = "[0,2]"
+check "shard 1 sent requests 1 and 3" test "$(jq -s -c 'map(.id) | sort' "$WORK/sharded/shard-1/requests.jsonl")" = "[1,3]"
+check "a shard says its share" grep -q "shard 1/2: this replayer sends 2 of the log's requests" "$WORK/shard1.err"
+"$BIN" merge "$WORK/sharded" --output "$WORK/merged" >"$WORK/merge.out" 2>"$WORK/merge.err"
+rc=$?
+check "the replay shards merge (got $rc)" test $rc -eq 0
+[ $rc -eq 0 ] || cat "$WORK/merge.err"
+check "merged: every request of the log once" test "$(jq -s -c 'map(.id) | sort' "$WORK/merged/requests.jsonl")" = "[0,1,2,3]"
+check "merged: the whole replay's prompts" \
+  test "$(jq -s -c 'sort_by(.id) | map(.prompt_tokens)' "$WORK/merged/requests.jsonl")" = "[100,100,70,64]"
+check "merged: 4 completed in the summary" test "$(jq '.runs[0].requests.completed' "$WORK/merged/summary.json")" = "4"
+"$BIN" replay "$WORK/trace.jsonl" --shard 0/2 --sim-ttft-ms 1 --sim-itl-ms 1 >/dev/null 2>"$WORK/noout.err"
+check "a replay shard without --output is refused" grep -q "shard 0/2 needs --output" "$WORK/noout.err"
+
 # 3. Ctrl-C: the second request is due 5 s after the first; SIGINT after the first has ended ends
 # the replay at once with exit 130 and a summary marked interrupted.
 printf '%s\n' '{"timestamp": 0, "input_length": 8, "output_length": 2}' \

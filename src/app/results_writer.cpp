@@ -13,22 +13,6 @@
 
 namespace inferbench::app {
 
-namespace {
-
-void replace_file(const std::filesystem::path& path, const std::string& content) {
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    require(static_cast<bool>(out), "cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  require(!ec, "cannot write " + path.string() + ": " + ec.message());
-}
-
-}  // namespace
-
 ResultsWriter::ResultsWriter(std::filesystem::path dir) : dir_(std::move(dir)), anchor_(results::Anchor::now()) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
@@ -63,8 +47,8 @@ std::optional<std::string> ResultsWriter::write_error() const {
 }
 
 void ResultsWriter::write_summary(const nlohmann::json& summary, const std::string& csv) {
-  replace_file(dir_ / "summary.json", report::to_text(summary, 2) + "\n");
-  replace_file(dir_ / "summary.csv", csv);
+  report::replace_file(dir_ / "summary.json", report::to_text(summary, 2) + "\n");
+  report::replace_file(dir_ / "summary.csv", csv);
 }
 
 }  // namespace inferbench::app

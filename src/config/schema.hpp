@@ -11,6 +11,9 @@
 
 namespace inferbench::config {
 
+// Levenshtein distance between two names: how the closest valid key or profile is suggested.
+std::size_t edit_distance(std::string_view a, std::string_view b);
+
 // The type of a setting's value, as stored in `Values` (JSON underneath).
 enum class Type {
   String,      // text (mini-languages such as "uniform:64:256" stay text: their owners parse them)

@@ -218,18 +218,6 @@ json run_data(const ResultsDir& run, const HtmlReportOptions& options) {
   return out;
 }
 
-void replace_file(const std::filesystem::path& path, const std::string& content) {
-  const auto tmp = std::filesystem::path(path.string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << content;
-    require(static_cast<bool>(out), "cannot write " + tmp.string());
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  require(!ec, "cannot write " + path.string() + ": " + ec.message());
-}
-
 }  // namespace
 
 std::string script_safe_json(const json& j) {

@@ -4,8 +4,11 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <optional>
 #include <type_traits>
+
+#include "core/error.hpp"
 
 namespace inferbench::report {
 
@@ -193,6 +196,18 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["done_ms"] = number_or_null(m.done_ms);
   j["schedule_lag_ms"] = number_or_null(m.schedule_lag_ms);
   return j;
+}
+
+void replace_file(const std::filesystem::path& path, const std::string& content) {
+  const auto tmp = std::filesystem::path(path.string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << content;
+    require(static_cast<bool>(out), "cannot write " + tmp.string());
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  require(!ec, "cannot write " + path.string() + ": " + ec.message());
 }
 
 }  // namespace inferbench::report

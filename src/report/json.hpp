@@ -1,5 +1,8 @@
 #pragma once
 // JSON views of the metrics (schema in docs/summary-schema.md). NaN and undefined → null.
+#include <filesystem>
+#include <string>
+
 #include <nlohmann/json.hpp>
 
 #include "metrics/request_metrics.hpp"
@@ -24,5 +27,9 @@ nlohmann::json request_line(const metrics::RequestRecord& r, const metrics::Requ
 // JSON text of `j` (indented by `indent` spaces, -1 = one line). Bytes that are not UTF-8 (a
 // server's Latin-1 error page, say) become U+FFFD instead of aborting the write.
 std::string to_text(const nlohmann::json& j, int indent = -1);
+
+// Writes `content` to `path` through a temporary file and a rename, so that a reader (or a run
+// interrupted mid-write) never sees half a file. Throws inferbench::Error naming the file.
+void replace_file(const std::filesystem::path& path, const std::string& content);
 
 }  // namespace inferbench::report

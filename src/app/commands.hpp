@@ -32,5 +32,7 @@ void add_report_command(CLI::App& app);
 void add_history_commands(CLI::App& app);
 // Adds `inferbench profiles` (list, show, check the built-in profiles) to `app`.
 void add_profiles_command(CLI::App& app);
+// Adds `inferbench experiment` (a matrix of runs from one file, resumable) to `app`.
+void add_experiment_command(CLI::App& app);
 
 }  // namespace inferbench::app

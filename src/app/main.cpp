@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   inferbench::app::add_report_command(app);
   inferbench::app::add_history_commands(app);
   inferbench::app::add_profiles_command(app);
+  inferbench::app::add_experiment_command(app);
   // The key reference of docs/config.md, generated from the declared settings; hidden (group "")
   // because it is a maintainer's tool: `inferbench config-reference > docs/config.md`.
   app.add_subcommand("config-reference", "Print docs/config.md, the reference of every run setting")

@@ -1,9 +1,7 @@
 #include "app/processes.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -14,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/child_process.hpp"
 #include "app/merge_results.hpp"
 #include "app/signals.hpp"
 #include "core/error.hpp"
@@ -37,25 +36,6 @@ std::vector<std::string> own_arguments() {
   require(!args.empty(), "--processes: cannot read this process's arguments from /proc/self/cmdline");
   args.erase(args.begin());
   return args;
-}
-
-pid_t spawn(const std::vector<std::string>& args) {
-  std::vector<char*> argv;
-  std::string self = "/proc/self/exe";
-  argv.push_back(self.data());
-  std::vector<std::string> copy = args;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  const pid_t pid = fork();
-  require(pid >= 0, "--processes: fork failed");
-  if (pid == 0) {
-    // The children's tables would interleave: the parent prints the merged one.
-    const int null = open("/dev/null", O_WRONLY);
-    if (null >= 0) dup2(null, STDOUT_FILENO);
-    execv("/proc/self/exe", argv.data());
-    _exit(127);
-  }
-  return pid;
 }
 
 }  // namespace
@@ -93,7 +73,7 @@ int run_processes(const RunConfig& config, const Sharding& sharding, int process
     std::vector<std::string> args = base;
     args.emplace_back("-o");
     args.emplace_back(fmt::format("shard.id={}/{}", k, count));
-    children.push_back(spawn(args));
+    children.push_back(spawn_self(args, /*quiet=*/true));  // the parent prints the merged table
   }
 
   std::vector<int> codes(count, -1);
@@ -104,7 +84,7 @@ int run_processes(const RunConfig& config, const Sharding& sharding, int process
       if (codes[k] != -1) continue;
       int status = 0;
       if (waitpid(children[k], &status, WNOHANG) == children[k]) {
-        codes[k] = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+        codes[k] = exit_code_of(status);
         --running;
       }
     }

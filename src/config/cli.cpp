@@ -73,7 +73,7 @@ nlohmann::json typed_text(const std::string& text) {
 // Sets one element inside a list or JSON-object setting: `rest` is the path below the
 // setting's key ("1" in load.concurrency.1, "gpu" in labels.gpu, "stop.0" in target.extra_body.stop.0).
 void set_element(Values& values, const Setting& s, std::string_view rest, const std::string& text,
-                 const std::string& key) {
+                 const std::string& key, Source source, std::string_view origin) {
   std::vector<std::string> segments;
   for (std::size_t start = 0; start <= rest.size();) {
     const std::size_t dot = std::min(rest.find('.', start), rest.size());
@@ -84,18 +84,18 @@ void set_element(Values& values, const Setting& s, std::string_view rest, const 
   const auto index_into = [&](nlohmann::json& list, const std::string& segment,
                               std::string_view at) -> nlohmann::json& {
     if (!is_index(segment)) {
-      throw Error(fmt::format("-o: '{}': {} is a list, so '{}' must be an index (0 to {})", key, at, segment,
+      throw Error(fmt::format("{}: '{}': {} is a list, so '{}' must be an index (0 to {})", origin, key, at, segment,
                               list.empty() ? 0 : list.size() - 1));
     }
     const std::size_t i = std::stoul(segment);
     if (i >= list.size()) {
-      throw Error(fmt::format("-o: '{}': index {} is out of range: {} has {} item{}", key, i, at, list.size(),
+      throw Error(fmt::format("{}: '{}': index {} is out of range: {} has {} item{}", origin, key, i, at, list.size(),
                               list.size() == 1 ? "" : "s"));
     }
     return list[i];
   };
   if (s.type == Type::NumberList || s.type == Type::StringList) {
-    if (segments.size() != 1) throw Error(fmt::format("-o: '{}': {} is a list of single values", key, s.key));
+    if (segments.size() != 1) throw Error(fmt::format("{}: '{}': {} is a list of single values", origin, key, s.key));
     if (!value.is_array()) value = nlohmann::json::array();
     index_into(value, segments.front(), s.key) = text;  // coerced with the list's own type below
   } else if (s.type == Type::Json || s.type == Type::MapList) {
@@ -109,7 +109,7 @@ void set_element(Values& values, const Setting& s, std::string_view rest, const 
       } else {
         if (node->is_null()) *node = nlohmann::json::object();  // a new member on the way: a map
         if (!node->is_object()) {
-          throw Error(fmt::format("-o: '{}': {} is a single value, not a map or list", key, at));
+          throw Error(fmt::format("{}: '{}': {} is a single value, not a map or list", origin, key, at));
         }
         node = &(*node)[segment];
       }
@@ -117,9 +117,9 @@ void set_element(Values& values, const Setting& s, std::string_view rest, const 
     }
     *node = typed_text(text);
   } else {
-    throw Error(fmt::format("-o: unknown key '{}': {} is a single value, not a list or map", key, s.key));
+    throw Error(fmt::format("{}: unknown key '{}': {} is a single value, not a list or map", origin, key, s.key));
   }
-  values.set(s.key, value, Source::Override);
+  values.set(s.key, value, source, origin);
 }
 
 // The declared setting whose key is the longest proper prefix of `key` ("load.concurrency" of
@@ -144,7 +144,7 @@ void assign(Values& values, std::string_view assignment) {
     return;
   }
   if (const Setting* s = declared_prefix(schema, key)) {
-    set_element(values, *s, std::string_view(key).substr(s->key.size() + 1), text, key);
+    set_element(values, *s, std::string_view(key).substr(s->key.size() + 1), text, key, Source::Override, "-o");
     return;
   }
   if (key.find('.') == std::string::npos) {
@@ -165,6 +165,13 @@ void assign(Values& values, std::string_view assignment) {
 }
 
 }  // namespace
+
+bool set_path(Values& values, std::string_view key, const std::string& text, Source source, std::string_view origin) {
+  const Setting* s = declared_prefix(values.schema(), key);
+  if (s == nullptr) return false;
+  set_element(values, *s, key.substr(s->key.size() + 1), text, std::string(key), source, origin);
+  return true;
+}
 
 void apply_override(Values& values, std::string_view text) {
   std::string current;

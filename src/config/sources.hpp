@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
 
 #include "config/values.hpp"
@@ -24,6 +25,11 @@ void bind(CLI::App& cmd, Values& values);
 // Throws inferbench::Error "-o: unknown key 'load.rat' (did you mean 'load.rate'?)".
 void apply_override(Values& values, std::string_view text);
 
+// Sets one element inside a list or map setting from text, as `-o` does: "labels.gpu",
+// "load.concurrency.1", "load.stages.0.rate". Returns false when no declared setting is a prefix
+// of `key`. Throws inferbench::Error "ORIGIN: 'load.concurrency.2': index 2 is out of range: ...".
+bool set_path(Values& values, std::string_view key, const std::string& text, Source source, std::string_view origin);
+
 // Reads a YAML document of settings: nested maps spell key paths ({load: {rate: 5}}, or
 // "load.rate: 5"). `filename` names the document in messages. Throws inferbench::Error
 // "profile.yaml:3: unknown key 'load.rat' (did you mean 'load.rate'?)" and
@@ -31,5 +37,10 @@ void apply_override(Values& values, std::string_view text);
 void load_yaml(Values& values, std::string_view text, std::string_view filename);
 // Reads the YAML file at `path` (as load_yaml); throws inferbench::Error when it cannot be read.
 void load_yaml_file(Values& values, const std::filesystem::path& path);
+// Reads an already parsed map of settings at `source`, as load_yaml does (an experiment's
+// constants and treatments override the profile they apply to). Keys may also be element paths
+// ("labels.gpu: H100", "load.stages.0.rate: 5"). Messages name `filename` and the key's line
+// when the node came from a document.
+void load_yaml_map(Values& values, const YAML::Node& map, std::string_view filename, Source source);
 
 }  // namespace inferbench::config

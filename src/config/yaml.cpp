@@ -53,16 +53,17 @@ nlohmann::json to_raw(const YAML::Node& node, bool typed) {
 // once dotted: `load: {rate: 1}` and `load.rate: 2`) is an error rather than a silent last-wins.
 using SeenKeys = std::map<std::string, std::size_t, std::less<>>;
 
-void walk(Values& values, const YAML::Node& map, const std::string& prefix, std::string_view filename, SeenKeys& seen) {
+void walk(Values& values, const YAML::Node& map, const std::string& prefix, std::string_view filename, Source source,
+          SeenKeys& seen) {
   for (const auto& item : map) {
     const std::string path = prefix.empty() ? item.first.Scalar() : prefix + "." + item.first.Scalar();
-    const std::size_t line = item.first.Mark().line + 1;
-    const std::string where = fmt::format("{}:{}", filename, line);
+    const std::size_t line = item.first.Mark().line + 1;  // 0: a node built in memory, with no line
+    const std::string where = line == 0 ? std::string(filename) : fmt::format("{}:{}", filename, line);
     if (const Setting* s = values.schema().find(path)) {
       if (const auto [first, inserted] = seen.emplace(path, line); !inserted) {
         throw Error(fmt::format("{}: {} is given twice (first on line {})", where, path, first->second));
       }
-      values.set(path, to_raw(item.second, s->type == Type::Json || s->type == Type::MapList), Source::File, where);
+      values.set(path, to_raw(item.second, s->type == Type::Json || s->type == Type::MapList), source, where);
     } else if (values.schema().is_section(path)) {
       if (!item.second.IsMap()) {
         const auto& all = values.schema().settings();
@@ -70,7 +71,9 @@ void walk(Values& values, const YAML::Node& map, const std::string& prefix, std:
             std::find_if(all.begin(), all.end(), [&](const Setting& x) { return x.key.rfind(path + ".", 0) == 0; });
         throw Error(fmt::format("{}: '{}' is a group of settings, not a value (e.g. '{}')", where, path, first->key));
       }
-      walk(values, item.second, path, filename, seen);
+      walk(values, item.second, path, filename, source, seen);
+    } else if (item.second.IsScalar() && set_path(values, path, item.second.Scalar(), source, where)) {
+      // an element of a list or map setting ("labels.gpu: H100"), as -o sets it
     } else if (item.second.IsMap() && !values.schema().closest_section(path).empty()) {
       // A misspelt group ("laod:"): name the group, not some setting that happens to be close.
       throw Error(
@@ -92,8 +95,12 @@ void load_yaml(Values& values, std::string_view text, std::string_view filename)
   }
   if (root.IsNull()) return;  // an empty document sets nothing
   if (!root.IsMap()) throw Error(fmt::format("{}: expected a map of settings", filename));
+  load_yaml_map(values, root, filename, Source::File);
+}
+
+void load_yaml_map(Values& values, const YAML::Node& map, std::string_view filename, Source source) {
   SeenKeys seen;
-  walk(values, root, "", filename, seen);
+  walk(values, map, "", filename, source, seen);
 }
 
 void load_yaml_file(Values& values, const std::filesystem::path& path) {

@@ -20,16 +20,7 @@ std::string cell(double v) { return std::isfinite(v) ? fmt::format("{}", v) : st
 
 std::string cell(std::size_t v) { return fmt::format("{}", v); }
 
-// Quotes a text cell when it holds a separator, quote or line break.
-std::string text(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
+std::string text(const std::string& s) { return csv_field(s); }
 
 using Column = std::pair<std::string, std::function<std::string(const LoadPointSummary&)>>;
 
@@ -114,6 +105,16 @@ std::vector<Column> columns() {
 }
 
 }  // namespace
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
 
 std::string to_csv(const std::vector<LoadPointSummary>& points) {
   const std::vector<Column> cols = columns();

@@ -12,4 +12,7 @@ namespace inferbench::report {
 // columns are the same for every mode, so closed- and open-loop points share one file.
 std::string to_csv(const std::vector<metrics::LoadPointSummary>& points);
 
+// One text cell, quoted when it holds a separator, quote or line break.
+std::string csv_field(const std::string& s);
+
 }  // namespace inferbench::report

@@ -160,6 +160,7 @@ int run_cell(PlannedRun& p) {
 
 void write_combined(const experiment::Plan& plan, const std::vector<PlannedRun>& runs, const ExperimentOptions& o) {
   std::vector<experiment::CellRun> cell_runs;
+  cell_runs.reserve(runs.size());
   for (const PlannedRun& p : runs) cell_runs.push_back(p.run);
   const experiment::Combined combined = experiment::combine(plan.name, plan.factors, cell_runs, o.repeat);
   const fs::path dir(o.output);
@@ -204,7 +205,7 @@ int execute_experiment(const ExperimentOptions& o) {
     for (const PlannedRun& p : runs) {
       std::string levels;
       for (const auto& [key, value] : p.run.levels) levels += fmt::format(" {}={}", key, value);
-      fmt::print("  {}{}  ({}){}\n", p.run.dir.string(), levels, p.run.status, p.finished ? "" : "");
+      fmt::print("  {}{}  ({})\n", p.run.dir.string(), levels, p.run.status);
     }
     return 0;
   }

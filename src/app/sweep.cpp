@@ -12,6 +12,11 @@ namespace {
 
 bool positive(double v) { return std::isfinite(v) && v > 0.0; }
 
+double round_rate(double r) {
+  const double scale = std::pow(10.0, 3 - static_cast<int>(std::floor(std::log10(r))));
+  return std::round(r * scale) / scale;
+}
+
 // null for NaN: JSON has no NaN, and the other reporters write undefined numbers as null too.
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
 
@@ -35,7 +40,10 @@ std::vector<double> sweep_rates(double sync, double throughput, std::size_t poin
     rates.push_back(spacing == Spacing::Linear ? sync + (throughput - sync) * f
                                                : sync * std::pow(throughput / sync, f));
   }
-  rates.back() = throughput;  // exactly, whatever the rounding of the steps
+  // 4 significant digits: rates people can read in a table and type again (--rate), close enough
+  // to the plan for a rate that is itself measured with more noise than that.
+  for (double& r : rates) r = round_rate(r);
+  rates.back() = round_rate(throughput);
   return rates;
 }
 

@@ -19,7 +19,7 @@ enum class Spacing { Linear, Geometric };
 
 // The open-loop rates of a sweep of `points` load points (>= 3) between the synchronous rate and
 // the throughput rate, as GuideLLM's sweep: points - 2 rates, the first one step above `sync`, the
-// last one `throughput`. Empty when throughput <= sync (nothing lies between them) or either is
+// last one `throughput`, each rounded to 4 significant digits. Empty when throughput <= sync (nothing lies between them) or either is
 // not a positive finite number.
 std::vector<double> sweep_rates(double sync, double throughput, std::size_t points, Spacing spacing);
 

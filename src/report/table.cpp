@@ -32,8 +32,10 @@ std::string top_failures(const LoadPointSummary& s, std::size_t limit) {
   return out;
 }
 
-// Right-aligns every column but the first (left-aligned) and joins rows with '\n'.
-std::string render(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+// Right-aligns every column but the first (left-aligned) and joins rows with '\n'. A last
+// column of words (notes) is left-aligned too with `left_last`.
+std::string render(const std::vector<std::vector<std::string>>& rows, const std::string& indent,
+                   bool left_last = false) {
   std::vector<std::size_t> width;
   for (const auto& row : rows) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
@@ -45,6 +47,8 @@ std::string render(const std::vector<std::vector<std::string>>& rows, const std:
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (c == 0) {
         line += fmt::format("{:<{}}", row[c], width[c]);
+      } else if (left_last && c + 1 == width.size()) {
+        line += fmt::format("  {:<{}}", row[c], width[c]);
       } else {
         line += fmt::format("  {:>{}}", row[c], width[c]);
       }
@@ -161,7 +165,7 @@ std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
   return format_sweep_table(points, "", {});
 }
 
-std::string format_rows(const std::vector<std::vector<std::string>>& rows) { return render(rows, ""); }
+std::string format_rows(const std::vector<std::vector<std::string>>& rows) { return render(rows, "", true); }
 
 std::string format_sweep_table(const std::vector<LoadPointSummary>& points, const std::string& notes_title,
                                const std::vector<std::string>& notes) {
@@ -183,7 +187,7 @@ std::string format_sweep_table(const std::vector<LoadPointSummary>& points, cons
                     failed});
     if (!notes_title.empty()) rows.back().push_back(i < notes.size() ? notes[i] : "");
   }
-  return render(rows, "");
+  return render(rows, "", !notes_title.empty());
 }
 
 }  // namespace inferbench::report

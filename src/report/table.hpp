@@ -21,7 +21,7 @@ std::string format_sweep_table(const std::vector<metrics::LoadPointSummary>& poi
 std::string format_sweep_table(const std::vector<metrics::LoadPointSummary>& points, const std::string& notes_title,
                                const std::vector<std::string>& notes);
 
-// Rows as an aligned table: the first column left-aligned, the others right-aligned.
+// Rows as an aligned table: the first and last columns left-aligned, the others right-aligned.
 std::string format_rows(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace inferbench::report

@@ -58,6 +58,11 @@ std::optional<std::string> run_sweep(RunSession& session, const RunConfig& confi
   sweep["synchronous_rate"] = std::isfinite(rate[0]) ? nlohmann::json(rate[0]) : nlohmann::json(nullptr);
   sweep["throughput_rate"] = std::isfinite(rate[1]) ? nlohmann::json(rate[1]) : nlohmann::json(nullptr);
   sweep["rates"] = rates;
+  if (!std::isfinite(rate[0]) || !std::isfinite(rate[1])) {
+    session.write_summary();
+    return stopped(fmt::format("the {} point measured no rate (no request succeeded): nothing to sweep",
+                               std::isfinite(rate[0]) ? "throughput" : "synchronous"));
+  }
   if (rates.empty()) {
     session.write_summary();
     return stopped(
@@ -69,7 +74,7 @@ std::optional<std::string> run_sweep(RunSession& session, const RunConfig& confi
     if (session.stop()) break;
     const auto m = session.measure(open_point(t, rates[k]));
     if (!m) return std::nullopt;
-    const Saturation sat = check_saturation(*m->summary, m->served_rate, a.saturation_ratio);
+    const Saturation sat = check_saturation(*m->summary, m->served_ratio, a.saturation_ratio);
     nlohmann::json entry = to_json(sat);
     entry["role"] = "rate";
     entry["index"] = k;
@@ -115,7 +120,7 @@ std::optional<std::string> run_search(RunSession& session, const RunConfig& conf
     const auto m = session.measure(point);
     if (!m) return std::nullopt;
     std::optional<Saturation> sat;
-    if (by_rate) sat = check_saturation(*m->summary, m->served_rate, a.saturation_ratio);
+    if (by_rate) sat = check_saturation(*m->summary, m->served_ratio, a.saturation_ratio);
     const SloVerdict v = check_slo(*m->summary, config.slo, a.slo_percentile, sat);
     search.record(*load, v.pass);
     nlohmann::json probe = {{"probe", probes.size()}, {"load", *load}, {"pass", v.pass}, {"reasons", v.reasons}};

@@ -188,7 +188,7 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
     fmt::print("\n");
     std::fflush(stdout);
   }
-  return Measured{&points_.back(), served_rate(result.records)};
+  return Measured{&points_.back(), served_ratio(result.records)};
 }
 
 void RunSession::annotate_last(const nlohmann::json& extra) {

@@ -24,7 +24,7 @@ namespace inferbench::app {
 // What a measured load point adds beyond its summary, for the adaptive runs' decisions.
 struct Measured {
   const metrics::LoadPointSummary* summary = nullptr;  // points().back()
-  double served_rate = metrics::kNaN;                  // app::served_rate of its records
+  double served_ratio = metrics::kNaN;                 // app::served_ratio of its records
 };
 
 class RunSession {

@@ -47,26 +47,35 @@ std::vector<double> sweep_rates(double sync, double throughput, std::size_t poin
   return rates;
 }
 
-double served_rate(const std::vector<metrics::RequestRecord>& records) {
-  std::size_t n = 0;
-  TimePoint first = TimePoint::max();
-  TimePoint last = TimePoint::min();
+double served_ratio(const std::vector<metrics::RequestRecord>& records) {
+  // Seconds from the first scheduled time, so that the sums keep their precision.
+  TimePoint origin = TimePoint::max();
+  for (const auto& r : records) {
+    if (!r.warmup && r.ok()) origin = std::min(origin, r.scheduled);
+  }
+  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
   for (const auto& r : records) {
     if (r.warmup || !r.ok()) continue;
-    ++n;
-    first = std::min(first, r.done);
-    last = std::max(last, r.done);
+    const double x = to_s(r.scheduled - origin);
+    const double y = to_s(r.done - origin);
+    n += 1;
+    sx += x;
+    sy += y;
+    sxx += x * x;
+    sxy += x * y;
   }
-  if (n < 2 || last <= first) return metrics::kNaN;
-  return static_cast<double>(n - 1) / to_s(last - first);
+  const double var = n * sxx - sx * sx;
+  if (n < 2 || !(var > 0)) return metrics::kNaN;
+  const double slope = (n * sxy - sx * sy) / var;
+  return slope > 0 ? 1.0 / slope : metrics::kNaN;
 }
 
-Saturation check_saturation(const metrics::LoadPointSummary& s, double served, double min_ratio) {
+Saturation check_saturation(const metrics::LoadPointSummary& s, double ratio, double min_ratio) {
   Saturation out;
-  out.served = served;
   if (s.load.mode != metrics::LoadSpec::Mode::Open) return out;
   out.scheduled = s.rate && positive(s.rate->scheduled) ? s.rate->scheduled : s.load.rate;
-  out.ratio = positive(out.scheduled) ? served / out.scheduled : metrics::kNaN;
+  out.ratio = ratio;
+  out.served = ratio * out.scheduled;
   if (!s.aborted.empty()) {
     out.reason = "aborted: " + s.aborted;
   } else if (s.completeness.incomplete) {
@@ -74,7 +83,7 @@ Saturation check_saturation(const metrics::LoadPointSummary& s, double served, d
   } else if (!std::isfinite(out.ratio)) {
     out.reason = "too few requests succeeded to measure the rate they were served at";
   } else if (out.ratio < min_ratio) {
-    out.reason = fmt::format("served {:.2f} req/s of the {:.2f} req/s scheduled ({:.0f} % < {:.0f} %)", served,
+    out.reason = fmt::format("served {:.2f} req/s of the {:.2f} req/s scheduled ({:.0f} % < {:.0f} %)", out.served,
                              out.scheduled, out.ratio * 100.0, min_ratio * 100.0);
   }
   out.saturated = !out.reason.empty();

@@ -19,30 +19,34 @@ enum class Spacing { Linear, Geometric };
 
 // The open-loop rates of a sweep of `points` load points (>= 3) between the synchronous rate and
 // the throughput rate, as GuideLLM's sweep: points - 2 rates, the first one step above `sync`, the
-// last one `throughput`, each rounded to 4 significant digits. Empty when throughput <= sync (nothing lies between them) or either is
-// not a positive finite number.
+// last one `throughput`, each rounded to 4 significant digits. Empty when throughput <= sync (nothing lies between
+// them) or either is not a positive finite number.
 std::vector<double> sweep_rates(double sync, double throughput, std::size_t points, Spacing spacing);
 
-// Successful measured requests per second counted as they end: (n - 1) / (last t_done - first
-// t_done). Unlike requests_per_s (completed / W), it leaves out the drain after the last send, so
-// a server that keeps up serves at the rate it is sent to even over a short load point. NaN with
-// fewer than 2 successful requests.
-double served_rate(const std::vector<metrics::RequestRecord>& records);
+// How fast the server ended requests relative to how fast they were scheduled: 1 / the
+// least-squares slope of t_done against t_sched over the successful measured requests. A server
+// that keeps up ends each request a latency after its scheduled time, whenever in the point it
+// was scheduled: slope 1, ratio 1. One that does not builds a backlog: each request ends later
+// after its scheduled time than the one before, and the ratio is its capacity over the rate
+// (requests due every 1/r end every 1/mu: slope r/mu). The fit uses every request, so a short
+// point's few slow or fast ends barely move it (a ratio of the first and last ends would). NaN
+// with fewer than 2 successful requests.
+double served_ratio(const std::vector<metrics::RequestRecord>& records);
 
 // Whether an open-loop load point over-saturated the server (docs/sweeps.md, "Saturation test").
 struct Saturation {
-  double served = metrics::kNaN;     // served_rate of the point
+  double served = metrics::kNaN;     // ratio x scheduled: the rate the server ended requests at
   double scheduled = metrics::kNaN;  // the rate its schedule asked for (rate.scheduled)
-  double ratio = metrics::kNaN;      // served / scheduled
+  double ratio = metrics::kNaN;      // served_ratio of the point's records
   bool saturated = false;
   std::string reason;  // why it is saturated, in plain words ("" = not)
 };
 
 // The test: the point is over-saturated when fewer of its requests succeeded than the point's
 // completeness threshold, when it was aborted, or when the server ended requests at less than
-// `min_ratio` of the rate they were scheduled at (the backlog grew during the point). Closed-loop
-// points are never judged (their rate is what the server gives).
-Saturation check_saturation(const metrics::LoadPointSummary& s, double served, double min_ratio);
+// `min_ratio` of the rate they were scheduled at (`ratio`, from served_ratio: the backlog grew
+// during the point). Closed-loop points are never judged (their rate is what the server gives).
+Saturation check_saturation(const metrics::LoadPointSummary& s, double ratio, double min_ratio);
 
 nlohmann::json to_json(const Saturation& s);
 

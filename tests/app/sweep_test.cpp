@@ -1,5 +1,5 @@
 // The decisions of --sweep and --slo-search on synthetic results (no server): the sweep's rates,
-// the saturation test, the SLO verdict of a probe, and the search's bracketing and bisection.
+// the served ratio and the saturation test, the SLO verdict of a probe, and the search's bracketing and bisection.
 #include "app/sweep.hpp"
 
 #include <gtest/gtest.h>
@@ -45,21 +45,34 @@ TEST(SweepRates, NothingLiesBetweenWhenThroughputIsNotFaster) {
   EXPECT_TRUE(sweep_rates(1.0, 4.0, 2, Spacing::Linear).empty());
 }
 
-metrics::RequestRecord ended_at(double seconds, bool ok = true, bool warmup = false) {
+metrics::RequestRecord request(double scheduled, double done, bool ok = true, bool warmup = false) {
   metrics::RequestRecord r;
-  r.done = TimePoint{} + from_s(seconds);
+  r.scheduled = TimePoint{} + from_s(scheduled);
+  r.done = TimePoint{} + from_s(done);
   r.warmup = warmup;
   if (!ok) r.failure = metrics::Failure::HttpStatus;
   return r;
 }
 
-TEST(ServedRate, CountsSuccessfulMeasuredRequestsOverTheirEnds) {
-  // 5 successful ends 0.5 s apart: 4 gaps over 2 s. The failure and the warm-up do not count.
-  std::vector<metrics::RequestRecord> records = {ended_at(10.0),           ended_at(10.5), ended_at(11.0),
-                                                 ended_at(11.5),           ended_at(12.0), ended_at(30.0, false),
-                                                 ended_at(1.0, true, true)};
-  EXPECT_DOUBLE_EQ(served_rate(records), 2.0);
-  EXPECT_TRUE(std::isnan(served_rate({ended_at(1.0)})));
+TEST(ServedRatio, OneWhenEveryRequestEndsALatencyAfterItsTime) {
+  // 10 req/s, latencies 0.5 s +- 40 ms in no order: no backlog.
+  std::vector<metrics::RequestRecord> records;
+  for (int i = 0; i < 40; ++i) records.push_back(request(i * 0.1, i * 0.1 + 0.5 + ((i * 7) % 5 - 2) * 0.02));
+  EXPECT_NEAR(served_ratio(records), 1.0, 0.02);
+}
+
+TEST(ServedRatio, CapacityOverRateWhenABacklogBuilds) {
+  // Due at 10 req/s, ended at 8 req/s: the server serves 80 % of the rate.
+  std::vector<metrics::RequestRecord> records;
+  for (int i = 0; i < 40; ++i) records.push_back(request(i * 0.1, 0.5 + i * 0.125));
+  EXPECT_NEAR(served_ratio(records), 0.8, 1e-9);
+}
+
+TEST(ServedRatio, OnlySuccessfulMeasuredRequestsCount) {
+  std::vector<metrics::RequestRecord> records = {request(0.0, 1.0), request(1.0, 2.0), request(2.0, 3.0),
+                                                 request(3.0, 60.0, false), request(-5.0, 90.0, true, true)};
+  EXPECT_NEAR(served_ratio(records), 1.0, 1e-9);
+  EXPECT_TRUE(std::isnan(served_ratio({request(0.0, 1.0)})));
 }
 
 LoadPointSummary open_point_at(double scheduled) {
@@ -71,14 +84,15 @@ LoadPointSummary open_point_at(double scheduled) {
 }
 
 TEST(Saturation, KeptUpWhenServedAtTheScheduledRate) {
-  const Saturation sat = check_saturation(open_point_at(10.0), 9.5, 0.9);
+  const Saturation sat = check_saturation(open_point_at(10.0), 0.95, 0.9);
   EXPECT_FALSE(sat.saturated);
   EXPECT_DOUBLE_EQ(sat.ratio, 0.95);
+  EXPECT_DOUBLE_EQ(sat.served, 9.5);
   EXPECT_TRUE(sat.reason.empty());
 }
 
 TEST(Saturation, TripsWhenServedBelowTheRatio) {
-  const Saturation sat = check_saturation(open_point_at(10.0), 8.0, 0.9);
+  const Saturation sat = check_saturation(open_point_at(10.0), 0.8, 0.9);
   EXPECT_TRUE(sat.saturated);
   EXPECT_EQ(sat.reason, "served 8.00 req/s of the 10.00 req/s scheduled (80 % < 90 %)");
 }
@@ -87,10 +101,10 @@ TEST(Saturation, TripsOnFailuresAndAborts) {
   LoadPointSummary s = open_point_at(10.0);
   s.completeness.incomplete = true;
   s.completeness.success_rate = 0.5;
-  EXPECT_EQ(check_saturation(s, 10.0, 0.9).reason, "only 50.0 % of its requests succeeded");
+  EXPECT_EQ(check_saturation(s, 1.0, 0.9).reason, "only 50.0 % of its requests succeeded");
   s.completeness.incomplete = false;
   s.aborted = "no connection for 5 s";
-  EXPECT_EQ(check_saturation(s, 10.0, 0.9).reason, "aborted: no connection for 5 s");
+  EXPECT_EQ(check_saturation(s, 1.0, 0.9).reason, "aborted: no connection for 5 s");
 }
 
 TEST(Saturation, ClosedLoopIsNeverJudged) {
@@ -123,8 +137,8 @@ TEST(SloVerdict, AnOverSaturatedOrIncompleteProbeFails) {
   s.latency.ttft_ms.p99 = 10.0;
   metrics::Slo slo;
   slo.ttft_ms = 500.0;
-  EXPECT_TRUE(check_slo(s, slo, 99, check_saturation(s, 5.0, 0.9)).pass);
-  const SloVerdict saturated = check_slo(s, slo, 99, check_saturation(s, 3.0, 0.9));
+  EXPECT_TRUE(check_slo(s, slo, 99, check_saturation(s, 1.0, 0.9)).pass);
+  const SloVerdict saturated = check_slo(s, slo, 99, check_saturation(s, 0.6, 0.9));
   EXPECT_FALSE(saturated.pass);
   EXPECT_EQ(saturated.reasons.at(0).rfind("over-saturated: served 3.00", 0), 0u);
   s.completeness.incomplete = true;

@@ -80,7 +80,7 @@ std::optional<std::string> run_sweep(RunSession& session, const RunConfig& confi
     entry["index"] = k;
     session.annotate_last({{"sweep", entry}});
     if (sat.saturated) {
-      notes.push_back("over-saturated");
+      notes.emplace_back("over-saturated");
       sweep["stopped_early"] = k + 1 < rates.size();
       sweep["stopped_at"] = session.points().size() - 1;
       session.write_summary();

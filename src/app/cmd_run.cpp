@@ -1,21 +1,19 @@
-#include <unistd.h>
-
 #include <fmt/core.h>
 
 #include <filesystem>
 #include <memory>
 
-#include "app/client_error_stop.hpp"
+#include "app/adaptive_run.hpp"
 #include "app/commands.hpp"
 #include "app/launch_support.hpp"
 #include "app/mlflow_upload.hpp"
 #include "app/processes.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
+#include "app/run_session.hpp"
 #include "app/run_target.hpp"
 #include "app/sharding.hpp"
 #include "app/signals.hpp"
-#include "app/stage_totals.hpp"
 #include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
@@ -27,33 +25,17 @@
 #include "live/live_metrics.hpp"
 #include "live/metrics_server.hpp"
 #include "loadgen/http_target.hpp"
-#include "loadgen/runner.hpp"
-#include "loadgen/worker.hpp"
-#include "metrics/self_check.hpp"
 #include "metrics/summary.hpp"
-#include "protocol/openai.hpp"
-#include "report/csv.hpp"
 #include "report/html_report.hpp"
 #include "report/json.hpp"
-#include "report/server_metrics_table.hpp"
 #include "report/table.hpp"
 #include "results/anchor.hpp"
-#include "schedule/schedule.hpp"
 #include "sim/server.hpp"
 #include "workload/workload.hpp"
 
 namespace inferbench::app {
 
 namespace {
-
-// How long a load point should last, to pace the scraper (nullopt when not known in advance).
-std::optional<Duration> expected_length(const PlannedPoint& point, const loadgen::LoadPlan& plan) {
-  // Open loop: at least until the last request's intended send.
-  if (!plan.offsets.empty()) return plan.offsets.back();
-  // Closed loop bounded by time alone (after the ramp); with a request count it may end sooner.
-  if (point.duration && point.num_requests == 0) return plan.ramp_up + *point.duration;
-  return std::nullopt;
-}
 
 // report.html beside the results, drawn from the files just written by the same code as
 // `inferbench report DIR`. A report that cannot be written costs a warning, never the results.
@@ -79,38 +61,6 @@ void record_history(const RunConfig& config, const nlohmann::json& summary) {
     fmt::print(stderr, "inferbench: warning: the run is not in the history: {}\n", e.what());
   }
 }
-
-// The progress line: rewritten in place on a terminal, a plain line every few seconds otherwise.
-class Progress {
- public:
-  Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO) != 0) {}
-  Duration interval() const { return tty_ ? std::chrono::milliseconds(500) : std::chrono::seconds(5); }
-  void update(const loadgen::LiveStats& s, std::size_t total) {
-    const double elapsed = s.first_sent == TimePoint{} ? 0.0 : to_s(Clock::now() - s.first_sent);
-    const double rps = elapsed > 0 ? static_cast<double>(s.completed) / elapsed : 0.0;
-    const double tps = elapsed > 0 ? static_cast<double>(s.output_tokens) / elapsed : 0.0;
-    const std::string done =
-        total > 0 ? fmt::format("{}/{}", s.completed + s.failed, total) : fmt::format("{}", s.completed + s.failed);
-    const std::string line = fmt::format("[{}] {} done  {:.2f} req/s  {:.0f} out tok/s  p50 TTFT {:.1f} ms  {} errors",
-                                         label_, done, rps, tps, s.ttft_p50_ms, s.failed);
-    if (tty_) {
-      fmt::print(stderr, "\r{}\x1b[K", line);
-      drawn_ = true;
-    } else {
-      fmt::print(stderr, "{}\n", line);
-    }
-    std::fflush(stderr);
-  }
-  void clear() {
-    if (drawn_) fmt::print(stderr, "\r\x1b[K");
-    drawn_ = false;
-  }
-
- private:
-  std::string label_;
-  bool tty_;
-  bool drawn_ = false;
-};
 
 // The --export formats, written from summary.json once the run is over. A failure is reported
 // and leaves the run's results and exit code as they are.
@@ -156,6 +106,9 @@ int execute_run(const config::Values& values) {
   const int processes = static_cast<int>(values.integer("shard.processes"));
   require(processes == 1 || sharding.shard.whole(),
           "--processes runs shards of its own: it cannot be given with --shard or --shards");
+  // Each shard would choose its next load point from its own slice of the results.
+  require(config.adaptive.kind == AdaptiveConfig::Kind::None || (processes == 1 && sharding.shard.whole()),
+          "--sweep and --slo-search choose each load point from the results so far: they cannot run as shards");
   // --processes: the children's checks, made once before anything starts.
   const std::string output_dir = check_sharded_run(
       processes > 1 ? Sharding{{0, static_cast<std::size_t>(processes)}, sharding.start_at, sharding.run_id} : sharding,
@@ -220,134 +173,41 @@ int execute_run(const config::Values& values) {
   // A profile's free labels (GPU shape, framework, TP degree, ...) at the top, for tools that group results.
   summary["labels"] =
       config.settings.at("labels").is_object() ? config.settings.at("labels") : nlohmann::json::object();
-  std::vector<metrics::LoadPointSummary> points;
-  bool interrupted = false;
-  bool warned_server = false;     // one warning per run when /metrics cannot be read
-  ClientErrorStop client_errors;  // the first requests of the run, across load points
-  bool aborted_run = false;       // a load point was aborted and --on-abort is stop
-  StageTotals stage_totals;       // load.stages: every stage's requests, reported together too
-  for (std::size_t i = 0; i < config.points.size() && !interrupted && !aborted_run; ++i) {
-    const PlannedPoint& point = config.points[i];
-    // Fresh prompts for every load point: prompts an earlier point sent would hit the
-    // server's prefix cache and flatter the later points.
-    const std::size_t distinct = std::clamp<std::size_t>(point.num_requests + config.warmup, 1, 10000);
-    const auto specs = workload.build(distinct, config.seed ^ (i * 0x9E3779B97F4A7C15ull));
-    const loadgen::HttpTargets targets(target, specs);  // every request encoded here, before the run
-    // What the workload settings built (source, exactness, canonical lengths) joins them.
-    if (i == 0) summary["config"]["workload"].update(workload.describe());
-    loadgen::LoadPlan plan;
-    plan.load = point.load;
-    plan.num_requests = point.num_requests;
-    plan.warmup = config.warmup;
-    plan.duration = point.duration;
-    plan.workers = config.workers;
-    plan.abort_after = config.abort_after;
-    plan.ramp_up = config.ramp_up;
-    if (config.workload.tokenizer) plan.output_tokenizer = &*config.workload.tokenizer;
-    plan.shard = sharding.shard;
-    if (point.load.mode == metrics::LoadSpec::Mode::Open) {
-      const schedule::RateSpec rate{point.load.rate, point.arrival, point.load.burstiness};
-      plan.offsets = schedule::make_offsets(rate, point.num_requests + config.warmup, config.seed + i);
-    }
-    Progress progress(report::load_label(point.load));
-    loadgen::RunHooks hooks;
-    if (live_metrics) live_metrics->begin_load_point(i, report::load_label(point.load));
-    hooks.on_record = [&writer, &client_errors, &live_metrics, i](const metrics::RequestRecord& r) {
-      if (writer) writer->write_request(i, r);
-      if (live_metrics) live_metrics->record(r);
-      client_errors.observe(r);
-    };
-    // A run that cannot keep its records stops: what it measures would be lost. So does one
-    // whose first requests all got the same client error: the rest would only repeat it.
-    hooks.stop_requested = [&writer, &client_errors, &launched] {
-      return stop_requested() || (writer && writer->write_error()) || client_errors.triggered() ||
-             (launched && launched->exited().has_value());
-    };
-    // The live metrics' in-flight gauge is refreshed every 0.5 s; the progress line keeps its pace.
-    hooks.on_progress = [&progress, &live_metrics, printed = Clock::now()](const loadgen::LiveStats& s,
-                                                                           std::size_t total) mutable {
-      if (live_metrics) live_metrics->set_in_flight(s.in_flight);
-      if (Clock::now() - printed + std::chrono::milliseconds(100) < progress.interval()) return;
-      progress.update(s, total);
-      printed = Clock::now();
-    };
-    hooks.progress_interval =
-        live_metrics ? std::min<Duration>(progress.interval(), std::chrono::milliseconds(500)) : progress.interval();
-
-    std::unique_ptr<server_metrics::ServerMetricsScraper> scraper;
-    if (config.scrape_server) {
-      server_metrics::ScrapeOptions options = scrape_options(config, target);
-      options.interval = server_metrics::scrape_interval_for(config.scrape_interval, expected_length(point, plan));
-      scraper = std::make_unique<server_metrics::ServerMetricsScraper>(std::move(options));
-      scraper->start();
-    }
-    if (sharding.start_at && i == 0) plan.start = start_instant(*sharding.start_at);
-    loadgen::LoadResult result = loadgen::run_load(targets, specs, plan, hooks);
-    std::optional<metrics::ServerSummary> server;
-    if (scraper) server = scraper->stop();
-    progress.clear();
-    if (client_errors.triggered()) {
-      fmt::print(stderr, "inferbench: the first {} requests to {}{} all failed: {}\n", ClientErrorStop::kFirst,
-                 target.client.url.str(), protocol::path_for(target.api), client_errors.detail());
+  RunSession session(config, target, workload, sharding, writer.get(), live_metrics.get(), launched.get(), summary);
+  std::optional<std::string> adaptive_report;
+  if (config.adaptive.kind != AdaptiveConfig::Kind::None) {
+    adaptive_report = run_adaptive(session, config, summary);
+    if (!adaptive_report) {
       if (simulator) simulator->stop();
       return 1;
     }
-    if (writer) {
-      if (const auto error = writer->write_error()) {
-        fmt::print(stderr, "inferbench: {}: the run's records are lost, so it stops (exit 1)\n", *error);
-        if (simulator) simulator->stop();
-        return 1;
-      }
-    }
-    interrupted = result.interrupted;
-    if (config.staged) stage_totals.add(result.records);
-    metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
-    s.interrupted = result.interrupted;
-    s.requests.cancelled = result.cancelled;
-    s.aborted = result.aborted;
-    metrics::assess(s, result.busiest_worker_cpu, config.min_success_rate);
-    if (live_metrics) live_metrics->end_load_point(result.busiest_worker_cpu, s.client.limited);
-    nlohmann::json point_json = report::to_json(s);
-    if (const auto ratio = workload.intended_cache_ratio()) point_json["workload"] = {{"intended_cache_ratio", *ratio}};
-    if (server) {
-      point_json["server"] = report::to_json(*server);
-      if (!server->available && !warned_server) {
-        fmt::print(stderr, "inferbench: warning: server metrics unavailable ({}); the run continues without them\n",
-                   server->reason);
-        warned_server = true;
-      }
-    }
-    summary["runs"].push_back(std::move(point_json));  // "runs": the file format's name for load points
-    summary["interrupted"] = interrupted;
-    points.push_back(std::move(s));
-    if (writer) writer->write_summary(summary, report::to_csv(points));
-    if (!result.aborted.empty()) {
-      fmt::print(stderr, "inferbench: {} aborted: {}{}\n", report::load_label(point.load), result.aborted,
-                 config.stop_on_abort ? "; the run stops (--on-abort continue goes on)" : "");
-      aborted_run = aborted_run || config.stop_on_abort;
-    }
-    if (!config.json) {
-      fmt::print("{}", report::format_table(points.back()));
-      if (server) fmt::print("{}", report::format_server_table(*server));
-      fmt::print("\n");
-      std::fflush(stdout);
+  }
+  for (const PlannedPoint& point : config.points) {
+    if (session.stop()) break;
+    if (!session.measure(point)) {
+      if (simulator) simulator->stop();
+      return 1;
     }
   }
+  const std::vector<metrics::LoadPointSummary>& points = session.points();
+  const bool interrupted = session.interrupted();
   int launch_rc = 0;
   if (launched) {
     launch_rc = finish_launched_server(*launched, summary);
-    if (writer && !points.empty()) writer->write_summary(summary, report::to_csv(points));
+    if (!points.empty()) session.write_summary();
   }
   if (config.staged && !points.empty()) {
-    summary["all_stages"] = stage_totals.to_json(config.slo, points.size());
-    if (writer) writer->write_summary(summary, report::to_csv(points));
+    summary["all_stages"] = session.stage_totals().to_json(config.slo, points.size());
+    session.write_summary();
     if (!config.json) {
       fmt::print("All {} stages together\n{}\n", points.size(),
-                 report::format_table(stage_totals.summarize(config.slo)));
+                 report::format_table(session.stage_totals().summarize(config.slo)));
     }
   }
   if (config.json) {
     fmt::print("{}\n", report::to_text(summary, 2));
+  } else if (adaptive_report) {
+    fmt::print("{}\n", *adaptive_report);
   } else if (points.size() > 1) {
     fmt::print("{}\n", report::format_sweep_table(points));
   }
@@ -364,7 +224,7 @@ int execute_run(const config::Values& values) {
     fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
     return 130;
   }
-  if (aborted_run) return 1;
+  if (session.aborted_run()) return 1;
   return gate_exit_code(config, points);
 }
 

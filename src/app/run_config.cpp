@@ -184,48 +184,63 @@ void make_stages(const config::Values& v, RunConfig& c, const nlohmann::json& st
   c.staged = true;
 }
 
+PointTemplate make_template(const config::Values& v) {
+  PointTemplate t;
+  t.arrival_name = v.str("load.arrival");
+  t.arrival = schedule::parse_arrival(t.arrival_name);
+  t.burstiness = v.number("load.burstiness");
+  t.num_requests = static_cast<std::size_t>(v.integer("load.num_requests"));
+  t.max_concurrency = static_cast<int>(v.integer("load.max_concurrency"));
+  t.duration = v.duration("load.duration");
+  t.warmup = static_cast<std::size_t>(v.integer("load.warmup"));
+  return t;
+}
+
+// --sweep and --slo-search, checked against the fixed load points they replace.
+void make_adaptive(const config::Values& v, RunConfig& c) {
+  AdaptiveConfig& a = c.adaptive;
+  const std::string search = v.str("load.slo_search");
+  if (v.integer("load.sweep") == 0 && search.empty()) return;
+  const std::string name = search.empty() ? v.name("load.sweep") : v.name("load.slo_search");
+  for (const char* key : {"load.rate", "load.concurrency"}) {
+    require(!v.given(key), name + " chooses its own load points: it cannot be given with " + v.name(key));
+  }
+  const nlohmann::json& stages = v.maps("load.stages");
+  require(!stages.is_array() || stages.empty(),
+          name + " chooses its own load points: it cannot be given with load.stages");
+  a.saturation_ratio = v.number("load.saturation_ratio");
+  if (search.empty()) {
+    a.kind = AdaptiveConfig::Kind::Sweep;
+    a.sweep_points = static_cast<std::size_t>(v.integer("load.sweep"));
+    require(a.sweep_points >= 3, "invalid " + name + " '" + std::to_string(a.sweep_points) +
+                                     "': a sweep has at least 3 points (synchronous, throughput, one rate)");
+    a.geometric = v.str("load.sweep_spacing") == "geometric";
+  } else {
+    a.kind = search == "rate" ? AdaptiveConfig::Kind::RateSearch : AdaptiveConfig::Kind::ConcurrencySearch;
+    require(c.slo.any(), name + " needs --slo: the objectives the load must meet");
+    a.search_start = v.number("load.search_start");
+    a.search_tolerance = v.number("load.search_tolerance");
+    a.search_max_probes = static_cast<std::size_t>(v.integer("load.search_max_probes"));
+    a.slo_percentile = std::stoi(v.str("slo_percentile").substr(1));
+  }
+  c.points.clear();
+}
+
 void make_points(const config::Values& v, RunConfig& c) {
+  c.point_template = make_template(v);
   if (const nlohmann::json& stages = v.maps("load.stages"); stages.is_array() && !stages.empty()) {
     make_stages(v, c, stages);
     return;
   }
-  const std::string arrival_name = v.str("load.arrival");
-  const schedule::Arrival arrival = schedule::parse_arrival(arrival_name);
-  const double burstiness = v.number("load.burstiness");
-  const auto num_requests = static_cast<std::size_t>(v.integer("load.num_requests"));
-  const auto max_concurrency = static_cast<int>(v.integer("load.max_concurrency"));
-  const std::optional<Duration> duration = v.duration("load.duration");
   const std::vector<double> rates = v.numbers("load.rate");
   if (!rates.empty()) {
-    for (const double rate : rates) {
-      PlannedPoint p;
-      p.load = {metrics::LoadSpec::Mode::Open, max_concurrency, rate, arrival_name, burstiness};
-      p.arrival = arrival;
-      if (num_requests > 0) {
-        p.num_requests = num_requests;
-      } else if (duration) {
-        p.num_requests = schedule::count_for_duration(rate, *duration);
-      } else {
-        p.num_requests = std::max<std::size_t>(16, static_cast<std::size_t>(std::ceil(rate * 10)));
-      }
-      if (duration && num_requests > 0) {
-        p.num_requests = std::min(p.num_requests, schedule::count_for_duration(rate, *duration));
-      }
-      schedule::require_plausible_length(rate, p.num_requests + static_cast<std::size_t>(v.integer("load.warmup")));
-      c.points.push_back(p);
-    }
+    for (const double rate : rates) c.points.push_back(open_point(c.point_template, rate));
     return;
   }
   std::vector<double> users = v.numbers("load.concurrency");
   if (users.empty()) users = {1, 4, 16};
   for (const double n : users) {  // whole numbers >= 1, checked by the declaration
-    PlannedPoint p;
-    p.load = {metrics::LoadSpec::Mode::Closed, static_cast<int>(n), 0.0, "", 1.0};
-    p.duration = duration;
-    p.num_requests = num_requests > 0 ? num_requests
-                     : duration       ? 0
-                                      : std::max<std::size_t>(16, 4 * static_cast<std::size_t>(n));
-    c.points.push_back(p);
+    c.points.push_back(closed_point(c.point_template, static_cast<int>(n)));
   }
 }
 
@@ -260,6 +275,7 @@ RunConfig make_run_config(const config::Values& v) {
   c.sim.itl = *v.duration("sim.itl");
   c.warmup = static_cast<std::size_t>(v.integer("load.warmup"));
   c.slo = parse_slo(v.str("slo"), v.name("slo"));
+  make_adaptive(v, c);
   if (v.given("gates.min_success_rate")) c.min_success_rate = v.number("gates.min_success_rate");
   c.fail_if_client_limited = v.boolean("gates.client_limited");
   c.ramp_up = v.duration("load.ramp_up").value_or(Duration::zero());
@@ -313,6 +329,34 @@ RunConfig make_run_config(const config::Values& v) {
   c.scrape_interval = *v.duration("server_metrics.interval");
   c.settings = config::to_json(v);
   return c;
+}
+
+PlannedPoint open_point(const PointTemplate& t, double rate) {
+  PlannedPoint p;
+  p.load = {metrics::LoadSpec::Mode::Open, t.max_concurrency, rate, t.arrival_name, t.burstiness};
+  p.arrival = t.arrival;
+  if (t.num_requests > 0) {
+    p.num_requests = t.num_requests;
+  } else if (t.duration) {
+    p.num_requests = schedule::count_for_duration(rate, *t.duration);
+  } else {
+    p.num_requests = std::max<std::size_t>(16, static_cast<std::size_t>(std::ceil(rate * 10)));
+  }
+  if (t.duration && t.num_requests > 0) {
+    p.num_requests = std::min(p.num_requests, schedule::count_for_duration(rate, *t.duration));
+  }
+  schedule::require_plausible_length(rate, p.num_requests + t.warmup);
+  return p;
+}
+
+PlannedPoint closed_point(const PointTemplate& t, int users) {
+  PlannedPoint p;
+  p.load = {metrics::LoadSpec::Mode::Closed, users, 0.0, "", 1.0};
+  p.duration = t.duration;
+  p.num_requests = t.num_requests > 0 ? t.num_requests
+                   : t.duration       ? 0
+                                      : std::max<std::size_t>(16, 4 * static_cast<std::size_t>(users));
+  return p;
 }
 
 server_metrics::ScrapeOptions scrape_options(const RunConfig& c, const loadgen::HttpTargetOptions& target) {

@@ -26,6 +26,38 @@ struct PlannedPoint {
   std::optional<Duration> duration;
 };
 
+// What every load point of the run shares, from the load settings: the fixed points and the
+// points an adaptive run chooses as it goes are bounded alike.
+struct PointTemplate {
+  std::string arrival_name = "poisson";
+  schedule::Arrival arrival = schedule::Arrival::Poisson;
+  double burstiness = 1.0;
+  int max_concurrency = 0;           // open loop: in-flight cap (0 = none)
+  std::size_t num_requests = 0;      // --num-requests (0 = not given)
+  std::optional<Duration> duration;  // --duration
+  std::size_t warmup = 0;
+};
+
+// An open-loop point at `rate` req/s, and a closed-loop point of `users` users, with the request
+// count or duration the settings give (docs/cli.md, --num-requests). open_point throws
+// inferbench::Error for a schedule too long to run.
+PlannedPoint open_point(const PointTemplate& t, double rate);
+PlannedPoint closed_point(const PointTemplate& t, int users);
+
+// --sweep or --slo-search: the load points are chosen one by one from the earlier results
+// (app/sweep.hpp, docs/sweeps.md).
+struct AdaptiveConfig {
+  enum class Kind { None, Sweep, RateSearch, ConcurrencySearch };
+  Kind kind = Kind::None;
+  std::size_t sweep_points = 0;
+  bool geometric = false;         // the sweep's rates: geometric, else linear, spacing
+  double saturation_ratio = 0.9;  // served / scheduled below it: over-saturated
+  double search_start = 1.0;
+  double search_tolerance = 0.1;
+  std::size_t search_max_probes = 12;
+  int slo_percentile = 99;
+};
+
 // The built-in simulator started when no endpoint is given.
 struct SimConfig {
   bool latency_profile = false;  // sim.ttft or sim.itl given: fixed latencies, no engine model
@@ -45,8 +77,10 @@ struct RunConfig {
   std::string launch_command;  // "" = none
   Duration launch_timeout = std::chrono::seconds(600);
   Duration launch_stop_grace = std::chrono::seconds(10);
-  std::string tokenizer_path;  // as given ("" = none); the loaded tokenizer is in workload
-  std::vector<PlannedPoint> points;
+  std::string tokenizer_path;        // as given ("" = none); the loaded tokenizer is in workload
+  std::vector<PlannedPoint> points;  // empty for an adaptive run
+  PointTemplate point_template;
+  AdaptiveConfig adaptive;
   bool staged = false;  // the points are load.stages: also reported all together
   std::size_t warmup = 0;
   Duration ramp_up{};                              // closed loop: users start spread over it

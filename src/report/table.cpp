@@ -32,8 +32,10 @@ std::string top_failures(const LoadPointSummary& s, std::size_t limit) {
   return out;
 }
 
-// Right-aligns every column but the first (left-aligned) and joins rows with '\n'.
-std::string render(const std::vector<std::vector<std::string>>& rows, const std::string& indent) {
+// Right-aligns every column but the first (left-aligned) and joins rows with '\n'. A last
+// column of words (notes) is left-aligned too with `left_last`.
+std::string render(const std::vector<std::vector<std::string>>& rows, const std::string& indent,
+                   bool left_last = false) {
   std::vector<std::size_t> width;
   for (const auto& row : rows) {
     if (width.size() < row.size()) width.resize(row.size(), 0);
@@ -45,6 +47,8 @@ std::string render(const std::vector<std::vector<std::string>>& rows, const std:
     for (std::size_t c = 0; c < row.size(); ++c) {
       if (c == 0) {
         line += fmt::format("{:<{}}", row[c], width[c]);
+      } else if (left_last && c + 1 == width.size()) {
+        line += fmt::format("  {:<{}}", row[c], width[c]);
       } else {
         line += fmt::format("  {:>{}}", row[c], width[c]);
       }
@@ -158,9 +162,18 @@ std::string format_table(const LoadPointSummary& s) {
 }
 
 std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
+  return format_sweep_table(points, "", {});
+}
+
+std::string format_rows(const std::vector<std::vector<std::string>>& rows) { return render(rows, "", true); }
+
+std::string format_sweep_table(const std::vector<LoadPointSummary>& points, const std::string& notes_title,
+                               const std::vector<std::string>& notes) {
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"load", "req/s", "out tok/s", "TTFT p50", "TTFT p99", "TPOT p50", "TPOT p99", "E2E p50", "failed"});
-  for (const LoadPointSummary& s : points) {
+  if (!notes_title.empty()) rows.back().push_back(notes_title);
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    const LoadPointSummary& s = points[i];
     const metrics::Latencies& l = s.latency;
     std::string label = load_label(s.load);
     if (s.interrupted) label += " (interrupted)";
@@ -172,8 +185,9 @@ std::string format_sweep_table(const std::vector<LoadPointSummary>& points) {
     rows.push_back({label, num(s.throughput.requests_per_s), num(s.throughput.output_tokens_per_s, 1),
                     num(l.ttft_ms.p50), num(l.ttft_ms.p99), num(l.tpot_ms.p50), num(l.tpot_ms.p99), num(l.e2e_ms.p50),
                     failed});
+    if (!notes_title.empty()) rows.back().push_back(i < notes.size() ? notes[i] : "");
   }
-  return render(rows, "");
+  return render(rows, "", !notes_title.empty());
 }
 
 }  // namespace inferbench::report

@@ -16,5 +16,12 @@ std::string format_table(const metrics::LoadPointSummary& s);
 
 // One line per load point: load, req/s, out tok/s, TTFT p50/p99, TPOT p50/p99, E2E p50, failed.
 std::string format_sweep_table(const std::vector<metrics::LoadPointSummary>& points);
+// The same with a last column `notes_title` holding notes[i] for points[i] (what a sweep or an
+// SLO search decided at that point; a missing note is left blank).
+std::string format_sweep_table(const std::vector<metrics::LoadPointSummary>& points, const std::string& notes_title,
+                               const std::vector<std::string>& notes);
+
+// Rows as an aligned table: the first and last columns left-aligned, the others right-aligned.
+std::string format_rows(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace inferbench::report

@@ -78,7 +78,7 @@ TEST(Overrides, ListIndicesReplaceOneItemInRange) {
   EXPECT_EQ(error_of([] {
               Cli().parse({"--concurrency", "1,4", "-o", "load.concurrency.0=0.5"});
             }),
-            "invalid load.concurrency '0.5': must be an integer between 1 and 100000");
+            "-o: invalid load.concurrency '0.5': must be an integer between 1 and 100000");
   EXPECT_EQ(error_of([] {
               Cli().parse({"-o", "seed.0=1"});
             }),

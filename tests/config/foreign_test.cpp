@@ -173,7 +173,7 @@ TEST(FromInferencePerf, SharedPrefixWithDistributions) {
 TEST(FromInferencePerf, SweepTraceReplayAndUnknownDatasetsAreListed) {
   EXPECT_EQ(inference_perf("examples/vllm/config-sweep.yml").unsupported(),
             "load.interval (stages run back to back, each after the last request of the one before), load.sweep (no "
-            "saturation probe in inferbench: give the rates as load.stages or --rate), data.type (shareGPT without "
+            "saturation probe in inferbench: give the rates as --rate or load.stages), data.type (shareGPT without "
             "data.path: inference-perf downloads it, inferbench needs the file), metrics (inferbench reads the "
             "server's /metrics itself, not a Prometheus server)");
   const Translated trace = inference_perf("examples/vllm/config-trace-replay.yml");
@@ -247,6 +247,16 @@ TEST(FromCommandLine, FlagsAndOverridesWinStrictFails) {
                 ": not supported by inferbench (--strict): tokenizer.pretrained_model_name_or_path (a Hugging Face "
                 "Hub id: inferbench reads a local tokenizer.json (--tokenizer PATH)), metrics (inferbench reads the "
                 "server's /metrics itself, not a Prometheus server)");
+  // A Hub id is not missing when the command line gives the tokenizer, by flag or by -o.
+  for (const auto& given : {std::vector<std::string>{"--tokenizer", "tok.json"},
+                            std::vector<std::string>{"-o", "seed=1,workload.tokenizer=tok.json"}}) {
+    std::vector<std::string> args = {"--from", "inference-perf", path, "--strict"};
+    args.insert(args.end(), given.begin(), given.end());
+    EXPECT_EQ(error_of([&] { FromCli().parse(args); }),
+              path +
+                  ": not supported by inferbench (--strict): metrics (inferbench reads the server's /metrics itself, "
+                  "not a Prometheus server)");
+  }
   EXPECT_EQ(error_of([&] {
               FromCli().parse({"--from", "guidellm", path});
             }),
@@ -305,7 +315,9 @@ TEST(FromErrors, OneLineWithFileLineAndKey) {
 }
 
 TEST(FromWarning, OneLineListingBoth) {
-  const Translation t{{{"a.b", ""}, {"c", "why"}, {"d", "why"}}, {{"e", "how"}}};
+  Translation t;
+  t.unsupported = {{"a.b", ""}, {"c", "why"}, {"d", "why"}};
+  t.approximate = {{"e", "how"}};
   EXPECT_EQ(warning_line("inference-perf", "f.yml", t),
             "inferbench: warning: f.yml (inference-perf): not supported, ignored: a.b, c, d (why); mapped "
             "approximately: e (how)");

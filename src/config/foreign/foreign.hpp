@@ -4,6 +4,7 @@
 // same Values store a profile fills, at Source::File, so flags and `-o` still override it. What
 // inferbench cannot honour is never dropped silently: it is returned, printed as one warning
 // line, and an error with --strict (as inference-perf's own pydantic models forbid extras).
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +28,9 @@ struct Note {
 struct Translation {
   std::vector<Note> unsupported;  // ignored: the run differs from the tool's (an error with --strict)
   std::vector<Note> approximate;  // mapped to the closest inferbench setting; `why` says how it differs
+  // Unsupported keys that an inferbench setting given on the command line makes up for (the
+  // tokenizer's Hub id: --tokenizer PATH), by key: they are not listed when it is given.
+  std::map<std::string, std::string> supplied_by;
 };
 
 // inference-perf's config (kubernetes-sigs/inference-perf, inference_perf/config/**): load, api,

@@ -1,4 +1,5 @@
 // `--from FORMAT FILE`: the translators behind one option, and the warning line.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -49,6 +50,26 @@ std::string warning_line(std::string_view format, std::string_view filename, con
   return line;
 }
 
+namespace {
+
+// True when `setting` is given on `cmd`'s command line, by its flag or by -o: known while
+// options are being processed, before the flags' own callbacks have set their values.
+bool given_on_command_line(CLI::App& cmd, const Setting& setting) {
+  if (!setting.flag.empty()) {
+    if (const CLI::Option* flag = cmd.get_option_no_throw(setting.flag); flag != nullptr && flag->count() > 0) {
+      return true;
+    }
+  }
+  const CLI::Option* set = cmd.get_option_no_throw("-o");
+  if (set == nullptr) return false;
+  const std::string key = setting.key + "=";
+  return std::any_of(set->results().begin(), set->results().end(), [&](const std::string& text) {
+    return text.rfind(key, 0) == 0 || text.find("," + key) != std::string::npos;
+  });
+}
+
+}  // namespace
+
 void bind_from(CLI::App& cmd, Values& values) {
   auto strict = std::make_shared<bool>(false);
   // Declared before --from: CLI11 runs option callbacks in declaration order, so --strict is
@@ -58,30 +79,36 @@ void bind_from(CLI::App& cmd, Values& values) {
   std::vector<std::pair<CLI::Option*, std::string>> others;
   if (CLI::Option* file = cmd.get_option_no_throw("profile_file")) others.emplace_back(file, "PROFILE.yaml");
   if (CLI::Option* builtin = cmd.get_option_no_throw("--profile")) others.emplace_back(builtin, "--profile");
-  CLI::Option* from = cmd.add_option_function<std::vector<std::string>>(
-                             "--from",
-                             [&values, strict, others](const std::vector<std::string>& args) {
-                               // CLI11 checks exclusions after the callbacks: checked here, before a warning is
-                               // printed.
-                               for (const auto& [option, name] : others) {
-                                 if (option->count() > 0) throw CLI::ExcludesError("--from", name);
-                               }
-                               const std::string& format = args.at(0);
-                               const std::string& path = args.at(1);
-                               const Translation t = load_file(values, format, path);
-                               if (*strict && !t.unsupported.empty()) {
-                                 throw Error(fmt::format("{}: not supported by inferbench (--strict): {}", path,
-                                                         list_notes(t.unsupported)));
-                               }
-                               if (const std::string line = warning_line(format, path, t); !line.empty()) {
-                                 fmt::print(stderr, "{}\n", line);
-                               }
-                             },
-                             fmt::format("Run another tool's config as it is: FORMAT is {}; flags and -o override it "
-                                         "(docs/profiles.md, \"Other tools' configs\")",
-                                         fmt::join(formats(), " or ")))
-                          ->expected(2)
-                          ->type_name("FORMAT FILE");
+  CLI::Option* from =
+      cmd.add_option_function<std::vector<std::string>>(
+             "--from",
+             [&cmd, &values, strict, others](const std::vector<std::string>& args) {
+               // CLI11 checks exclusions after the callbacks: checked here, before a warning is
+               // printed.
+               for (const auto& [option, name] : others) {
+                 if (option->count() > 0) throw CLI::ExcludesError("--from", name);
+               }
+               const std::string& format = args.at(0);
+               const std::string& path = args.at(1);
+               Translation t = load_file(values, format, path);
+               // What the command line supplies is not missing (a Hub id beside --tokenizer PATH).
+               std::erase_if(t.unsupported, [&](const Note& note) {
+                 const auto it = t.supplied_by.find(note.key);
+                 return it != t.supplied_by.end() && given_on_command_line(cmd, values.schema().at(it->second));
+               });
+               if (*strict && !t.unsupported.empty()) {
+                 throw Error(
+                     fmt::format("{}: not supported by inferbench (--strict): {}", path, list_notes(t.unsupported)));
+               }
+               if (const std::string line = warning_line(format, path, t); !line.empty()) {
+                 fmt::print(stderr, "{}\n", line);
+               }
+             },
+             fmt::format("Run another tool's config as it is: FORMAT is {}; flags and -o override it "
+                         "(docs/profiles.md, \"Other tools' configs\")",
+                         fmt::join(formats(), " or ")))
+          ->expected(2)
+          ->type_name("FORMAT FILE");
   strict_option->needs(from);
   for (const auto& [option, name] : others) from->excludes(option);
 }

@@ -154,7 +154,8 @@ void map_load(Reader& r, Values& v) {
   } else if (r.has("load.stages")) {
     r.fail("load.stages", "invalid load.stages: expected a list of stages");
   }
-  r.unsupported("load.sweep", "no saturation probe in inferbench: give the rates as load.stages or --rate");
+  r.unsupported("load.sweep", "no saturation probe in inferbench: give the rates as --rate or load.stages",
+                "load.rate");
   r.explain("load.interval", "stages run back to back, each after the last request of the one before");
   r.unsupported("load.trace");
   for (const char* key : {"load.num_workers", "load.worker_max_concurrency", "load.worker_max_tcp_connections"}) {
@@ -217,7 +218,8 @@ void map_tokenizer(Reader& r, Values& v) {
       r.set(v, "workload.tokenizer", *path, "tokenizer.pretrained_model_name_or_path");
     } else {
       r.unsupported("tokenizer.pretrained_model_name_or_path",
-                    "a Hugging Face Hub id: inferbench reads a local tokenizer.json (--tokenizer PATH)");
+                    "a Hugging Face Hub id: inferbench reads a local tokenizer.json (--tokenizer PATH)",
+                    "workload.tokenizer");
     }
   }
   if (r.boolean("tokenizer.trust_remote_code").value_or(false)) {
@@ -229,7 +231,8 @@ void map_tokenizer(Reader& r, Values& v) {
 void map_sharegpt(Reader& r, Values& v) {
   const auto path = r.text("data.path");
   if (!path) {
-    r.unsupported("data.type", "shareGPT without data.path: inference-perf downloads it, inferbench needs the file");
+    r.unsupported("data.type", "shareGPT without data.path: inference-perf downloads it, inferbench needs the file",
+                  "workload.dataset");
     return;
   }
   // inference-perf keeps a conversation unless input/output_distribution's min and max (when

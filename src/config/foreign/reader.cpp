@@ -113,10 +113,11 @@ void Reader::fail(std::string_view path, const std::string& message) const {
 
 void Reader::take(std::string_view path) { taken_.emplace(path); }
 
-void Reader::unsupported(std::string_view path, std::string why) {
+void Reader::unsupported(std::string_view path, std::string why, std::string setting) {
   // Listed by finish() in document order, however much of it was read to decide.
   rejected_.emplace(path);
   reasons_[std::string(path)] = std::move(why);
+  if (!setting.empty()) settings_[std::string(path)] = std::move(setting);
 }
 
 void Reader::approximate(std::string_view path, std::string why) {
@@ -162,7 +163,7 @@ std::optional<bool> Reader::boolean(std::string_view path) {
 }
 
 std::optional<std::string> Reader::choice(std::string_view path, const std::vector<std::string>& allowed) {
-  const auto t = text(path);
+  auto t = text(path);
   if (!t || std::find(allowed.begin(), allowed.end(), *t) != allowed.end()) return t;
   fail(path, fmt::format("invalid {} '{}': must be one of {}", path, *t, fmt::join(allowed, ", ")));
 }
@@ -232,7 +233,7 @@ void Reader::leftovers(const YAML::Node& node, const std::string& path, std::vec
 }
 
 Translation Reader::finish() const {
-  Translation t{{}, approximate_};
+  Translation t{{}, approximate_, settings_};
   leftovers(root_, "", t.unsupported);
   // An empty document leaves "" behind: nothing to list.
   std::erase_if(t.unsupported, [](const Note& n) { return n.key.empty(); });

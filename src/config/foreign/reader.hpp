@@ -34,7 +34,8 @@ class Reader {
   // Marks `path` and everything under it as translated.
   void take(std::string_view path);
   // Lists `path` (and what is under it) as unsupported, with a reason, even if it was read.
-  void unsupported(std::string_view path, std::string why = {});
+  // `setting`: the inferbench setting that would supply it (Translation::supplied_by).
+  void unsupported(std::string_view path, std::string why = {}, std::string setting = {});
   // Records that `path` was mapped approximately. Does not mark it: what under it was not read
   // is still listed.
   void approximate(std::string_view path, std::string why);
@@ -74,6 +75,7 @@ class Reader {
   YAML::Node root_;
   std::set<std::string> taken_;
   std::map<std::string, std::string> reasons_;
+  std::map<std::string, std::string> settings_;
   std::set<std::string> rejected_;  // listed even when read (unsupported() after a read)
   std::vector<Note> approximate_;
 };

@@ -207,6 +207,24 @@ TEST(FromInferencePerf, ServerTypeMockIsTheBuiltInSimulatorAndGoodputIsInMillise
             "(inference-perf checks a request's mean inter-token latency, inferbench its largest gap)");
 }
 
+TEST(FromInferencePerf, ALocalTokenizerIsUsedAHubIdIsListed) {
+  const fs::path dir = fs::temp_directory_path() / "inferbench_foreign_test_tokenizer";
+  fs::create_directories(dir);
+  std::ofstream(dir / "tokenizer.json") << "{}";
+  for (const fs::path& path : {dir, dir / "tokenizer.json"}) {
+    const Translated x = inference_perf_text("tokenizer:\n  pretrained_model_name_or_path: " + path.string() + "\n");
+    EXPECT_EQ(x.values->str("workload.tokenizer"), path.string());
+    EXPECT_EQ(x.unsupported(), "");
+  }
+  fs::remove_all(dir);
+  const Translated hub = inference_perf_text("tokenizer: {pretrained_model_name_or_path: Qwen/Qwen3-0.6B, token: x}\n");
+  EXPECT_FALSE(hub.values->given("workload.tokenizer"));
+  EXPECT_EQ(hub.unsupported(),
+            "tokenizer.pretrained_model_name_or_path (a Hugging Face Hub id: inferbench reads a local tokenizer.json "
+            "(--tokenizer PATH)), tokenizer.token (nothing is downloaded)");
+  EXPECT_EQ(hub.t.supplied_by.at("tokenizer.pretrained_model_name_or_path"), "workload.tokenizer");
+}
+
 TEST(FromOciBlueprint, ExampleOnlineKeyByKey) {
   const Translated x = oci("example_online.yaml");
   const Values& v = *x.values;

@@ -211,8 +211,7 @@ void map_tokenizer(Reader& r, Values& v) {
   if (path) {
     std::error_code ec;
     const std::filesystem::path p(*path);
-    const bool local = std::filesystem::is_regular_file(p, ec) ||
-                       std::filesystem::is_regular_file(p / "tokenizer.json", ec) ||
+    const bool local = std::filesystem::exists(p, ec) ||
                        (!path->empty() && (path->front() == '/' || path->front() == '.')) || p.extension() == ".json";
     if (local) {
       r.set(v, "workload.tokenizer", *path, "tokenizer.pretrained_model_name_or_path");

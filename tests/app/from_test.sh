@@ -52,6 +52,19 @@ check "--strict: exit 2" test $? -eq 2
 check "--strict: the keys, one line" test "$(cat "$WORK/e.err")" = \
   "inferbench: $WORK/rc.yaml: not supported by inferbench (--strict): data.input_distribution.std, data.output_distribution.std (not a Distribution key: std_dev 200 applies)"
 
+# profiles check --from validates as run would, without running: the adapted copy, and llm-d's
+# file unchanged (four stages, 5000-10000-token prompts).
+check "profiles check --from: ok" test "$("$BIN" profiles check --from inference-perf "$WORK/rc.yaml" 2>/dev/null)" = \
+  "ok  $WORK/rc.yaml (2 load points)"
+out=$("$BIN" profiles check --from inference-perf "$DATA/inference-perf/llm-d/random_concurrent.yaml.in" \
+  --tokenizer "$TOKENIZER" --strict 2>&1)
+check "profiles check --from --strict on llm-d's own file: exit 2" test $? -eq 2
+check "profiles check --from --strict: the keys" test "$out" = \
+  "inferbench: $DATA/inference-perf/llm-d/random_concurrent.yaml.in: not supported by inferbench (--strict): data.input_distribution.std, data.output_distribution.std (not a Distribution key: std_dev 200 applies)"
+check "profiles check --from on llm-d's own file: 4 stages" test "$("$BIN" profiles check --from inference-perf \
+  "$DATA/inference-perf/llm-d/random_concurrent.yaml.in" --tokenizer "$TOKENIZER" 2>/dev/null)" = \
+  "ok  $DATA/inference-perf/llm-d/random_concurrent.yaml.in (4 load points)"
+
 # 3. The OCI blueprint's example, without its endpoint and MLflow server, into a results dir.
 sed -e '/llm_api_base/d' -e '/mlflow_uri/d' -e "s|/workspace/results_on|$WORK/oci|" -e 's/timeout: 300/timeout: 20/' \
   "$DATA/oci-blueprint/example_online.yaml" >"$WORK/oci.yaml"

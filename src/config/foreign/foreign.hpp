@@ -58,6 +58,10 @@ std::string list_notes(const std::vector<Note>& notes);
 // The one warning line for `translation` (no trailing newline), "" when it is exact.
 std::string warning_line(std::string_view format, std::string_view filename, const Translation& translation);
 
+// With `strict`, throws inferbench::Error "FILE: not supported by inferbench (--strict): KEYS"
+// when `translation` has unsupported keys; otherwise prints its warning line (if any) on stderr.
+void warn_or_fail(std::string_view format, const std::string& path, const Translation& translation, bool strict);
+
 // Adds `--from FORMAT FILE` and `--strict` to `cmd`, excluding the positional profile and
 // --profile that config::bind_profile added (call after it and before config::bind). The
 // warning line goes to stderr; with --strict an unsupported key is inferbench::Error

@@ -50,6 +50,13 @@ std::string warning_line(std::string_view format, std::string_view filename, con
   return line;
 }
 
+void warn_or_fail(std::string_view format, const std::string& path, const Translation& t, bool strict) {
+  if (strict && !t.unsupported.empty()) {
+    throw Error(fmt::format("{}: not supported by inferbench (--strict): {}", path, list_notes(t.unsupported)));
+  }
+  if (const std::string line = warning_line(format, path, t); !line.empty()) fmt::print(stderr, "{}\n", line);
+}
+
 namespace {
 
 // True when `setting` is given on `cmd`'s command line, by its flag or by -o: known while
@@ -96,13 +103,7 @@ void bind_from(CLI::App& cmd, Values& values) {
                  const auto it = t.supplied_by.find(note.key);
                  return it != t.supplied_by.end() && given_on_command_line(cmd, values.schema().at(it->second));
                });
-               if (*strict && !t.unsupported.empty()) {
-                 throw Error(
-                     fmt::format("{}: not supported by inferbench (--strict): {}", path, list_notes(t.unsupported)));
-               }
-               if (const std::string line = warning_line(format, path, t); !line.empty()) {
-                 fmt::print(stderr, "{}\n", line);
-               }
+               warn_or_fail(format, path, t, *strict);
              },
              fmt::format("Run another tool's config as it is: FORMAT is {}; flags and -o override it "
                          "(docs/profiles.md, \"Other tools' configs\")",

@@ -107,7 +107,6 @@ std::string Reader::where(std::string_view path) const {
 }
 
 void Reader::fail(std::string_view path, const std::string& message) const {
-  (void)path;
   throw Error(fmt::format("{}: {}", where(path), message));
 }
 

@@ -309,6 +309,8 @@ TEST(FromErrors, OneLineWithFileLineAndKey) {
             "p.yml:2: data.type random needs data.input_distribution and data.output_distribution");
   EXPECT_EQ(error("data:\n  type: random\n  input_distribution: {min: 9, max: 5}\n  output_distribution: {}\n"),
             "p.yml:3: invalid data.input_distribution: min (9) is above max (5)");
+  EXPECT_EQ(error("data:\n  type: synthetic\n  output_distribution:\n    max: 20000000\n"),
+            "p.yml:4: invalid data.output_distribution.max '20000000': must be <= 10000000 tokens");
   EXPECT_EQ(error("api:\n  headers: {'Bad Name': x}\n"),
             "p.yml:2: invalid api.headers 'Bad Name': the header name is not a valid HTTP token");
   EXPECT_EQ(error("load: [1,\n"), "p.yml:2: end of sequence flow not found");
@@ -330,6 +332,49 @@ TEST(FromErrors, OneLineWithFileLineAndKey) {
             "o.yaml:1: invalid benchmark_type 'offline': --from oci-blueprint reads the online benchmark (inferbench "
             "offline runs offline ones)");
   EXPECT_EQ(oci_error("num_concurrent: 0\n"), "o.yaml:1: invalid num_concurrent '0': must be >= 1");
+}
+
+// A poor man's fuzzing over the corpus (the libFuzzer targets need a clang build): every prefix
+// and byte-flipped copy of every file translates or fails with inferbench::Error, nothing else.
+TEST(FromErrors, DamagedFilesFailOnlyWithInferbenchErrors) {
+  std::size_t errors = 0;
+  std::size_t runs = 0;
+  std::uint32_t state = 12345;
+  const auto next = [&state] { return state = state * 1664525U + 1013904223U; };
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::recursive_directory_iterator(kData)) {
+    if (entry.is_regular_file() && entry.path().filename() != "README.md") files.push_back(entry.path());
+  }
+  for (const auto& file : files) {
+    const std::string text = read(file);
+    for (std::size_t i = 0; i < 40; ++i) {
+      std::string damaged = text.substr(0, text.size() * i / 40);
+      if (i % 2 == 1) {
+        damaged = text;
+        for (int flips = 0; flips < 3; ++flips) {
+          damaged[next() % damaged.size()] = static_cast<char>(" :-{}[],\n'\"#&*!|>%@`0a\xff"[next() % 25]);
+        }
+      }
+      for (const bool oci : {false, true}) {
+        Values v(run_settings());
+        try {
+          ++runs;
+          if (oci) {
+            (void)from_oci_blueprint(v, damaged, "f.yaml", llmd_env);
+          } else {
+            (void)from_inference_perf(v, damaged, "f.yaml", llmd_env);
+          }
+        } catch (const Error& e) {
+          ++errors;
+          EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << file << " damaged (" << i << "): " << typeid(e).name() << ": " << e.what();
+        }
+      }
+    }
+  }
+  EXPECT_GT(runs, 6000U);
+  EXPECT_GT(errors, 0U);
 }
 
 TEST(FromWarning, OneLineListingBoth) {

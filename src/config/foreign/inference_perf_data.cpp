@@ -39,6 +39,8 @@ std::string length_dist(Reader& r, const std::string& path) {
     d.std_dev = std::sqrt(*variance);
   }
   if (d.min > d.max) r.fail(path, fmt::format("invalid {}: min ({}) is above max ({})", path, d.min, d.max));
+  // inferbench's lengths end at 10,000,000 tokens (workload::LengthDist::kMaxLength).
+  if (d.max > 1e7) r.fail(path + ".max", fmt::format("invalid {}.max '{}': must be <= 10000000 tokens", path, d.max));
   if (d.std_dev < 0) r.fail(path + ".std_dev", fmt::format("invalid {}.std_dev: must be >= 0", path));
   if (r.has(path + ".total_count")) {
     r.take(path + ".total_count");

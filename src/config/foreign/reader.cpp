@@ -65,7 +65,13 @@ Reader::Reader(std::string_view text, std::string filename) : filename_(std::mov
   try {
     root_ = YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    throw Error(fmt::format("{}:{}: {}", filename_, e.mark.line + 1, e.msg));
+    // yaml-cpp quotes the offending character, which may be a line break: kept to one line.
+    std::string message;
+    for (const char c : e.msg) {
+      message +=
+          static_cast<unsigned char>(c) < 0x20 ? fmt::format("\\x{:02x}", static_cast<int>(c)) : std::string(1, c);
+    }
+    throw Error(fmt::format("{}:{}: {}", filename_, e.mark.line + 1, message));
   }
   if (root_.IsNull()) root_.reset(YAML::Node(YAML::NodeType::Map));
   if (!root_.IsMap()) throw Error(fmt::format("{}: expected a map of settings", filename_));

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "config/foreign/foreign.hpp"
@@ -223,6 +224,27 @@ TEST(FromInferencePerf, ALocalTokenizerIsUsedAHubIdIsListed) {
             "tokenizer.pretrained_model_name_or_path (a Hugging Face Hub id: inferbench reads a local tokenizer.json "
             "(--tokenizer PATH)), tokenizer.token (nothing is downloaded)");
   EXPECT_EQ(hub.t.supplied_by.at("tokenizer.pretrained_model_name_or_path"), "workload.tokenizer");
+}
+
+TEST(FromInferencePerf, StructuredOutputShareGptAndTimestampedStorage) {
+  const Translated structured = inference_perf("examples/structured-output/config.yml");
+  EXPECT_EQ(structured.values->object("target.extra_body"), nlohmann::json::parse(R"({"response_format": {
+    "type": "json_schema", "json_schema": {"name": "my_schema", "schema": {"type": "object",
+    "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"]}}}})"));
+  EXPECT_EQ(structured.values->str("target.api"), "chat");
+  EXPECT_FALSE(structured.values->given("workload.dataset"));  // synthetic: the default prompts
+  EXPECT_EQ(structured.values->str("workload.input_tokens"), "normal:50:10:10:100");
+
+  const Translated sharegpt = inference_perf_text(
+      "data:\n  type: shareGPT\n  path: /d/sg.json\n  input_distribution: {min: 10, max: 1024}\n"
+      "  output_distribution: {min: 10, max: 1024}\nstorage: {local_storage: {path: 'reports-{timestamp}'}}\n");
+  EXPECT_EQ(sharegpt.values->str("workload.dataset"),
+            "sharegpt:/d/sg.json,min_tokens=10,max_prompt=1024,max_total=2048");
+  EXPECT_EQ(sharegpt.unsupported(), "");
+  EXPECT_EQ(sharegpt.approximate(),
+            "data.output_distribution.max (a reply's maximum is applied to prompt + reply here)");
+  const std::string dir = sharegpt.values->str("output.dir");
+  EXPECT_TRUE(std::regex_match(dir, std::regex(R"(reports-\d{8}-\d{6})"))) << dir;
 }
 
 TEST(FromOciBlueprint, ExampleOnlineKeyByKey) {

@@ -191,7 +191,8 @@ TEST(FromInferencePerf, ServerTypeMockIsTheBuiltInSimulatorAndGoodputIsInMillise
       "server: {type: mock, base_url: 'http://0.0.0.0:8000'}\n"
       "api: {type: chat, streaming: true, headers: {X-Team: perf}}\n"
       "load: {type: poisson, base_seed: 7, request_timeout: 30, stages: [{rate: 5, duration: 2}]}\n"
-      "report: {goodput: {constraints: {ttft: 0.5, tpot: 0.05, request_latency: 10, itl: 0.1}}}\n"
+      "report: {goodput: {constraints: {ttft: 0.5, tpot: 0.05, request_latency: 10, itl: 0.1}},\n"
+      "         request_lifecycle: {percentiles: [0, 50, 99.9, 100]}}\n"
       "storage: {local_storage: {path: out/run}}\n");
   const Values& v = *x.values;
   EXPECT_FALSE(v.given("target.endpoint"));
@@ -336,6 +337,11 @@ TEST(FromErrors, OneLineWithFileLineAndKey) {
   EXPECT_EQ(error("api:\n  headers: {'Bad Name': x}\n"),
             "p.yml:2: invalid api.headers 'Bad Name': the header name is not a valid HTTP token");
   EXPECT_EQ(error("load: [1,\n"), "p.yml:2: end of sequence flow not found");
+  EXPECT_EQ(error("report:\n  request_lifecycle:\n    percentiles: [50, p99]\n"),
+            "p.yml:3: invalid report.request_lifecycle.percentiles: expected a list of numbers");
+  EXPECT_EQ(inference_perf_text("report:\n  request_lifecycle:\n    percentiles: [0.1, 1, 50, 75, 99]\n").unsupported(),
+            "report.request_lifecycle.percentiles (inferbench reports min, p50, p90, p95, p99, p99.9 and max, not "
+            "0.1, 1, 75)");
   EXPECT_EQ(error("- a\n"), "p.yml: expected a map of settings");
   EXPECT_EQ(error_of([] {
               Values v(run_settings());

@@ -146,13 +146,19 @@ void map_report(Reader& r, Values& v) {
     const nlohmann::json list = r.json("report.request_lifecycle.percentiles");
     std::vector<std::string> missing;
     for (const auto& p : list.is_array() ? list : nlohmann::json::array({list})) {
-      if (!p.is_number()) r.fail("report.request_lifecycle.percentiles", "invalid percentiles: expected numbers");
+      if (!p.is_number()) {
+        r.fail("report.request_lifecycle.percentiles",
+               "invalid report.request_lifecycle.percentiles: expected a list of numbers");
+      }
+      // p0 and p100 are the min and max inferbench reports with every distribution.
+      static const std::vector<double> kReported = {0, 50, 90, 95, 99, 99.9, 100};
       const double x = p.get<double>();
-      if (x != 50 && x != 90 && x != 95 && x != 99 && x != 99.9) missing.push_back(fmt::format("{}", x));
+      if (std::find(kReported.begin(), kReported.end(), x) == kReported.end()) missing.push_back(fmt::format("{}", x));
     }
     if (!missing.empty()) {
-      r.unsupported("report.request_lifecycle.percentiles",
-                    fmt::format("inferbench reports p50, p90, p95, p99 and p99.9, not {}", fmt::join(missing, ", ")));
+      r.unsupported(
+          "report.request_lifecycle.percentiles",
+          fmt::format("inferbench reports min, p50, p90, p95, p99, p99.9 and max, not {}", fmt::join(missing, ", ")));
     }
   }
   if (r.has("report.request_lifecycle.use_server_output_tokens") &&

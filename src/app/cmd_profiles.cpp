@@ -7,6 +7,7 @@
 
 #include "app/commands.hpp"
 #include "app/run_config.hpp"
+#include "config/foreign/foreign.hpp"
 #include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "core/error.hpp"
@@ -40,6 +41,21 @@ void check_profile(const std::string& name, const std::string& tokenizer) {
   fmt::print("ok  {} ({} load point{})\n", name, run.points.size(), run.points.size() == 1 ? "" : "s");
 }
 
+// Validates another tool's config (`--from FORMAT FILE`) as `inferbench run --from` would.
+void check_foreign(const std::vector<std::string>& from, const std::string& tokenizer, bool strict) {
+  config::Values values(config::run_settings());
+  if (!tokenizer.empty()) values.set("workload.tokenizer", tokenizer, config::Source::Flag);
+  config::foreign::Translation t = config::foreign::load_file(values, from.at(0), from.at(1));
+  std::erase_if(t.unsupported, [&](const config::foreign::Note& note) {
+    const auto it = t.supplied_by.find(note.key);
+    return !tokenizer.empty() && it != t.supplied_by.end() && it->second == "workload.tokenizer";
+  });
+  config::foreign::warn_or_fail(from.at(0), from.at(1), t, strict);
+  values.check_exclusions();
+  const RunConfig run = make_run_config(values);
+  fmt::print("ok  {} ({} load point{})\n", from.at(1), run.points.size(), run.points.size() == 1 ? "" : "s");
+}
+
 }  // namespace
 
 void add_profiles_command(CLI::App& app) {
@@ -57,7 +73,17 @@ void add_profiles_command(CLI::App& app) {
       "check", "Validate profiles as inferbench run would, without running (default: every built-in one)");
   check->add_option("PROFILE", *targets, "Built-in profile names or YAML files");
   check->add_option("--tokenizer", *tokenizer, "tokenizer.json (or its directory) for profiles whose data needs one");
-  check->callback([targets, tokenizer] {
+  auto from = std::make_shared<std::vector<std::string>>();
+  auto strict = std::make_shared<bool>(false);
+  check->add_option("--from", *from, "Another tool's config instead, as inferbench run --from reads it")
+      ->expected(2)
+      ->type_name("FORMAT FILE");
+  check->add_flag("--strict", *strict, "With --from: a key inferbench does not support is an error");
+  check->callback([targets, tokenizer, from, strict] {
+    if (!from->empty()) {
+      check_foreign(*from, *tokenizer, *strict);
+      return;
+    }
     if (targets->empty()) {
       for (const auto& p : config::builtin_profiles()) check_profile(p.name, *tokenizer);
     }

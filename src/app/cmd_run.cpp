@@ -14,6 +14,7 @@
 #include "app/run_target.hpp"
 #include "app/sharding.hpp"
 #include "app/signals.hpp"
+#include "config/foreign/foreign.hpp"
 #include "config/profile.hpp"
 #include "config/run_settings.hpp"
 #include "config/sources.hpp"
@@ -259,7 +260,8 @@ void add_run_command(CLI::App& app) {
       "run",
       "Benchmark an OpenAI-compatible server online (closed loop at fixed concurrency, or open loop at a "
       "rate); without --endpoint, benchmarks the built-in simulator");
-  config::bind_profile(*cmd, *values);  // first: a profile is read before -o indexes into its lists
+  config::bind_profile(*cmd, *values);        // first: a profile is read before -o indexes into its lists
+  config::foreign::bind_from(*cmd, *values);  // another tool's config: read like a profile
   config::bind(*cmd, *values);
   cmd->callback([values] {
     const int rc = execute_run(*values);

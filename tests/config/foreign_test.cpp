@@ -172,11 +172,18 @@ TEST(FromInferencePerf, SharedPrefixWithDistributions) {
 }
 
 TEST(FromInferencePerf, SweepTraceReplayAndUnknownDatasetsAreListed) {
-  EXPECT_EQ(inference_perf("examples/vllm/config-sweep.yml").unsupported(),
-            "load.interval (stages run back to back, each after the last request of the one before), load.sweep (no "
-            "saturation probe in inferbench: give the rates as --rate or load.stages), data.type (shareGPT without "
-            "data.path: inference-perf downloads it, inferbench needs the file), metrics (inferbench reads the "
-            "server's /metrics itself, not a Prometheus server)");
+  // load.sweep is inferbench's sweep: num_stages rates after the synchronous and throughput points.
+  const Translated sweep = inference_perf("examples/vllm/config-sweep.yml");
+  EXPECT_EQ(sweep.values->integer("load.sweep"), 12);
+  EXPECT_EQ(sweep.values->str("load.sweep_spacing"), "linear");
+  EXPECT_EQ(sweep.values->duration("load.duration"), std::chrono::seconds(60));
+  EXPECT_EQ(sweep.unsupported(),
+            "load.interval (stages run back to back, each after the last request of the one before), "
+            "load.sweep.timeout, load.sweep.saturation_percentile (the throughput point replaces inference-perf's "
+            "saturation burst), data.type (shareGPT without data.path: inference-perf downloads it, inferbench "
+            "needs the file), metrics (inferbench reads the server's /metrics itself, not a Prometheus server)");
+  EXPECT_NE(sweep.approximate().find("load.sweep (inferbench's sweep: a synchronous and a throughput point"),
+            std::string::npos);
   const Translated trace = inference_perf("examples/vllm/config-trace-replay.yml");
   EXPECT_FALSE(trace.values->given("load.stages"));
   EXPECT_EQ(trace.t.unsupported.at(0),

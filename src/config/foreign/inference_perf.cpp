@@ -19,6 +19,30 @@ namespace inferbench::config::foreign {
 
 namespace {
 
+// load.sweep: inference-perf finds the saturation rate with a burst of `timeout` seconds, then
+// runs num_stages rates up to it, stage_duration seconds each. inferbench's --sweep measures the
+// synchronous and the throughput rate first, then N-2 rates between them (docs/sweeps.md), and
+// stops at the first over-saturated one: num_stages rates are --sweep num_stages+2.
+void map_sweep(Reader& r, Values& v, const std::string& type) {
+  if (!r.find("load.sweep").IsMap() || type == "trace_replay" || type == "trace_session_replay") return;
+  const std::int64_t stages = r.integer("load.sweep.num_stages").value_or(5);
+  if (stages < 1) {
+    r.fail("load.sweep.num_stages", fmt::format("invalid load.sweep.num_stages '{}': must be >= 1", stages));
+  }
+  r.set(v, "load.sweep", std::min<std::int64_t>(stages + 2, 100), "load.sweep.num_stages");
+  r.set(v, "load.sweep_spacing", r.choice("load.sweep.type", {"linear", "geometric"}).value_or("linear"),
+        "load.sweep.type");
+  r.set(v, "load.duration", r.number("load.sweep.stage_duration").value_or(180), "load.sweep.stage_duration");
+  if (type != "concurrent") r.set(v, "load.arrival", "poisson", "load.type");
+  r.approximate("load.sweep",
+                "inferbench's sweep: a synchronous and a throughput point, then num_stages rates up to the "
+                "throughput rate, stopping at the first over-saturated one (inference-perf probes saturation "
+                "with a burst and runs every rate)");
+  r.explain("load.sweep.timeout", "the throughput point replaces inference-perf's saturation burst");
+  r.explain("load.sweep.num_requests", "the throughput point replaces inference-perf's saturation burst");
+  r.explain("load.sweep.saturation_percentile", "the throughput point replaces inference-perf's saturation burst");
+}
+
 void map_load(Reader& r, Values& v) {
   const std::string type =
       r.choice("load.type", {"constant", "poisson", "concurrent", "trace_replay", "trace_session_replay"})
@@ -27,6 +51,8 @@ void map_load(Reader& r, Values& v) {
     r.unsupported("load.type", type == "trace_replay" ? "trace_replay: inferbench replay FILE replays Azure trace CSVs"
                                                       : "trace_session_replay: no session replay in inferbench");
     r.unsupported("load.stages", "stages of an unsupported load.type");
+  } else if (r.find("load.sweep").IsMap()) {
+    r.unsupported("load.stages", "replaced by load.sweep, as inference-perf replaces them");
   } else if (r.find("load.stages").IsSequence()) {
     nlohmann::json stages = nlohmann::json::array();
     const YAML::Node list = r.find("load.stages");
@@ -64,8 +90,7 @@ void map_load(Reader& r, Values& v) {
   } else if (r.has("load.stages")) {
     r.fail("load.stages", "invalid load.stages: expected a list of stages");
   }
-  r.unsupported("load.sweep", "no saturation probe in inferbench: give the rates as --rate or load.stages",
-                "load.rate");
+  map_sweep(r, v, type);
   r.explain("load.interval", "stages run back to back, each after the last request of the one before");
   r.unsupported("load.trace");
   for (const char* key : {"load.num_workers", "load.worker_max_concurrency", "load.worker_max_tcp_connections"}) {

@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ALL_TARGETS=(sse_fuzz chunk_decoder_fuzz http_response_fuzz prometheus_fuzz sharegpt_fuzz jsonl_fuzz
-             tokenizer_fuzz config_yaml_fuzz flowgpt_log_fuzz mooncake_trace_fuzz azure_trace_fuzz vllm_log_fuzz)
+             tokenizer_fuzz config_yaml_fuzz flowgpt_log_fuzz mooncake_trace_fuzz azure_trace_fuzz requests_jsonl_replay_fuzz vllm_log_fuzz)
 SECONDS_PER_TARGET="${1:-60}"
 if [ $# -gt 0 ]; then shift; fi
 TARGETS=("$@")
@@ -73,7 +73,8 @@ seed() {
       ;;
     config_yaml_fuzz) ;;
     flowgpt_log_fuzz) cp tests/replay/data/*.log "$dir/" ;;
-    mooncake_trace_fuzz) cp tests/replay/data/*.jsonl "$dir/" ;;
+    mooncake_trace_fuzz) cp tests/replay/data/mooncake_*.jsonl "$dir/" ;;
+    requests_jsonl_replay_fuzz) cp tests/replay/data/inferbench_*.jsonl "$dir/" ;;
     azure_trace_fuzz) cp tests/replay/data/*.csv "$dir/" ;;
     vllm_log_fuzz) cp tests/loadtime/data/*.log "$dir/" ;;
   esac

@@ -393,7 +393,8 @@ void add_replay_command(CLI::App& app) {
   config::bind(*cmd, *values);
   const char* group = "Replay";
   cmd->add_option("log", args->log, "The log or trace to replay")->required()->group(group);
-  cmd->add_option("--format", args->format, "flowgpt | mooncake | azure (default: recognised from the content)")
+  cmd->add_option("--format", args->format,
+                  "flowgpt | mooncake | azure | inferbench (a requests.jsonl; default: recognised from the content)")
       ->group(group);
   cmd->add_option("--replay-mode", args->mode, "timestamp (the log's gaps) | qps (the log's order at --target-qps)")
       ->capture_default_str()

@@ -17,7 +17,8 @@ namespace {
 constexpr std::string_view kExpected =
     "expected a FlowGPT online-replay log (lines starting YYYY-MM-DDTHH:MM:SSZ that carry "
     "{\"message\":\"[Log chat request] {…}\"}), a Mooncake trace (JSON lines with timestamp, input_length, "
-    "output_length, hash_ids) or an Azure trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens); "
+    "output_length, hash_ids), an Azure trace CSV (TIMESTAMP,ContextTokens,GeneratedTokens) or inferbench's "
+    "requests.jsonl (JSON lines with sent_ns, input_tokens); "
     "--format names the format";
 
 bool blank(std::string_view line) {
@@ -57,6 +58,7 @@ std::optional<Format> line_format(std::string_view line) {
   }
   if (line.starts_with('{')) {
     const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_object() && j.contains("sent_ns") && j.contains("input_tokens")) return Format::Inferbench;
     if (j.is_object() && (j.contains("input_length") || j.contains("hash_ids") || j.contains("output_length"))) {
       return Format::Mooncake;
     }
@@ -81,12 +83,8 @@ Format parse_format(std::string_view name) {
   if (name == "flowgpt") return Format::FlowGpt;
   if (name == "mooncake") return Format::Mooncake;
   if (name == "azure") return Format::Azure;
-  if (name == "inferbench") {
-    throw Error(
-        "--format inferbench: replaying inferbench's own requests.jsonl is not available yet; "
-        "use flowgpt, mooncake or azure");
-  }
-  throw Error(fmt::format("--format '{}': must be flowgpt, mooncake or azure", name));
+  if (name == "inferbench") return Format::Inferbench;
+  throw Error(fmt::format("--format '{}': must be flowgpt, mooncake, azure or inferbench", name));
 }
 
 std::string to_string(Format format) {
@@ -94,6 +92,7 @@ std::string to_string(Format format) {
     case Format::FlowGpt: return "flowgpt";
     case Format::Mooncake: return "mooncake";
     case Format::Azure: return "azure";
+    case Format::Inferbench: return "inferbench";
   }
   return "?";
 }
@@ -125,6 +124,7 @@ ReplayLog parse_log(std::string_view content, std::optional<Format> format) {
       case Format::FlowGpt: entry = parse_flowgpt_line(line, reason); break;
       case Format::Mooncake: entry = parse_mooncake_line(line, reason); break;
       case Format::Azure: entry = parse_azure_line(line, reason); break;
+      case Format::Inferbench: entry = parse_inferbench_line(line, reason); break;
     }
     if (!entry) {
       log.skipped.add(number, reason);

@@ -1,6 +1,7 @@
 #pragma once
 // Logs and traces of production traffic, read as data for `inferbench replay` (docs/replay.md):
-// FlowGPT's online-replay log, Mooncake JSONL traces and Azure trace CSV. A parsed log is a
+// FlowGPT's online-replay log, Mooncake JSONL traces, Azure trace CSV and inferbench's own
+// requests.jsonl. A parsed log is a
 // list of entries; every line that is not an entry is counted with its reason, never dropped
 // silently.
 #include <cstdint>
@@ -14,10 +15,10 @@
 
 namespace inferbench::replay {
 
-enum class Format { FlowGpt, Mooncake, Azure };
+enum class Format { FlowGpt, Mooncake, Azure, Inferbench };
 
-// "flowgpt" | "mooncake" | "azure"; "inferbench" (requests.jsonl) and anything else throw
-// inferbench::Error naming the accepted values.
+// "flowgpt" | "mooncake" | "azure" | "inferbench"; anything else throws inferbench::Error naming
+// the accepted values.
 Format parse_format(std::string_view name);
 std::string to_string(Format format);
 
@@ -26,8 +27,8 @@ struct Entry {
   Duration offset{};                   // send offset from the log's earliest entry (≥ 0)
   std::string conversation_id;         // FlowGPT conversationId; Mooncake session_id; else the line number
   std::string prompt;                  // FlowGPT body.prompt, Mooncake input_text; "" = build from lengths
-  std::int64_t input_tokens = -1;      // Mooncake input_length, Azure ContextTokens; -1 = not in the log
-  std::int64_t output_tokens = -1;     // Mooncake output_length, Azure GeneratedTokens; -1 = not in the log
+  std::int64_t input_tokens = -1;      // Mooncake input_length, Azure ContextTokens, input_tokens; -1 = not in the log
+  std::int64_t output_tokens = -1;     // Mooncake output_length, Azure GeneratedTokens, max_tokens; -1 = not in the log
   std::vector<std::int64_t> hash_ids;  // Mooncake prefix blocks (equal ids = identical blocks)
   std::size_t line = 0;                // 1-based line number in the file
 };
@@ -63,6 +64,10 @@ ReplayLog read_log(const std::filesystem::path& path, std::optional<Format> form
 std::optional<Entry> parse_flowgpt_line(std::string_view line, std::string& reason);
 std::optional<Entry> parse_mooncake_line(std::string_view line, std::string& reason);
 std::optional<Entry> parse_azure_line(std::string_view line, std::string& reason);
+// A line of inferbench's requests.jsonl (docs/results-format.md): sent at `sent_ns`, with its
+// `input_tokens` and `max_tokens` (else its `output_tokens`); a request that was never sent is
+// skipped with that reason.
+std::optional<Entry> parse_inferbench_line(std::string_view line, std::string& reason);
 
 // True when `line` is an Azure CSV header (its first field is not a time: "TIMESTAMP,…").
 bool is_azure_header(std::string_view line);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "replay/log.hpp"
@@ -254,6 +255,52 @@ std::optional<Entry> parse_azure_line(std::string_view line, std::string& reason
   entry.offset = time;
   entry.input_tokens = *context;
   entry.output_tokens = *generated;
+  return entry;
+}
+
+std::optional<Entry> parse_inferbench_line(std::string_view line, std::string& reason) {
+  const json j = json::parse(trim(line), nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) {
+    reason = "not a JSON object";
+    return std::nullopt;
+  }
+  const auto sent = j.find("sent_ns");
+  if (sent == j.end() || sent->is_null()) {
+    reason = "never sent in the recorded run (sent_ns is null)";
+    return std::nullopt;
+  }
+  if (!sent->is_number_integer() || (!sent->is_number_unsigned() && sent->get<std::int64_t>() < 0) ||
+      sent->get<double>() > kMaxTimestampMs * 1e6) {
+    reason = "sent_ns is not an integer from 0 to 30 years of nanoseconds";
+    return std::nullopt;
+  }
+  Entry entry;
+  entry.offset = std::chrono::nanoseconds(sent->get<std::int64_t>());
+  const auto in = j.find("input_tokens");
+  const auto input = in == j.end() ? std::nullopt : json_count(*in, 1);
+  if (!input) {
+    reason = "input_tokens is missing, unknown or not an integer from 1 to 2^24";
+    return std::nullopt;
+  }
+  entry.input_tokens = *input;
+  // What was asked (max_tokens) reproduces the request; what came back stands in without it.
+  for (const char* key : {"max_tokens", "output_tokens"}) {
+    if (const auto out = j.find(key); out != j.end() && !out->is_null()) {
+      const auto n = json_count(*out, 1);
+      if (!n) {
+        reason = fmt::format("{} is not an integer from 1 to 2^24", key);
+        return std::nullopt;
+      }
+      entry.output_tokens = *n;
+      break;
+    }
+  }
+  const auto id = j.find("id");
+  const auto point = j.find("load_point");
+  if (id != j.end() && id->is_number_integer()) {
+    entry.conversation_id =
+        point != j.end() && point->is_number_integer() ? fmt::format("{}-{}", point->dump(), id->dump()) : id->dump();
+  }
   return entry;
 }
 

@@ -69,6 +69,22 @@ check "--json-output has one record per round, FlowGPT's keys" jq -e -s --slurpf
 check "rounds printed live" grep -q "^round 1 " "$WORK/stdout"
 check "requests.jsonl written" test "$(wc -l <"$WORK/out/requests.jsonl")" -eq 6
 
+# 1b. inferbench's own requests.jsonl replayed (format recognised): the recorded send times become
+# the schedule, to the microsecond, with the recorded prompt lengths and max_tokens.
+"$BIN" replay "$WORK/out/requests.jsonl" --sim-ttft-ms 2 --sim-itl-ms 1 --output "$WORK/again" \
+  >/dev/null 2>"$WORK/again.err"
+rc=$?
+check "requests.jsonl replays (got $rc)" test $rc -eq 0
+check "recognised as inferbench's format" jq -e '.replay.format == "inferbench" and .replay.requests == 6' \
+  "$WORK/again/summary.json"
+check "the recorded sends are the new schedule, to the microsecond" jq -e -n \
+  --slurpfile a "$WORK/out/requests.jsonl" --slurpfile b "$WORK/again/requests.jsonl" '
+  ($a | sort_by(.sent_ns) | map(.sent_ns) | . as $s | [range(1; 6) | ($s[.] - $s[. - 1]) / 1e9]) as $want
+  | ($b | sort_by(.scheduled_offset_s) | map(.scheduled_offset_s) | . as $s | [range(1; 6) | $s[.] - $s[. - 1]]) as $got
+  | [range(0; 5) | ($want[.] - $got[.]) | fabs < 0.000001] | all'
+check "prompt lengths and max_tokens as recorded" jq -e -s \
+  'length == 6 and (map(.input_tokens == 8 and .max_tokens == 2) | all)' "$WORK/again/requests.jsonl"
+
 # 2. Prefix sharing through a separate simulator (engine model, prefix caching on). Block size 32:
 # request 2 shares 3 blocks (96 tokens) with request 1, request 3 one block (32), request 4 none.
 "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 >"$WORK/sim.out" 2>"$WORK/sim.err" &
@@ -157,8 +173,8 @@ bad() {  # bad "what" "expected text" args...
 printf 'hello\nworld\n' >"$WORK/junk.txt"
 bad "missing file" "cannot open the replay log" "$WORK/nope.log"
 bad "unknown format in the file" "expected a FlowGPT online-replay log" "$WORK/junk.txt"
-bad "bad --format" "must be flowgpt, mooncake or azure" "$WORK/trace.jsonl" --format csv
-bad "inferbench format not yet" "not available yet" "$WORK/trace.jsonl" --format inferbench
+bad "bad --format" "must be flowgpt, mooncake, azure or inferbench" "$WORK/trace.jsonl" --format csv
+bad "a trace read as requests.jsonl" "no inferbench request in 6 lines" "$WORK/trace.jsonl" --format inferbench
 bad "bad --speed" "invalid --speed" "$WORK/trace.jsonl" --speed 0
 bad "bad --sample-range" "invalid --sample-range" "$WORK/trace.jsonl" --sample-range 0.5 0.2
 bad "a load flag" "--rate does not apply to replay" "$WORK/trace.jsonl" --rate 5

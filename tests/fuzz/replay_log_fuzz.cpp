@@ -1,5 +1,5 @@
-// libFuzzer targets flowgpt_log_fuzz, mooncake_trace_fuzz and azure_trace_fuzz: this file built
-// with INFERBENCH_REPLAY_FORMAT 0, 1 or 2 feeds replay::parse_log that format, then the input
+// libFuzzer targets flowgpt_log_fuzz, mooncake_trace_fuzz, azure_trace_fuzz and requests_jsonl_replay_fuzz:
+// this file built with INFERBENCH_REPLAY_FORMAT 0, 1, 2 or 3 feeds replay::parse_log that format, then the input
 // with format detection (one target per format, so coverage guides each parser on its own). Only inferbench::Error may
 // escape. Invariants: entries are sorted by offset, the earliest at 0; each entry's line is within the input and lines
 // come once; entries + skipped never exceed the lines read; counts are within their bounds; a detected format parses as

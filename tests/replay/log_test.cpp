@@ -163,7 +163,7 @@ TEST(Detection, NamesWhatItExpected) {
   }
   EXPECT_THROW(detect_format(""), Error);
   EXPECT_THROW(parse_format("csv"), Error);
-  EXPECT_THROW(parse_format("inferbench"), Error);
+  EXPECT_EQ(parse_format("inferbench"), Format::Inferbench);
   EXPECT_EQ(parse_format("azure"), Format::Azure);
 }
 
@@ -183,6 +183,30 @@ TEST(Detection, AFileOfOnlyBadLinesIsAnErrorNotAnEmptyReplay) {
 TEST(Detection, AFormatGivenWinsOverTheContent) {
   // A Mooncake trace read as Azure: every line skipped, with the Azure reason.
   EXPECT_THROW(read_log(kData / "mooncake_conversation_head.jsonl", Format::Azure), Error);
+}
+
+TEST(Inferbench, RequestsJsonlLinesGiveSendTimesLengthsAndMaxTokens) {
+  const std::string text =
+      "{\"id\":0,\"load_point\":1,\"sent_ns\":2000000,\"sched_ns\":1999000,\"input_tokens\":32,"
+      "\"max_tokens\":16,\"output_tokens\":12}\n"
+      "{\"id\":1,\"load_point\":1,\"sent_ns\":null,\"sched_ns\":5,\"input_tokens\":32,\"max_tokens\":16}\n"
+      "{\"id\":2,\"load_point\":1,\"sent_ns\":1500000,\"input_tokens\":40,\"max_tokens\":null,"
+      "\"output_tokens\":7}\n"
+      "{\"id\":3,\"load_point\":1,\"sent_ns\":-4,\"input_tokens\":40}\n"
+      "{\"id\":4,\"load_point\":1,\"sent_ns\":9,\"input_tokens\":null}\n";
+  const ReplayLog log = parse_log(text, std::nullopt);
+  EXPECT_EQ(log.format, Format::Inferbench);
+  ASSERT_EQ(log.entries.size(), 2u);
+  EXPECT_EQ(log.entries[0].conversation_id, "1-2");  // earliest first
+  EXPECT_EQ(log.entries[0].offset, Duration::zero());
+  EXPECT_EQ(log.entries[0].input_tokens, 40);
+  EXPECT_EQ(log.entries[0].output_tokens, 7);  // no max_tokens: what came back
+  EXPECT_EQ(log.entries[1].offset, std::chrono::microseconds(500));
+  EXPECT_EQ(log.entries[1].output_tokens, 16);  // max_tokens, not the 12 that came back
+  EXPECT_EQ(log.skipped.count, 3u);
+  EXPECT_EQ(log.skipped.first.at(0), "line 2: never sent in the recorded run (sent_ns is null)");
+  EXPECT_EQ(log.skipped.first.at(1), "line 4: sent_ns is not an integer from 0 to 30 years of nanoseconds");
+  EXPECT_EQ(log.skipped.first.at(2), "line 5: input_tokens is missing, unknown or not an integer from 1 to 2^24");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "app/commands.hpp"
+#include "app/launch_support.hpp"
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
 #include "app/run_target.hpp"
@@ -241,6 +242,13 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
   install_stop_handlers();
   loadgen::HttpTargetOptions target = config.target;
   std::unique_ptr<sim::SimServer> simulator = start_simulator(config, target);
+  // --launch: the server starts now and stops when this function returns (its destructor).
+  std::unique_ptr<launch::LaunchedServer> launched;
+  if (!config.launch_command.empty()) {
+    const LaunchFlags flags{config.launch_command, to_s(config.launch_timeout), to_s(config.launch_stop_grace)};
+    launched = start_launched_server(flags, target, output_dir);
+    if (!launched) return 130;
+  }
   if (!check_target(target)) {
     fmt::print(stderr, "inferbench: interrupted before the replay started (waiting for {})\n", target.client.url.str());
     if (simulator) simulator->stop();
@@ -299,7 +307,9 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
     detailed.write(row);
     if (csv) csv->write(row);
   };
-  hooks.stop_requested = [&writer] { return stop_requested() || (writer && writer->write_error()); };
+  hooks.stop_requested = [&writer, &launched] {
+    return stop_requested() || (writer && writer->write_error()) || (launched && launched->exited().has_value());
+  };
   hooks.on_progress = [&](const loadgen::LiveStats&, std::size_t) { report_rounds(rounds.due(Clock::now())); };
   hooks.progress_interval = std::chrono::milliseconds(100);
   if (!sharding.shard.whole()) {
@@ -347,6 +357,7 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
   if (mode == replay::Mode::Qps) summary["replay"]["target_qps"] = load.load.rate;
   summary["replay"]["round_duration_s"] = args.round_duration_s;
   summary["replay"]["rounds"] = std::move(round_records);
+  const int launch_rc = launched ? finish_launched_server(*launched, summary) : 0;
   if (writer) {
     writer->write_summary(summary, report::to_csv({s}));
     if (const auto error = writer->write_error()) {
@@ -362,6 +373,7 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
   }
   if (writer) fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
   if (simulator) simulator->stop();
+  if (launch_rc != 0) return launch_rc;
   if (result.interrupted) {
     fmt::print(stderr, "inferbench: interrupted; the summary covers the requests that ended\n");
     return 130;

@@ -1,5 +1,5 @@
 #pragma once
-// `--launch "COMMAND"` for the commands that measure a server (run, offline): start it, wait
+// `--launch "COMMAND"` for the commands that measure a server (run, replay, offline): start it, wait
 // until it is ready, record its start-up, stop it, and analyse a vLLM server's load time.
 #include <CLI/CLI.hpp>
 #include <filesystem>

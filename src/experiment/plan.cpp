@@ -97,8 +97,7 @@ void read_header(const YAML::Node& root, std::string_view filename, std::string&
       if (config::edit_distance(key, k) <= 2) best = k;
     }
     const std::string hint = key == "setup"
-                                 ? ": inferbench does not stand servers up per treatment; run one experiment per "
-                                   "setup, with its target (or launch) settings in constants"
+                                 ? ": a server per treatment is a treatment's launch.command here (docs/experiments.md)"
                                  : (best.empty() ? "" : fmt::format(" (did you mean '{}'?)", best));
     throw Error(fmt::format("{}: unknown key '{}'{}", at(filename, item.first), key, hint));
   }

@@ -85,6 +85,17 @@ check "the recorded sends are the new schedule, to the microsecond" jq -e -n \
 check "prompt lengths and max_tokens as recorded" jq -e -s \
   'length == 6 and (map(.input_tokens == 8 and .max_tokens == 2) | all)' "$WORK/again/requests.jsonl"
 
+# 1c. --launch: the server started before the replay and stopped after it, its log beside the results.
+P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+"$BIN" replay "$WORK/trace.jsonl" --speed 4 --launch "exec '$BIN' sim --port $P --ttft-ms 2 --itl-ms 1" \
+  --endpoint "http://127.0.0.1:$P" --output "$WORK/launched" >/dev/null 2>"$WORK/launched.err"
+rc=$?
+check "replay --launch exits 0 (got $rc)" test $rc -eq 0
+check "replay --launch: recorded" jq -e '.runs[0].requests.completed == 6 and .launch.startup_time_s > 0' \
+  "$WORK/launched/summary.json"
+check "replay --launch: server.log beside it" grep -q "inferbench sim: serving" "$WORK/launched/server.log"
+check "replay --launch: the server is gone" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/null"
+
 # 2. Prefix sharing through a separate simulator (engine model, prefix caching on). Block size 32:
 # request 2 shares 3 blocks (96 tokens) with request 1, request 3 one block (32), request 4 none.
 "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 >"$WORK/sim.out" 2>"$WORK/sim.err" &

@@ -115,6 +115,31 @@ check "repeat: labels carry the repeat" q jq -e '.labels.repeat == 2' "$WORK/r/c
 check "repeat: intervals across repeats" grep -q '^r,concurrency-2+3,0,c=2,requests_per_s,2,' "$WORK/r/experiment-repeats.csv"
 check "repeat: the table says mean ± interval" grep -q '±' "$WORK/r.out"
 
+# 5b. One server per treatment (llm-d's setup treatments): each cell launches its own, with
+# the command kept out of every file as a secret.
+P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$WORK/l.yaml" <<YAML
+profile: sanity
+constants:
+  target.endpoint: http://127.0.0.1:$P
+  load.concurrency: [2]
+  load.num_requests: 6
+treatments:
+  - name: fast
+    launch.command: exec '$BIN' sim --port $P --ttft-ms 2 --itl-ms 1
+  - name: slow
+    launch.command: exec '$BIN' sim --port $P --ttft-ms 40 --itl-ms 1
+YAML
+"$BIN" experiment "$WORK/l.yaml" --output "$WORK/l" >/dev/null 2>"$WORK/l.err"
+check "launch per treatment: exit 0" test $? -eq 0
+check "launch per treatment: each cell has its server's log" grep -q "inferbench sim: serving" \
+  "$WORK/l/fast/server.log" "$WORK/l/slow/server.log"
+check "launch per treatment: each cell measured its own server" q jq -e -n \
+  --slurpfile f "$WORK/l/fast/summary.json" --slurpfile s "$WORK/l/slow/summary.json" \
+  '$f[0].runs[0].latency.ttft_ms.p50 < 20 and $s[0].runs[0].latency.ttft_ms.p50 > 40'
+check "launch per treatment: the command is in no profile.yaml" bash -c "! grep -q -- '--ttft-ms' '$WORK'/l/*/profile.yaml"
+check "launch per treatment: no server left" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/null"
+
 # 6. One-line errors, exit 2.
 expect_error() {  # expect_error "what" "expected stderr" args...
   local what=$1 expected=$2; shift 2

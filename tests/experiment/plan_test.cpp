@@ -104,8 +104,8 @@ TEST(Errors, OneLineWithFileLineAndKey) {
   EXPECT_EQ(error_of("profile: sanity\ntreatment:\n  - name: a\n"),
             "exp.yaml:2: unknown key 'treatment' (did you mean 'treatments'?)");
   EXPECT_EQ(error_of("setup: {}\ntreatments: [{name: a}]\n"),
-            "exp.yaml:1: unknown key 'setup': inferbench does not stand servers up per treatment; run one "
-            "experiment per setup, with its target (or launch) settings in constants");
+            "exp.yaml:1: unknown key 'setup': a server per treatment is a treatment's launch.command here "
+            "(docs/experiments.md)");
   EXPECT_EQ(error_of("profile: sanity\ntreatments:\n  - name: a\n    load.concurency: 2\n"),
             "exp.yaml:4: unknown key 'load.concurency' (did you mean 'load.concurrency'?)");
   EXPECT_EQ(error_of("profile: sanity\nconstants:\n  load.num_requests: -3\ntreatments: [{name: a}]\n"),

@@ -34,7 +34,7 @@ void add_export_command(CLI::App& app) {
     const std::filesystem::path dir(args->dir);
     require(std::filesystem::is_directory(dir), fmt::format("{}: no such results directory", args->dir));
     const nlohmann::json summary = exports::read_summary((dir / "summary.json").string());
-    const auto files = exports::write_export(summary, *format, args->output);
+    const auto files = exports::write_export(summary, *format, args->output, dir / "requests.jsonl");
     fmt::print(stderr, "inferbench: {} file{} in {} ({})\n", files.size(), files.size() == 1 ? "" : "s", args->output,
                args->format);
   });

@@ -71,7 +71,8 @@ void write_exports_after_run(const RunConfig& config, const ResultsWriter* write
     const std::filesystem::path out = writer->dir() / "exports" / name;
     try {
       const nlohmann::json summary = exports::read_summary((writer->dir() / "summary.json").string());
-      const auto files = exports::write_export(summary, *exports::parse_format(name), out);
+      const auto files =
+          exports::write_export(summary, *exports::parse_format(name), out, writer->dir() / "requests.jsonl");
       fmt::print(stderr, "inferbench: {} export in {} ({} file{})\n", name, out.string(), files.size(),
                  files.size() == 1 ? "" : "s");
     } catch (const Error& e) {

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <fstream>
 #include <map>
+#include <memory>
 
 #include "core/error.hpp"
 #include "exports/llmd.hpp"
 #include "exports/llmperf.hpp"
+#include "exports/requests.hpp"
 #include "exports/summary_view.hpp"
 #include "exports/vllm.hpp"
 
@@ -140,7 +142,44 @@ std::string load_points_csv(const json& summary) {
   return out;
 }
 
-std::vector<fs::path> write_export(const json& summary, Format format, const fs::path& out_dir) {
+namespace {
+
+// LLMPerf's `<stem>_individual_responses.json` beside each load point's summary: the measured
+// (not warm-up) requests of the point, streamed from requests.jsonl into one JSON array per point.
+void write_llmperf_individual(const json& summary, const fs::path& out_dir, const fs::path& requests_jsonl,
+                              std::vector<fs::path>& written) {
+  const std::size_t points = summary.at("runs").size();
+  std::vector<std::unique_ptr<std::ofstream>> files(points);
+  std::vector<fs::path> paths(points);
+  for (std::size_t i = 0; i < points; ++i) {
+    const json& point = summary["runs"][i];
+    paths[i] = out_dir / point_slug(point) / (llmperf_stem(summary, point) + "_individual_responses.json");
+    files[i] = std::make_unique<std::ofstream>(paths[i], std::ios::binary | std::ios::trunc);
+    if (!*files[i]) throw Error(fmt::format("cannot write {}", paths[i].string()));
+    *files[i] << "[";
+  }
+  std::vector<bool> first(points, true);
+  for_each_request(requests_jsonl, [&](const json& line) {
+    const auto lp = line.find("load_point");
+    if (line.value("warmup", false) || lp == line.end() || !lp->is_number_unsigned()) return;
+    const auto i = lp->get<std::size_t>();
+    if (i >= points) return;
+    *files[i] << (first[i] ? "\n  " : ",\n  ")
+              << llmperf_individual_response(line).dump(-1, ' ', false, json::error_handler_t::replace);
+    first[i] = false;
+  });
+  for (std::size_t i = 0; i < points; ++i) {
+    *files[i] << (first[i] ? "]\n" : "\n]\n");
+    files[i]->flush();
+    if (!*files[i]) throw Error(fmt::format("cannot write {}", paths[i].string()));
+    written.push_back(paths[i]);
+  }
+}
+
+}  // namespace
+
+std::vector<fs::path> write_export(const json& summary, Format format, const fs::path& out_dir,
+                                   const fs::path& requests_jsonl) {
   std::error_code ec;
   fs::create_directories(out_dir, ec);
   if (ec) throw Error(fmt::format("cannot create {}: {}", out_dir.string(), ec.message()));
@@ -180,6 +219,13 @@ std::vector<fs::path> write_export(const json& summary, Format format, const fs:
     }
   }
   if (format == Format::Csv) write_file(out_dir / "load_points.csv", load_points_csv(summary), written);
+  std::error_code exists_ec;
+  if (requests_jsonl.empty() || !fs::exists(requests_jsonl, exists_ec)) return written;
+  if (format == Format::Llmperf) write_llmperf_individual(summary, out_dir, requests_jsonl, written);
+  if (format == Format::Csv) {
+    write_requests_csv(requests_jsonl, out_dir / "requests.csv");
+    written.push_back(out_dir / "requests.csv");
+  }
   return written;
 }
 

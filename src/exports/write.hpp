@@ -17,9 +17,12 @@ const std::vector<std::string>& format_names();
 std::optional<Format> parse_format(std::string_view name);
 
 // Writes `summary` in `format` into `out_dir` (created when missing) and returns the files
-// written. Throws inferbench::Error (one line naming the file) when a file cannot be written.
+// written. With the run's `requests_jsonl` (when it exists), the per-request files too: LLMPerf's
+// individual responses, the CSV's requests.csv. Throws inferbench::Error (one line naming the
+// file) when a file cannot be written.
 std::vector<std::filesystem::path> write_export(const nlohmann::json& summary, Format format,
-                                                const std::filesystem::path& out_dir);
+                                                const std::filesystem::path& out_dir,
+                                                const std::filesystem::path& requests_jsonl = {});
 
 // `j` as YAML (strings double-quoted, so "0.2" stays a string; numbers as JSON writes them).
 std::string to_yaml(const nlohmann::json& j);

@@ -167,10 +167,11 @@ test('LLMPerf _summary.json: LLMPerf\'s keys, in seconds, equal to the summary',
   const out = await exportTo(closed, 'llmperf');
   for (const point of summary.runs) {
     const dir = path.join(out, `concurrency-${point.load.concurrency}`);
-    const files = fs.readdirSync(dir);
-    assert.equal(files.length, 1);
-    assert.match(files[0], /_summary\.json$/);
-    const s = readJson(path.join(dir, files[0]));
+    const files = fs.readdirSync(dir).sort();
+    assert.equal(files.length, 2);
+    assert.match(files[0], /_individual_responses\.json$/);
+    assert.match(files[1], /_summary\.json$/);
+    const s = readJson(path.join(dir, files[1]));
     assert.equal(s.version, '2023-08-31');
     for (const m of ['inter_token_latency_s', 'ttft_s', 'end_to_end_latency_s', 'request_output_throughput_token_per_s',
       'number_input_tokens', 'number_output_tokens']) {
@@ -189,6 +190,31 @@ test('LLMPerf _summary.json: LLMPerf\'s keys, in seconds, equal to the summary',
     assert.ok(close(s.results_mean_output_throughput_token_per_s, point.throughput.output_tokens_per_s));
     assert.ok(close(s.results_num_completed_requests_per_min, point.requests.completed / point.duration_s * 60));
     assert.equal(s.num_concurrent_requests, point.load.concurrency);
+  }
+});
+
+test('LLMPerf _individual_responses.json: one per measured request, LLMPerf\'s keys, equal to requests.jsonl', async () => {
+  const summary = readJson(path.join(closed, 'summary.json'));
+  const out = await exportTo(closed, 'llmperf');
+  const lines = fs.readFileSync(path.join(closed, 'requests.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  for (const [i, point] of summary.runs.entries()) {
+    const dir = path.join(out, `concurrency-${point.load.concurrency}`);
+    const file = fs.readdirSync(dir).find((f) => f.endsWith('_individual_responses.json'));
+    const responses = readJson(path.join(dir, file));
+    const mine = lines.filter((l) => l.load_point === i && !l.warmup);
+    assert.equal(responses.length, mine.length);
+    assert.equal(responses.length, point.requests.completed + point.requests.failed);
+    for (const [k, r] of responses.entries()) {
+      assert.deepEqual(Object.keys(r).sort(), ['end_to_end_latency_s', 'error_code', 'error_msg', 'inter_token_latency_s',
+        'number_input_tokens', 'number_output_tokens', 'number_total_tokens', 'request_output_throughput_token_per_s', 'ttft_s']);
+      const l = mine[k];
+      assert.equal(r.error_code, null);
+      assert.ok(close(r.ttft_s, l.ttft_ms / 1000));
+      assert.ok(close(r.end_to_end_latency_s, l.e2e_ms / 1000));
+      assert.ok(close(r.inter_token_latency_s, l.ntpot_ms / 1000));
+      assert.ok(close(r.request_output_throughput_token_per_s, l.output_tokens / (l.e2e_ms / 1000)));
+      assert.equal(r.number_total_tokens, l.input_tokens + l.output_tokens);
+    }
   }
 });
 
@@ -217,6 +243,16 @@ test('CSV: one row per load point, the summary\'s numbers', async () => {
     assert.ok(close(Number(body[i][col('throughput.output_tokens_per_s')]), point.throughput.output_tokens_per_s));
     assert.equal(Number(body[i][col('requests.completed')]), point.requests.completed);
     assert.equal(body[i][col('load_point')], `concurrency ${point.load.concurrency}`);
+  }
+  // requests.csv: one row per line of requests.jsonl, its scalar fields as columns.
+  const lines = fs.readFileSync(path.join(closed, 'requests.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const [rh, ...rb] = parseCsv(fs.readFileSync(path.join(out, 'requests.csv'), 'utf8'));
+  assert.equal(rb.length, lines.length);
+  assert.ok(!rh.includes('chunk_ns'));  // lists are not columns
+  for (const [i, l] of lines.entries()) {
+    assert.equal(Number(rb[i][rh.indexOf('id')]), l.id);
+    assert.ok(close(Number(rb[i][rh.indexOf('ttft_ms')]), l.ttft_ms));
+    assert.equal(rb[i][rh.indexOf('ok')], String(l.ok));
   }
 });
 

@@ -43,6 +43,7 @@ std::optional<double> number_at(const json& j, std::initializer_list<const char*
 struct HistoryOptions {
   std::string path;
   std::string model;
+  std::string profile;
   std::vector<std::string> labels;
   std::string since, until;
   std::size_t limit = 50;
@@ -52,6 +53,7 @@ struct HistoryOptions {
 void execute_history(const HistoryOptions& o) {
   history::Filter filter;
   filter.model = o.model;
+  filter.profile = o.profile;
   filter.since = o.since;
   filter.until = o.until;
   filter.limit = o.limit;
@@ -190,6 +192,8 @@ void add_history_commands(CLI::App& app) {
   auto* list = app.add_subcommand("history", "List the recorded runs, newest first (filter by model, label, date)");
   list->add_option("--history", h->path, "History file (default: $XDG_DATA_HOME/inferbench/history.sqlite)");
   list->add_option("--model", h->model, "Only runs of this model");
+  list->add_option("--profile", h->profile,
+                   "Only runs started from this profile (a built-in profile's name, or the file's path as given)");
   list->add_option("--label", h->labels, "Only runs with this label KEY=VALUE (repeatable: all must match)");
   list->add_option("--since", h->since, "Only runs recorded on or after this UTC date or time (YYYY-MM-DD[THH:MM:SS])");
   list->add_option("--until", h->until, "Only runs recorded before the end of this UTC date (or before this time)");

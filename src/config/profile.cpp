@@ -125,7 +125,12 @@ const BuiltinProfile& builtin_profile(std::string_view name) {
 
 void bind_profile(CLI::App& cmd, Values& values) {
   CLI::Option* file = cmd.add_option_function<std::string>(
-                             "profile_file", [&values](const std::string& path) { load_profile_file(values, path); },
+                             "profile_file",
+                             [&values](const std::string& path) {
+                               load_profile_file(values, path);
+                               // Which profile, unless it names itself (an experiment cell names its origin).
+                               if (!values.given("profile")) values.set("profile", path, Source::File);
+                             },
                              "A profile: YAML file of settings (docs/profiles.md); flags and -o override it")
                           ->type_name("PROFILE.yaml");
   cmd.add_option_function<std::string>(
@@ -133,6 +138,7 @@ void bind_profile(CLI::App& cmd, Values& values) {
          [&values](const std::string& name) {
            const BuiltinProfile& p = builtin_profile(name);
            load_profile(values, p.yaml, "profile " + p.name);
+           if (!values.given("profile")) values.set("profile", p.name, Source::File);
          },
          "A built-in profile (inferbench profiles lists them); flags and -o override it")
       ->type_name("NAME")

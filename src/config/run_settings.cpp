@@ -23,6 +23,9 @@ std::vector<Setting> declare() {
       {.key = "description",
        .help = "One line saying what this benchmark is (inferbench profiles lists it); copied into summary.json",
        .flag = "--description"},
+      {.key = "profile",
+       .help = "The profile the run started from: a built-in profile's name or the file's path, recorded by "
+               "--profile and PROFILE.yaml (inferbench history --profile finds its runs)"},
       {.key = "labels",
        .type = T::Json,
        .help = "Free labels carried into summary.json, e.g. {\"gpu\": \"H100x8\", \"framework\": \"vllm\", \"tp\": 4} "

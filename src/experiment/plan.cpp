@@ -71,14 +71,16 @@ void load_base_profile(config::Values& values, const std::string& profile, const
   if (!is_file) {
     const config::BuiltinProfile& p = config::builtin_profile(profile);
     config::load_profile(values, p.yaml, "profile " + p.name);
-    return;
+  } else {
+    std::filesystem::path path(profile);
+    if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
+    config::load_profile_file(values, path);
   }
-  std::filesystem::path path(profile);
-  if (path.is_relative() && !base_dir.empty()) path = std::filesystem::path(base_dir) / path;
-  config::load_profile_file(values, path);
+  // As --profile and PROFILE.yaml record it: the cell's runs are found by their profile.
+  if (!values.given("profile")) values.set("profile", profile, config::Source::File);
 }
 
-// The settings of the document's profile (or `profile_override`), then the constants.
+// The settings of the cell's profile, then the constants.
 config::Values base_settings(const std::string& profile, const YAML::Node& constants, std::string_view filename,
                              const std::string& base_dir) {
   config::Values values(config::run_settings());

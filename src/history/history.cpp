@@ -165,6 +165,7 @@ std::int64_t History::record(const json& summary, const std::string& results_dir
 std::vector<RunEntry> History::list(const Filter& filter) const {
   std::string sql = "SELECT id, recorded_at, model, results_dir, labels, summary FROM runs WHERE 1";
   if (!filter.model.empty()) sql += " AND model = ?";
+  if (!filter.profile.empty()) sql += " AND json_extract(summary, '$.config.profile') = ?";
   for (std::size_t i = 0; i < filter.labels.size(); ++i) sql += " AND json_extract(labels, ?) = ?";
   if (!filter.since.empty()) sql += " AND recorded_at >= ?";
   if (!filter.until.empty()) sql += " AND recorded_at < ?";
@@ -172,6 +173,7 @@ std::vector<RunEntry> History::list(const Filter& filter) const {
   Statement s(db_, sql, path_);
   int at = 1;
   if (!filter.model.empty()) s.bind(at++, filter.model);
+  if (!filter.profile.empty()) s.bind(at++, filter.profile);
   for (const auto& [key, value] : filter.labels) {
     s.bind(at++, "$." + json(key).dump());  // a quoted path: any key, even with dots
     s.bind(at++, value);

@@ -26,6 +26,7 @@ struct RunEntry {
 
 struct Filter {
   std::string model;                                        // exact; empty = any
+  std::string profile;                                      // config.profile, exact; empty = any
   std::vector<std::pair<std::string, std::string>> labels;  // each key=value must match
   std::string since;                                        // recorded_at ≥ (a date or time prefix); empty = any
   std::string until;                                        // recorded_at < the day after a date, or < a time

@@ -49,6 +49,7 @@ TEST(Factors, ExpandToEveryCombinationLastFactorFastest) {
   EXPECT_EQ(v.numbers("load.concurrency"), std::vector<double>{4});
   EXPECT_EQ(v.integer("load.num_requests"), 8);      // constants over the profile's 16
   EXPECT_EQ(v.str("workload.output_tokens"), "16");  // the profile's own
+  EXPECT_EQ(v.str("profile"), "sanity");             // recorded, as --profile records it
   // A setting is replaced whole (the constants' labels, not the profile's purpose); an element
   // path (labels.tp) sets one member.
   EXPECT_EQ(v.object("labels"),

@@ -26,6 +26,7 @@ run slow 60
 grep -q "recorded as run" "$work/none.err" && fail "--no-history recorded the run"
 
 [ "$("$inferbench" history --history "$db" --json | jq length)" -eq 3 ] || fail "history does not list 3 runs"
+[ "$("$inferbench" history --history "$db" --json --profile sanity | jq length)" -eq 0 ] || fail "--profile sanity before"
 model=$("$inferbench" history --history "$db" --json | jq -r '.[0].model')
 [ "$("$inferbench" history --history "$db" --json --model "$model" | jq length)" -eq 3 ] || fail "--model $model"
 [ "$("$inferbench" history --history "$db" --json --model nope | jq length)" -eq 0 ] || fail "--model nope"
@@ -34,6 +35,11 @@ model=$("$inferbench" history --history "$db" --json | jq -r '.[0].model')
 [ "$("$inferbench" history --history "$db" --json --since 2999-01-01 | jq length)" -eq 0 ] || fail "--since"
 "$inferbench" history --history "$db" | grep -q "$work/same" || fail "the table lists the results directory"
 ids=($("$inferbench" history --history "$db" --json | jq -r '.[].id'))  # newest first: slow same base
+# --profile: the runs started from a profile (recorded as config.profile).
+"$inferbench" run --history "$db" --profile sanity --sim-ttft-ms 2 >/dev/null 2>&1 || fail "--profile sanity run failed"
+[ "$("$inferbench" history --history "$db" --json --profile sanity | jq -r '.[0].summary.config.profile')" = sanity ] ||
+  fail "--profile sanity finds its run"
+[ "$("$inferbench" history --history "$db" --json --profile sanity | jq length)" -eq 1 ] || fail "--profile: one run"
 
 set +e
 "$inferbench" compare "$work/base" "$work/same" >"$work/cmp.txt" 2>&1; rc=$?

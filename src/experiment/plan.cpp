@@ -261,6 +261,10 @@ Plan plan_experiment(std::string_view text, std::string_view filename, const std
     // Every result of the experiment says where it belongs.
     config::set_path(cell.settings, "labels.experiment", plan.name, config::Source::Override, filename);
     config::set_path(cell.settings, "labels.cell", cell.name, config::Source::Override, filename);
+    // Uploaded to MLflow (mlflow.uri), the cells land in one MLflow experiment named after this one.
+    if (!cell.settings.given("mlflow.experiment")) {
+      cell.settings.set("mlflow.experiment", plan.name, config::Source::Override, filename);
+    }
     cell.settings.check_exclusions();
   }
   return plan;

@@ -18,9 +18,6 @@ using nlohmann::json;
 
 namespace {
 
-// At most this many points per CDF line: enough to draw the curve, small enough that a run of a
-// million requests still makes a page of a few MB.
-constexpr std::size_t kMaxCdfPoints = 400;
 // About this many buckets over a run's time series.
 constexpr double kTargetBuckets = 120.0;
 
@@ -76,19 +73,11 @@ std::string series_of(const ResultsDir& run, const json& labels, const HtmlRepor
   return model.empty() ? run.dir.filename().string() : model;
 }
 
-// [[value, fraction of requests ≤ value], ...], thinned to kMaxCdfPoints (always keeping the
-// first and last).
-json cdf_points(std::vector<double> values) {
-  json points = json::array();
-  std::sort(values.begin(), values.end());
-  const std::size_t n = values.size();
-  if (n == 0) return points;
-  const std::size_t step_count = std::min(n, kMaxCdfPoints);
-  for (std::size_t k = 0; k < step_count; ++k) {
-    const std::size_t i = step_count == 1 ? n - 1 : k * (n - 1) / (step_count - 1);
-    points.push_back(json::array({values[i], static_cast<double>(i + 1) / static_cast<double>(n)}));
-  }
-  return points;
+// [[value, fraction of samples up to it], ...], as the page draws them.
+json to_json(const std::vector<CdfPoint>& points) {
+  json out = json::array();
+  for (const CdfPoint& p : points) out.push_back(json::array({p.value, p.fraction}));
+  return out;
 }
 
 double nice_bucket(double span_s) {
@@ -195,6 +184,12 @@ json run_data(const ResultsDir& run, const HtmlReportOptions& options) {
       if (r.max_itl_ms) v["max_itl_ms"].push_back(*r.max_itl_ms);
       if (r.e2e_ms) v["e2e_ms"].push_back(*r.e2e_ms);
     }
+    if (run.requests->no_timeline > 0) {
+      notes.push_back(
+          fmt::format("{} successful request(s) have no readable chunk timeline (\"chunk_ns\") and are "
+                      "left out of the ITL and inter-chunk CDFs",
+                      run.requests->no_timeline));
+    }
     if (run.requests->unreadable > 0) {
       notes.push_back(
           fmt::format("{} line(s) of requests.jsonl were not JSON objects and are left out", run.requests->unreadable));
@@ -208,7 +203,17 @@ json run_data(const ResultsDir& run, const HtmlReportOptions& options) {
   for (std::size_t i = 0; i < point_count; ++i) {
     const json& point = summary["runs"][i];
     json cdf = json::object();
-    for (const char* key : {"ttft_ms", "tpot_ms", "max_itl_ms", "e2e_ms"}) cdf[key] = cdf_points(values[i][key]);
+    for (const char* key : {"ttft_ms", "tpot_ms", "max_itl_ms", "e2e_ms"})
+      cdf[key] = to_json(cdf_points(std::move(values[i][key])));
+    // ITL over every token (not per request) and the raw gaps, from the chunk timelines.
+    cdf["itl_ms"] = json::array();
+    cdf["inter_chunk_ms"] = json::array();
+    if (run.requests) {
+      if (const auto it = run.requests->chunk_latencies.find(i); it != run.requests->chunk_latencies.end()) {
+        cdf["itl_ms"] = to_json(it->second.itl_cdf);
+        cdf["inter_chunk_ms"] = to_json(it->second.inter_chunk_cdf);
+      }
+    }
     points.push_back({{"label", load_point_label(point, i)},
                       {"summary", point.is_object() ? point : json::object()},
                       {"cdf", std::move(cdf)}});

@@ -31,6 +31,7 @@ RequestLines read_request_lines(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   require(static_cast<bool>(in), "cannot read " + path.string());
   RequestLines out;
+  std::map<std::size_t, ChunkLatencyPool> pools;
   std::string text;
   while (std::getline(in, text)) {
     if (text.empty()) continue;
@@ -53,8 +54,11 @@ RequestLines read_request_lines(const std::filesystem::path& path) {
     r.done_ms = number_at(line, "done_ms");
     r.schedule_lag_ms = number_at(line, "schedule_lag_ms");
     r.output_tokens = number_at(line, "output_tokens");
+    // The requests metrics::summarize takes the ITL of: successful and not warm-up.
+    if (r.ok && !r.warmup && !pools[r.load_point].add(line)) ++out.no_timeline;
     out.lines.push_back(std::move(r));
   }
+  for (auto& [point, pool] : pools) out.chunk_latencies.emplace(point, pool.reduce());
   return out;
 }
 

@@ -3,11 +3,14 @@
 // the HTML report, and any later look at a run, is built from. Parsed with nlohmann::json.
 #include <cstddef>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "report/chunk_latency.hpp"
 
 namespace inferbench::report {
 
@@ -31,6 +34,11 @@ struct RequestLine {
 struct RequestLines {
   std::vector<RequestLine> lines;
   std::size_t unreadable = 0;  // lines that are not a JSON object (a torn last line, say)
+  // Per load point (the key), the ITL and inter-chunk latencies of its successful measured
+  // requests, from their chunk timelines: reduced while reading, so no request's chunk list is
+  // kept past its line.
+  std::map<std::size_t, ChunkLatencies> chunk_latencies;
+  std::size_t no_timeline = 0;  // successful measured requests without a readable "chunk_ns"
 };
 
 // Reads requests.jsonl. The one place this file is read for the report, so it can move onto a

@@ -50,7 +50,8 @@ title='<b>inferbench</b> & "report"'
   { cat "$work/report.err" >&2; fail "inferbench report failed"; }
 
 # What the page must show, from the result files: one curve per series (the labels, else the
-# model) with a point per load point, and per run a TTFT CDF line per load point.
+# model) with a point per load point, and per run a TTFT CDF line per load point and ITL and
+# inter-chunk CDF lines as long as the summary's sample counts (up to 400).
 expect() {
   jq -n --arg title "$1" --arg m "$hostile_model" --arg l "$hostile_label" '
     [inputs] as $runs
@@ -60,7 +61,8 @@ expect() {
                  (if ($r.labels // {}) == {} then $r.config.target.model
                   else ($r.labels | to_entries | map(.key + "=" + .value) | join(", ")) end) as $s
                  | .[$s] += ($r.runs | length))),
-       runs: [$runs[] | {points: [.runs[].requests.completed]}]}' "${@:2}"
+       runs: [$runs[] | {points: [.runs[].requests.completed], itl: [.runs[].latency.itl_ms.count],
+                         gaps: [.runs[].latency.inter_chunk_ms.count]}]}' "${@:2}"
 }
 expect "$title" "$work/closed/summary.json" "$work/open/summary.json" "$work/hostile/summary.json" >"$work/all.expect.json"
 expect "inferbench report" "$work/closed/summary.json" >"$work/closed.expect.json"

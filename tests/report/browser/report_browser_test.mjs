@@ -4,7 +4,8 @@
 // its canvas; strings from the results shown as text, never run. Saves a full-page screenshot.
 // Usage: node report_browser_test.mjs REPORT.html SCREENSHOT.png EXPECT.json
 // EXPECT.json (written by report_browser_test.sh from the result files): {"curves": {series:
-// points}, "runs": [{"points": [completed, ...]}], "title": ..., "texts": [strings shown]}.
+// points}, "runs": [{"points": [completed, ...], "itl": [ITL samples, ...], "gaps": [inter-chunk
+// samples, ...]}], "title": ..., "texts": [strings shown]}.
 import fs from 'node:fs';
 import path from 'node:path';
 import puppeteer from 'puppeteer-core';
@@ -63,7 +64,7 @@ try {
     if (!seen.text.includes(text)) fail('not shown as text: ' + JSON.stringify(text));
   }
 
-  const perRun = 8;  // 4 CDFs and 4 time series
+  const perRun = 10;  // 6 CDFs and 4 time series
   const wantCharts = 4 + perRun * expected.runs.length;
   if (seen.charts.length !== wantCharts) fail(`${seen.charts.length} charts, expected ${wantCharts}`);
   for (const chart of seen.charts) {
@@ -85,6 +86,20 @@ try {
     const got = cdf.series.map((s) => s.length);
     const want = run.points.map((n) => Math.min(n, 400));
     if (JSON.stringify(got) !== JSON.stringify(want)) fail(`run ${i} TTFT CDF lengths ${got}, expected ${want}`);
+  });
+  // Each run's CDFs, by title: the ITL is over every token (weighted), beside the raw chunk gaps
+  // and the longest ITL of each request, each line as long as summary.json counts its samples.
+  const cdfTitles = ['TTFT CDF', 'TPOT CDF', 'ITL (every token) CDF', 'Inter-chunk latency (raw gaps) CDF',
+                     'Longest ITL of each request CDF', 'E2E CDF'];
+  expected.runs.forEach((run, i) => {
+    const titles = seen.charts.slice(4 + perRun * i, 4 + perRun * i + cdfTitles.length).map((c) => c.title);
+    if (JSON.stringify(titles) !== JSON.stringify(cdfTitles)) fail(`run ${i}: CDFs ${JSON.stringify(titles)}`);
+    for (const [title, counts] of [['ITL (every token) CDF', run.itl], ['Inter-chunk latency (raw gaps) CDF', run.gaps]]) {
+      const chart = seen.charts.slice(4 + perRun * i).find((c) => c.title === title);
+      const got = chart ? chart.series.map((s) => s.length) : [];
+      const want = counts.map((n) => Math.min(n, 400));
+      if (JSON.stringify(got) !== JSON.stringify(want)) fail(`run ${i} ${title} lengths ${got}, expected ${want}`);
+    }
   });
   await page.screenshot({ path: screenshotPath, fullPage: true });
   console.log(`report_browser_test: ${seen.charts.length} charts drawn, screenshot ${screenshotPath}`);

@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "metrics/stats.hpp"
@@ -43,6 +44,9 @@ struct ServerGauge {
   double out_of_range_example = kNaN;  // one rejected value, for the note
   double mean = kNaN;                  // sample mean; NaN when samples < kMinGaugeSamples
   double max = kNaN;                   // largest sample (a lower bound of the peak); NaN when none
+  // Each counted sample as (seconds from the window's first scrape round, value): the gauge over
+  // the load point, for the report's time series.
+  std::vector<std::pair<double, double>> series;
 };
 
 // One counter's increase over the window (resets counted from 0), summed across series.

@@ -76,7 +76,8 @@ json to_json(const metrics::ServerSummary& s) {
                                                            {"out_of_range", it->second.out_of_range},
                                                            {"mean", number_or_null(it->second.mean)},
                                                            {"max", number_or_null(it->second.max)},
-                                                           {"note", nullable_string(gauge_note(it->second))}};
+                                                           {"note", nullable_string(gauge_note(it->second))},
+                                                           {"series", it->second.series}};
   }
   json counters = json::object();
   for (const auto key : metrics::kServerCounters) {

@@ -210,6 +210,7 @@ std::optional<metrics::ServerGauge> gauge(const Rounds& rounds, const std::vecto
       continue;
     }
     if (combine == Combine::Mean) value /= static_cast<double>(series);
+    g.series.emplace_back(to_s(r.time - rounds.front().time), value);
     ++g.samples;
     total += value;
     max = std::max(max, value);

@@ -25,10 +25,12 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$artifacts"
 fail() { echo "report_browser_test: FAIL: $*" >&2; exit 1; }
 
-common=(--sim-ttft-ms 5 --sim-itl-ms 1 --input-tokens 32 --output-tokens 16 --no-server-metrics --history "$work/history.sqlite")
-"$inferbench" run "${common[@]}" --concurrency 1,4 --num-requests 24 --output "$work/closed" >/dev/null 2>"$work/closed.err" ||
+common=(--sim-ttft-ms 5 --sim-itl-ms 1 --input-tokens 32 --output-tokens 16 --history "$work/history.sqlite")
+"$inferbench" run "${common[@]}" --no-server-metrics --concurrency 1,4 --num-requests 24 --output "$work/closed" >/dev/null 2>"$work/closed.err" ||
   { cat "$work/closed.err" >&2; fail "the closed-loop run failed"; }
-"$inferbench" run "${common[@]}" --rate 20,60 --num-requests 30 --output "$work/open" >/dev/null 2>"$work/open.err" ||
+# The open-loop run scrapes the simulator's /metrics: its gauges are drawn over each load point.
+"$inferbench" run "${common[@]}" --rate 20,60 --num-requests 30 --output "$work/open" \
+  >/dev/null 2>"$work/open.err" ||
   { cat "$work/open.err" >&2; fail "the open-loop run failed"; }
 for run in closed open; do
   [ -s "$work/$run/report.html" ] || fail "$run: no report.html beside the results"
@@ -62,7 +64,11 @@ expect() {
                   else ($r.labels | to_entries | map(.key + "=" + .value) | join(", ")) end) as $s
                  | .[$s] += ($r.runs | length))),
        runs: [$runs[] | {points: [.runs[].requests.completed], itl: [.runs[].latency.itl_ms.count],
-                         gaps: [.runs[].latency.inter_chunk_ms.count]}]}' "${@:2}"
+                         gaps: [.runs[].latency.inter_chunk_ms.count],
+                         server: ((([.runs[] | (.server.gauges.running_requests.series // []),
+                                     (.server.gauges.waiting_requests.series // [])] | add | length) > 0 | if . then 1 else 0 end)
+                                  + (([.runs[] | (.server.gauges.kv_cache_usage.series // [])] | add | length) > 0
+                                     | if . then 1 else 0 end))}]}' "${@:2}"
 }
 expect "$title" "$work/closed/summary.json" "$work/open/summary.json" "$work/hostile/summary.json" >"$work/all.expect.json"
 expect "inferbench report" "$work/closed/summary.json" >"$work/closed.expect.json"

@@ -210,6 +210,20 @@
       lineChart(grid, 'Errors', 's', 'per second', [{ name: 'failed/s', data: zip(t.errors_per_s) }]);
     }
 
+    // The server's own gauges, as scraped during each load point (seconds from its first scrape).
+    const gaugeSeries = (key, suffix) => run.points
+      .map((p) => ({ name: p.label + suffix, data: get(p.summary, 'server.gauges.' + key + '.series') || [] }))
+      .filter((s) => s.data.length > 0);
+    const queue = gaugeSeries('running_requests', ' running').concat(gaugeSeries('waiting_requests', ' waiting'));
+    const kv = gaugeSeries('kv_cache_usage', '');
+    if (queue.length || kv.length) {
+      section.appendChild(el('h3', null, 'Server gauges over each load point (scraped, from its first scrape)'));
+      const grid = el('div', 'grid');
+      section.appendChild(grid);
+      if (queue.length) lineChart(grid, 'Server: requests running and waiting', 's', 'requests', queue);
+      if (kv.length) lineChart(grid, 'Server: KV-cache usage', 's', 'fraction', kv);
+    }
+
     const details = el('details');
     details.appendChild(el('summary', null, 'Configuration'));
     details.appendChild(table(['key', 'value'], run.config));

@@ -64,8 +64,13 @@ try {
     if (!seen.text.includes(text)) fail('not shown as text: ' + JSON.stringify(text));
   }
 
-  const perRun = 10;  // 6 CDFs and 4 time series
-  const wantCharts = 4 + perRun * expected.runs.length;
+  const perRun = 10;  // 6 CDFs and 4 time series, then the server's gauges when it was scraped
+  const offsets = [];
+  let wantCharts = 4;
+  for (const run of expected.runs) {
+    offsets.push(wantCharts);
+    wantCharts += perRun + run.server;
+  }
   if (seen.charts.length !== wantCharts) fail(`${seen.charts.length} charts, expected ${wantCharts}`);
   for (const chart of seen.charts) {
     if (chart.series.length === 0) fail(`${chart.title}: no series`);
@@ -81,7 +86,7 @@ try {
   }
   // Each run's TTFT CDF: one line per load point, one point per successful request (≤ 400).
   expected.runs.forEach((run, i) => {
-    const cdf = seen.charts[4 + perRun * i];
+    const cdf = seen.charts[offsets[i]];
     if (!cdf.title.startsWith('TTFT')) { fail(`run ${i}: chart ${cdf.title} where its TTFT CDF should be`); return; }
     const got = cdf.series.map((s) => s.length);
     const want = run.points.map((n) => Math.min(n, 400));
@@ -92,14 +97,17 @@ try {
   const cdfTitles = ['TTFT CDF', 'TPOT CDF', 'ITL (every token) CDF', 'Inter-chunk latency (raw gaps) CDF',
                      'Longest ITL of each request CDF', 'E2E CDF'];
   expected.runs.forEach((run, i) => {
-    const titles = seen.charts.slice(4 + perRun * i, 4 + perRun * i + cdfTitles.length).map((c) => c.title);
+    const titles = seen.charts.slice(offsets[i], offsets[i] + cdfTitles.length).map((c) => c.title);
     if (JSON.stringify(titles) !== JSON.stringify(cdfTitles)) fail(`run ${i}: CDFs ${JSON.stringify(titles)}`);
     for (const [title, counts] of [['ITL (every token) CDF', run.itl], ['Inter-chunk latency (raw gaps) CDF', run.gaps]]) {
-      const chart = seen.charts.slice(4 + perRun * i).find((c) => c.title === title);
+      const chart = seen.charts.slice(offsets[i]).find((c) => c.title === title);
       const got = chart ? chart.series.map((s) => s.length) : [];
       const want = counts.map((n) => Math.min(n, 400));
       if (JSON.stringify(got) !== JSON.stringify(want)) fail(`run ${i} ${title} lengths ${got}, expected ${want}`);
     }
+    // The server's gauges come last, when it was scraped.
+    const server = seen.charts.slice(offsets[i] + perRun, offsets[i] + perRun + run.server);
+    for (const chart of server) if (!chart.title.startsWith('Server:')) fail(`run ${i}: ${chart.title} where a server gauge should be`);
   });
   await page.screenshot({ path: screenshotPath, fullPage: true });
   console.log(`report_browser_test: ${seen.charts.length} charts drawn, screenshot ${screenshotPath}`);

@@ -9,7 +9,7 @@ failures=0
 passes=0
 check() {  # check "what" command...
   local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 
 # 1. A small run with every output: the files, their keys, the counts, and no API key anywhere.

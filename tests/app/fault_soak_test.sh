@@ -39,7 +39,7 @@ failures=0
 passes=0
 check() {  # check "what" command...
   local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 
 # The sim keeps each stalled connection open (it does not read it), and 1,000 client sockets

@@ -13,7 +13,7 @@ failures=0
 passes=0
 check() {  # check "what" command...
   local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 BATCH=(--num-prompts 32 --input-len 64 --output-len 32 --seed 3)

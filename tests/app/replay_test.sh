@@ -16,7 +16,7 @@ failures=0
 passes=0
 check() {  # check "what" command...
   local what=$1; shift
-  if "$@" >/dev/null; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+  if "$@" >/dev/null; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 
 # 1. Timing. Gaps of 137, 113.5, 649.5, 433.25 and 1 ms (sub-millisecond too), at speed 2.

@@ -14,7 +14,7 @@ failures=0
 passes=0
 check() {  # check "what" command...
   local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what"; failures=$((failures + 1)); fi
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 # Waits (up to 60 s) until the jq filter holds for the file.
 wait_for() {  # wait_for FILE FILTER
@@ -25,7 +25,7 @@ wait_for() {  # wait_for FILE FILTER
   echo "timed out waiting for $2 in $1"
   return 1
 }
-# A command whose output would hide check's FAIL line if check's own output were redirected.
+# Runs a command with its output discarded (jq -e prints what it tests).
 q() { "$@" >/dev/null; }
 # Each file's SHA-256 under a folder, sorted: what "untouched byte for byte" compares.
 digest() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }

@@ -72,6 +72,27 @@ nlohmann::json read_marker(const fs::path& dir) {
   return marker.is_discarded() ? nlohmann::json(nullptr) : marker;
 }
 
+// A text field of a marker ("" when absent or not text: a hand-edited cell.json is not trusted).
+std::string marker_says(const nlohmann::json& marker, const char* key) {
+  if (!marker.is_object() || !marker.contains(key) || !marker[key].is_string()) return "";
+  return marker[key].get<std::string>();
+}
+
+// A run's folder is discarded before it runs again only when it is an attempt of that run (its
+// cell.json) or empty. Anything else stays, and the experiment stops before running anything:
+// above all a cell's repeat-N folders met without --repeat, or its own results met with it.
+void check_not_foreign(const fs::path& run_dir, const fs::path& cell_dir, int repeat) {
+  std::error_code ec;
+  const auto problem = [&](const fs::path& dir, const char* why) {
+    throw Error(fmt::format("{} holds results {}: give another --output, or remove that folder", dir.string(), why));
+  };
+  if (repeat > 1 && fs::exists(cell_dir / "cell.json", ec)) problem(cell_dir, "of a run without --repeat");
+  if (repeat == 1 && fs::exists(cell_dir / "repeat-1", ec)) problem(cell_dir, "of a run with --repeat");
+  if (fs::is_directory(run_dir, ec) && !fs::exists(run_dir / "cell.json", ec) && !fs::is_empty(run_dir, ec)) {
+    problem(run_dir, "that are not an attempt of this cell");
+  }
+}
+
 // Every run of every cell, checked (as `inferbench run` would check it) before any starts, with
 // what an earlier invocation finished. Throws inferbench::Error on a bad cell, or a finished
 // one whose settings have changed since.
@@ -97,8 +118,9 @@ std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const Experiment
         config::set_path(settings, "labels.repeat", std::to_string(r), config::Source::Override, o.file);
       }
       p.profile = experiment::cell_profile(settings, p.secrets);
+      check_not_foreign(p.run.dir, fs::path(o.output) / cell.name, o.repeat);
       const nlohmann::json marker = read_marker(p.run.dir);
-      if (marker.is_object() && marker.value("status", "") == "done") {
+      if (marker_says(marker, "status") == "done") {
         std::string before;
         try {
           before = read_text((p.run.dir / "profile.yaml").string());
@@ -111,7 +133,9 @@ std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const Experiment
         }
         p.finished = true;
         p.run.status = "done";
-        p.run.exit_code = marker.value("exit_code", 0);
+        p.run.exit_code = marker.contains("exit_code") && marker["exit_code"].is_number_integer()
+                              ? marker["exit_code"].get<int>()
+                              : 0;
       } else {
         p.run.status = "not run";
       }

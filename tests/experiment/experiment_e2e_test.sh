@@ -114,6 +114,21 @@ check "repeat: seeds 0 and 1" test "$(jq -r .config.seed "$WORK"/r/concurrency-2
 check "repeat: labels carry the repeat" q jq -e '.labels.repeat == 2' "$WORK/r/concurrency-2+3/repeat-2/summary.json"
 check "repeat: intervals across repeats" grep -q '^r,concurrency-2+3,0,c=2,requests_per_s,2,' "$WORK/r/experiment-repeats.csv"
 check "repeat: the table says mean ± interval" grep -q '±' "$WORK/r.out"
+digest "$WORK/r" >"$WORK/r.before"
+"$BIN" experiment "$WORK/r.yaml" --output "$WORK/r" >/dev/null 2>"$WORK/r1.err"
+check "the repeats are not discarded by a run without --repeat: exit 2" test $? -eq 2
+check "... with a message" test "$(cat "$WORK/r1.err")" = \
+  "inferbench: $WORK/r/concurrency-2+3 holds results of a run with --repeat: give another --output, or remove that folder"
+digest "$WORK/r" >"$WORK/r.after"
+check "... and kept byte for byte" cmp -s "$WORK/r.before" "$WORK/r.after"
+mkdir -p "$WORK/f/a" && echo mine >"$WORK/f/a/notes.txt"
+printf 'profile: sanity\ntreatments: [{name: a}]\n' >"$WORK/f.yaml"
+"$BIN" experiment "$WORK/f.yaml" --output "$WORK/f" >/dev/null 2>"$WORK/f.err"
+check "a folder that is not a cell's attempt stays: exit 2" test $? -eq 2
+check "... and its file" test "$(cat "$WORK/f/a/notes.txt")" = mine
+echo '{"status": 7, "exit_code": "x"}' >"$WORK/i/c/cell.json"
+"$BIN" experiment "$WORK/t.yaml" --output "$WORK/i" --dry-run >"$WORK/hand.out" 2>&1
+check "a hand-edited cell.json is not trusted, and no crash" grep -q "/i/c .*(not run)" "$WORK/hand.out"
 
 # 5b. One server per treatment (llm-d's setup treatments): each cell launches its own, with
 # the command kept out of every file as a secret.

@@ -22,7 +22,7 @@ namespace {
 using nlohmann::json;
 
 std::filesystem::path history_path(const std::string& given) {
-  const std::filesystem::path path = given.empty() ? history::default_path() : std::filesystem::path(given);
+  std::filesystem::path path = given.empty() ? history::default_path() : std::filesystem::path(given);
   require(std::filesystem::exists(path), "no history at " + path.string() + " (no run recorded there yet)");
   return path;
 }

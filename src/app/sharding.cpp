@@ -155,7 +155,7 @@ std::string shard_output_dir(const Sharding& s, const std::string& output_dir) {
 }
 
 std::string check_sharded_run(const Sharding& s, const RunConfig& c) {
-  const std::string dir = shard_output_dir(s, c.output_dir);
+  std::string dir = shard_output_dir(s, c.output_dir);
   if (s.shard.whole()) return dir;
   const std::string what = fmt::format("shard {}/{}", s.shard.index, s.shard.count);
   require(c.points.size() == 1, fmt::format("{}: a sharded run has one load point (got {}): shards that run "

@@ -25,7 +25,7 @@ namespace {
 
 // A scrape is a few KB each way; anything slower or bigger is not Prometheus.
 constexpr auto kSessionTimeout = std::chrono::seconds(10);
-constexpr std::size_t kMaxRequestBytes = 16 * 1024;
+constexpr std::size_t kMaxRequestBytes = std::size_t{16} * 1024;
 
 http::response<http::string_body> answer(const http::request<http::string_body>& req, const LiveMetrics& metrics) {
   http::response<http::string_body> res;

@@ -35,7 +35,8 @@ void Worker::run_thread() {
 
 void Worker::start_closed(int first_user, int users) {
   for (int u = 0; u < users; ++u) {
-    const auto user = schedule::global_number(run_.shard, static_cast<std::size_t>(first_user + u));
+    const auto user =
+        schedule::global_number(run_.shard, static_cast<std::size_t>(first_user) + static_cast<std::size_t>(u));
     net::co_spawn(ioc_, user_loop(static_cast<int>(user)), net::detached);
   }
   run_thread();

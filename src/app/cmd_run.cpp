@@ -261,9 +261,9 @@ void add_run_command(CLI::App& app) {
       "run",
       "Benchmark an OpenAI-compatible server online (closed loop at fixed concurrency, or open loop at a "
       "rate); without --endpoint, benchmarks the built-in simulator");
-  config::bind_profile(*cmd, *values);        // first: a profile is read before -o indexes into its lists
-  config::foreign::bind_from(*cmd, *values);  // another tool's config: read like a profile
-  config::bind(*cmd, *values);
+  config::bind_profile(*cmd, *values);  // first: a profile is read before -o indexes into its lists
+  // Another tool's config, read like a profile; an -o of its keys changes the file, not ours.
+  config::bind(*cmd, *values, config::foreign::bind_from(*cmd, *values));
   cmd->callback([values] {
     const int rc = execute_run(*values);
     if (rc != 0) throw CLI::RuntimeError(rc);

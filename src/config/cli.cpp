@@ -173,7 +173,8 @@ bool set_path(Values& values, std::string_view key, const std::string& text, Sou
   return true;
 }
 
-void apply_override(Values& values, std::string_view text) {
+std::vector<std::string> split_overrides(const Schema& schema, std::string_view text) {
+  std::vector<std::string> out;
   std::string current;
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -181,8 +182,8 @@ void apply_override(Values& values, std::string_view text) {
     const std::string_view piece = text.substr(start, comma - start);
     if (current.empty()) {
       current = piece;
-    } else if (starts_assignment(values.schema(), piece, current)) {
-      assign(values, current);
+    } else if (starts_assignment(schema, piece, current)) {
+      out.push_back(std::move(current));
       current = piece;
     } else {
       current += ",";
@@ -190,10 +191,15 @@ void apply_override(Values& values, std::string_view text) {
     }
     start = comma + 1;
   }
-  if (!current.empty()) assign(values, current);
+  if (!current.empty()) out.push_back(std::move(current));
+  return out;
 }
 
-void bind(CLI::App& cmd, Values& values) {
+void apply_override(Values& values, std::string_view text) {
+  for (const std::string& assignment : split_overrides(values.schema(), text)) assign(values, assignment);
+}
+
+void bind(CLI::App& cmd, Values& values, std::shared_ptr<const std::vector<std::string>> foreign) {
   const Schema& schema = values.schema();
   for (const Setting& s : schema.settings()) {
     if (s.flag.empty()) continue;
@@ -228,8 +234,13 @@ void bind(CLI::App& cmd, Values& values) {
   }
   cmd.add_option_function<std::vector<std::string>>(
          "-o,--set",
-         [&values](const std::vector<std::string>& items) {
-           for (const auto& item : items) apply_override(values, item);
+         [&values, foreign](const std::vector<std::string>& items) {
+           for (const auto& item : items) {
+             for (const std::string& assignment : split_overrides(values.schema(), item)) {
+               const bool theirs = foreign && std::find(foreign->begin(), foreign->end(), assignment) != foreign->end();
+               if (!theirs) assign(values, assignment);
+             }
+           }
          },
          "Set any setting by key path, e.g. -o load.rate=5,seed=7 (repeatable; overrides flags; keys in "
          "docs/config.md)")

@@ -3,8 +3,10 @@
 // overrides and YAML documents. Precedence (default < file < flag < override) is the store's,
 // so the order in which sources are read does not matter.
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 #include <CLI/CLI.hpp>
@@ -17,13 +19,17 @@ namespace inferbench::config {
 // declaration; bool flags as flags, inverted ones setting false; list-of-strings flags
 // repeatable), plus `-o,--set KEY=VALUE`. Each given option sets `values` (Source::Flag or
 // Source::Override) when CLI11 runs its callback. `values` is borrowed: it must outlive `cmd`.
-void bind(CLI::App& cmd, Values& values);
+// `foreign`: the -o assignments that --from applied to another tool's file (bind_from fills it
+// before -o's callback runs); they are left out here.
+void bind(CLI::App& cmd, Values& values, std::shared_ptr<const std::vector<std::string>> foreign = nullptr);
 
 // Applies one `-o` argument: "key.path=value" or several comma-separated
 // ("load.rate=5,seed=7"). A comma starts a new assignment only when what follows up to '='
 // is a declared key or has a dot, so list values keep their commas ("load.concurrency=1,4,16").
 // Throws inferbench::Error "-o: unknown key 'load.rat' (did you mean 'load.rate'?)".
 void apply_override(Values& values, std::string_view text);
+// The assignments of one `-o` argument, split as apply_override splits them.
+std::vector<std::string> split_overrides(const Schema& schema, std::string_view text);
 
 // Sets one element inside a list or map setting from text, as `-o` does: "labels.gpu",
 // "load.concurrency.1", "load.stages.0.rate". Returns false when no declared setting is a prefix

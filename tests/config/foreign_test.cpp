@@ -69,8 +69,7 @@ struct FromCli {
   std::unique_ptr<Values> values = std::make_unique<Values>(run_settings());
   FromCli() {
     bind_profile(app, *values);
-    bind_from(app, *values);
-    bind(app, *values);
+    bind(app, *values, bind_from(app, *values));
   }
   Values& parse(std::vector<std::string> args) {
     std::reverse(args.begin(), args.end());
@@ -279,6 +278,30 @@ TEST(FromOciBlueprint, ExampleOnlineKeyByKey) {
   EXPECT_EQ(oci("llama3_public_online.yaml").unsupported(),
             "llmperf_path (LLMPerf's install path: not used), save_metrics_path (results go to results_dir "
             "(--output))");
+}
+
+// llm-d's -o on its workload profiles: an -o whose path is in the file changes the file's own
+// keys (a missing leaf is added); the rest are inferbench's settings.
+TEST(FromCommandLine, OverridesOfTheFilesOwnKeysChangeTheFile) {
+  const std::string path = (kData / "inference-perf" / "llm-d" / "sanity_random.yaml.in").string();
+  setenv("LLMDBENCH_DEPLOY_CURRENT_MODEL", "meta-llama/Llama-3.1-8B", 1);
+  setenv("LLMDBENCH_HARNESS_STACK_ENDPOINT_URL", "http://127.0.0.1:8000", 1);
+  FromCli cli;
+  Values& v = cli.parse({"--from", "inference-perf", path, "--tokenizer", "tok.json", "-o",
+                         "data.input_distribution.mean=300,data.input_distribution.min=200,load.stages.0.duration=5",
+                         "-o", "seed=9", "-o", "load.stages.0.rate=2.5", "-o", "server.ignore_eos=no"});
+  EXPECT_EQ(v.str("workload.input_tokens").rfind("normal:300:", 0), 0u) << v.str("workload.input_tokens");
+  EXPECT_EQ(v.maps("load.stages")[0], (nlohmann::json{{"rate", 2.5}, {"duration", 5}}));
+  EXPECT_EQ(v.integer("seed"), 9);
+  EXPECT_FALSE(v.boolean("target.ignore_eos"));
+  EXPECT_EQ(error_of([&] {
+              FromCli().parse({"--from", "inference-perf", path, "-o", "load.stages.3.rate=1"});
+            }),
+            "-o: 'load.stages.3.rate': index 3 is out of range: load.stages has 1 item");
+  EXPECT_EQ(error_of([&] {
+              FromCli().parse({"--from", "inference-perf", path, "-o", "data.nope.x=1"});
+            }),
+            "-o: unknown key 'data.nope.x'");
 }
 
 TEST(FromCommandLine, FlagsAndOverridesWinStrictFails) {

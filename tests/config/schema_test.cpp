@@ -97,9 +97,11 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
     EXPECT_EQ(std::count_if(all.begin(), all.end(), [&](const Setting& s) { return s.flag == flag; }), 1) << flag;
     EXPECT_NO_THROW(cli.app.get_option(flag)) << flag;
   }
-  // load.stages (a list of maps) has no flag: profiles and -o only.
-  EXPECT_EQ(run_settings().settings().size(), flags.size() + 1);
+  // load.stages (a list of maps) has no flag: profiles and -o only; nor has profile, which
+  // --profile and PROFILE.yaml record.
+  EXPECT_EQ(run_settings().settings().size(), flags.size() + 2);
   EXPECT_TRUE(run_settings().at("load.stages").flag.empty());
+  EXPECT_TRUE(run_settings().at("profile").flag.empty());
   EXPECT_NO_THROW(cli.app.get_option("-o"));
   EXPECT_NO_THROW(cli.app.get_option("--set"));
 }

@@ -5,6 +5,7 @@
 // inferbench cannot honour is never dropped silently: it is returned, printed as one warning
 // line, and an error with --strict (as inference-perf's own pydantic models forbid extras).
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,8 +50,19 @@ Translation from_oci_blueprint(Values& values, std::string_view text, std::strin
 const std::vector<std::string>& formats();
 
 // Reads the file at `path` in `format` into `values`; throws inferbench::Error for an unknown
-// format or an unreadable file.
-Translation load_file(Values& values, std::string_view format, const std::string& path);
+// format or an unreadable file. `overrides` ("key.path=value", -o) change the file's own keys
+// first (see apply_foreign_overrides); those applied are appended to `applied` when given.
+Translation load_file(Values& values, std::string_view format, const std::string& path,
+                      const std::vector<std::string>& overrides = {}, std::vector<std::string>* applied = nullptr);
+
+// `text` (a YAML document) with the -o overrides whose path is in it applied as llm-d applies
+// them to its workload profiles: a dotted path, integer segments indexing lists (in range), a
+// missing leaf of a map added; true/yes/false/no are booleans, then integers, floats, else text.
+// An override whose parent path is not in the document is left (for inferbench's own settings)
+// and not appended to `applied`. Throws inferbench::Error "-o: 'load.stages.5.rate': load.stages
+// in FILE is a list of 2 items: '5' is not an index in it".
+std::string apply_foreign_overrides(const std::string& text, const std::string& path,
+                                    const std::vector<std::string>& overrides, std::vector<std::string>& applied);
 
 // "a.b, c.d (why); e.f" — the notes as one list, consecutive keys sharing a reason grouped.
 std::string list_notes(const std::vector<Note>& notes);
@@ -65,7 +77,9 @@ void warn_or_fail(std::string_view format, const std::string& path, const Transl
 // Adds `--from FORMAT FILE` and `--strict` to `cmd`, excluding the positional profile and
 // --profile that config::bind_profile added (call after it and before config::bind). The
 // warning line goes to stderr; with --strict an unsupported key is inferbench::Error
-// "FILE: not supported by inferbench (--strict): KEYS".
-void bind_from(CLI::App& cmd, Values& values);
+// "FILE: not supported by inferbench (--strict): KEYS". Returns the -o assignments --from
+// applied to the file's own keys (filled when it runs): give it to config::bind, whose -o then
+// leaves them alone.
+std::shared_ptr<const std::vector<std::string>> bind_from(CLI::App& cmd, Values& values);
 
 }  // namespace inferbench::config::foreign

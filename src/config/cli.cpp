@@ -199,7 +199,7 @@ void apply_override(Values& values, std::string_view text) {
   for (const std::string& assignment : split_overrides(values.schema(), text)) assign(values, assignment);
 }
 
-void bind(CLI::App& cmd, Values& values, std::shared_ptr<const std::vector<std::string>> foreign) {
+void bind(CLI::App& cmd, Values& values, const std::shared_ptr<const std::vector<std::string>>& foreign) {
   const Schema& schema = values.schema();
   for (const Setting& s : schema.settings()) {
     if (s.flag.empty()) continue;

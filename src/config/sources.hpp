@@ -21,7 +21,7 @@ namespace inferbench::config {
 // Source::Override) when CLI11 runs its callback. `values` is borrowed: it must outlive `cmd`.
 // `foreign`: the -o assignments that --from applied to another tool's file (bind_from fills it
 // before -o's callback runs); they are left out here.
-void bind(CLI::App& cmd, Values& values, std::shared_ptr<const std::vector<std::string>> foreign = nullptr);
+void bind(CLI::App& cmd, Values& values, const std::shared_ptr<const std::vector<std::string>>& foreign = nullptr);
 
 // Applies one `-o` argument: "key.path=value" or several comma-separated
 // ("load.rate=5,seed=7"). A comma starts a new assignment only when what follows up to '='

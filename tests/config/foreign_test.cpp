@@ -69,7 +69,7 @@ struct FromCli {
   std::unique_ptr<Values> values = std::make_unique<Values>(run_settings());
   FromCli() {
     bind_profile(app, *values);
-    bind(app, *values, bind_from(app, *values));
+    config::bind(app, *values, bind_from(app, *values));
   }
   Values& parse(std::vector<std::string> args) {
     std::reverse(args.begin(), args.end());

@@ -14,6 +14,28 @@
 #include "fuzz_support.hpp"
 #include "http/streaming_parser.hpp"
 
+// Beast's assertions (BOOST_ENABLE_ASSERT_HANDLER, tests/fuzz/CMakeLists.txt). Beast 1.74's
+// parse_chunk_header asserts `n >= 5` when it re-enters after a last chunk ("0\r\n") it has seen,
+// but a last chunk that is the first chunk (an empty body) has no CRLF before it, so 3 or 4
+// bytes are valid there: the code under the assertion reads "0\r\n" within them, as the release
+// build (NDEBUG) does. That one passes (docs/fuzzing.md, "A false assertion of Beast 1.74");
+// every other assertion aborts, as BOOST_ASSERT does.
+namespace boost {
+void assertion_failed(char const* expr, char const* function, char const* file, long line) {
+  const std::string_view where(file);
+  if (std::string_view(expr) == "n >= 5" && where.ends_with("beast/http/impl/basic_parser.ipp") &&
+      std::string_view(function).find("parse_chunk_header") != std::string_view::npos) {
+    return;
+  }
+  std::fprintf(stderr, "%s:%ld: %s: Assertion '%s' failed.\n", file, line, function, expr);
+  std::abort();
+}
+void assertion_failed_msg(char const* expr, char const* msg, char const* function, char const* file, long line) {
+  std::fprintf(stderr, "%s:%ld: %s: Assertion '%s' failed: %s\n", file, line, function, expr, msg);
+  std::abort();
+}
+}  // namespace boost
+
 namespace {
 
 using inferbench::fuzz::fail;

@@ -7,15 +7,18 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "app/child_process.hpp"
 #include "app/commands.hpp"
+#include "app/mlflow_experiment.hpp"
 #include "app/run_config.hpp"
 #include "app/signals.hpp"
 #include "config/sources.hpp"
@@ -46,6 +49,7 @@ struct PlannedRun {
   std::string profile;                                       // its profile.yaml
   std::vector<std::pair<std::string, std::string>> secrets;  // its environment
   bool finished = false;                                     // done by an earlier invocation
+  MlflowTarget mlflow;                                       // where it uploads (uri "" = nowhere)
 };
 
 std::string read_text(const std::string& path) {
@@ -99,11 +103,6 @@ void check_not_foreign(const fs::path& run_dir, const fs::path& cell_dir, int re
 std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const ExperimentOptions& o) {
   std::vector<PlannedRun> runs;
   for (const experiment::Cell& cell : plan.cells) {
-    try {
-      (void)make_run_config(cell.settings);
-    } catch (const Error& e) {
-      throw Error(fmt::format("{}: cell '{}': {}", o.file, cell.name, e.what()));
-    }
     const std::int64_t seed = cell.settings.integer("seed");
     for (int r = 1; r <= o.repeat; ++r) {
       PlannedRun p;
@@ -116,6 +115,21 @@ std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const Experiment
       if (o.repeat > 1) {  // each repeat its own prompts and arrivals
         settings.set("seed", seed + r - 1, config::Source::Override);
         config::set_path(settings, "labels.repeat", std::to_string(r), config::Source::Override, o.file);
+      }
+      if (!settings.given("mlflow.run_name")) {  // in MLflow, the cell's run is named after it
+        settings.set("mlflow.run_name", o.repeat > 1 ? fmt::format("{} repeat-{}", cell.name, r) : cell.name,
+                     config::Source::Override, o.file);
+      }
+      RunConfig config;
+      try {  // as the cell's run will see it: with --output
+        config::Values as_run = settings;
+        as_run.set("output.dir", p.run.dir.string(), config::Source::Flag);
+        config = make_run_config(as_run);
+      } catch (const Error& e) {
+        throw Error(fmt::format("{}: cell '{}': {}", o.file, cell.name, e.what()));
+      }
+      if (!config.mlflow_uri.empty()) {
+        p.mlflow = {config.mlflow_uri, config.mlflow_experiment, "", config.mlflow_restore_experiment, ""};
       }
       p.profile = experiment::cell_profile(settings, p.secrets);
       check_not_foreign(p.run.dir, fs::path(o.output) / cell.name, o.repeat);
@@ -146,7 +160,7 @@ std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const Experiment
 }
 
 // Runs one cell as `inferbench run DIR/profile.yaml --output DIR`; returns its exit code.
-int run_cell(PlannedRun& p) {
+int run_cell(PlannedRun& p, const std::string& mlflow_parent_run) {
   std::error_code ec;
   if (fs::exists(p.run.dir, ec)) {
     fmt::print(stderr, "inferbench: {}: discarding an unfinished earlier attempt\n", p.run.dir.string());
@@ -159,8 +173,10 @@ int run_cell(PlannedRun& p) {
   nlohmann::json marker = {
       {"cell", p.run.cell}, {"repeat", p.run.repeat}, {"status", "running"}, {"started", utc_now()}};
   report::replace_file(p.run.dir / "cell.json", marker.dump(2) + "\n");
-  const pid_t child = spawn_self({"run", (p.run.dir / "profile.yaml").string(), "--output", p.run.dir.string()},
-                                 /*quiet=*/false, p.secrets);
+  std::vector<std::string> args = {"run", (p.run.dir / "profile.yaml").string(), "--output", p.run.dir.string()};
+  // Not in profile.yaml: the MLflow run of an experiment is no setting of its cells.
+  if (!mlflow_parent_run.empty()) args.insert(args.end(), {"--mlflow-parent-run", mlflow_parent_run});
+  const pid_t child = spawn_self(args, /*quiet=*/false, p.secrets);
   int status = 0;
   bool forwarded = false;
   while (waitpid(child, &status, WNOHANG) == 0) {
@@ -238,6 +254,33 @@ int execute_experiment(const ExperimentOptions& o) {
                runs.size());
   }
   install_stop_handlers();
+  // In MLflow, one run for the experiment, which the runs of the cells that upload where the first
+  // one does nest under (docs/mlflow.md, "Experiments").
+  const auto uploading =
+      std::find_if(runs.begin(), runs.end(), [](const PlannedRun& p) { return !p.mlflow.uri.empty(); });
+  const std::optional<MlflowTarget> group =
+      uploading == runs.end() ? std::nullopt : std::optional<MlflowTarget>(uploading->mlflow);
+  const auto in_group = [&](const PlannedRun& p) {
+    return group && p.mlflow.uri == group->uri && p.mlflow.experiment == group->experiment;
+  };
+  std::string group_run;
+  if (group) {
+    std::error_code ec;
+    fs::create_directories(o.output, ec);
+    if (ec) throw Error(fmt::format("cannot create {}: {}", o.output, ec.message()));
+    group_run =
+        open_experiment_run(o.output, *group,
+                            {plan.name, plan.factors.empty() ? std::vector<std::string>{"treatment"} : plan.factors,
+                             plan.cells.size(), o.repeat});
+    for (const PlannedRun& p : runs) {
+      if (!p.mlflow.uri.empty() && !in_group(p)) {
+        fmt::print(stderr,
+                   "inferbench: MLflow: {} uploads elsewhere (another server or MLflow experiment): not "
+                   "nested under the experiment's run\n",
+                   p.run.dir.string());
+      }
+    }
+  }
   std::size_t index = 0;
   bool interrupted = false;
   for (PlannedRun& p : runs) {
@@ -250,7 +293,7 @@ int execute_experiment(const ExperimentOptions& o) {
     fmt::print(stderr, "inferbench: cell {}/{}: {}{}\n", index, runs.size(), p.run.cell,
                o.repeat > 1 ? fmt::format(" (repeat {}/{})", p.run.repeat, o.repeat) : "");
     std::fflush(stderr);
-    run_cell(p);
+    run_cell(p, in_group(p) ? group_run : "");
     if (p.run.status == "interrupted") {
       interrupted = true;
       break;
@@ -262,6 +305,14 @@ int execute_experiment(const ExperimentOptions& o) {
     done += p.run.status == "done" ? 1 : 0;
     failed += p.run.status == "failed" ? 1 : 0;
     gates += p.run.exit_code == 3 ? 1 : 0;
+  }
+  if (group && !group_run.empty()) {
+    (void)close_experiment_run(o.output, *group, experiment_run_status(runs.size(), done, failed, interrupted));
+  } else if (group) {
+    fmt::print(stderr,
+               "inferbench: MLflow: to upload the experiment with its cells nested under its run: inferbench "
+               "log-mlflow {}\n",
+               o.output);
   }
   if (interrupted) {
     fmt::print(stderr, "inferbench: interrupted: {} of {} runs finished; the same command resumes\n", done,

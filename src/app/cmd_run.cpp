@@ -96,7 +96,7 @@ void upload_after_run(const RunConfig& config, const ResultsWriter* writer, bool
   }
   try {
     upload_to_mlflow(writer->dir(), {config.mlflow_uri, config.mlflow_experiment, config.mlflow_run_name,
-                                     config.mlflow_restore_experiment});
+                                     config.mlflow_restore_experiment, config.mlflow_parent_run});
   } catch (const Error& e) {  // a bad MLFLOW_* variable: the results are on disk all the same
     fmt::print(stderr, "inferbench: MLflow: not uploaded: {}; to upload: inferbench log-mlflow {}\n", e.what(), dir);
   }

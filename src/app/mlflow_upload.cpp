@@ -4,17 +4,22 @@
 
 #include "config/json.hpp"
 #include "core/error.hpp"
-#include "mlflow/upload.hpp"
 
 namespace inferbench::app {
 
-bool upload_to_mlflow(const std::filesystem::path& dir, const MlflowTarget& target) {
+mlflow::UploadOptions upload_options(const MlflowTarget& target) {
   mlflow::UploadOptions options;
-  options.client = mlflow::options_from_environment(target.uri);  // a bad URI or variable throws: config error
+  options.client = mlflow::options_from_environment(target.uri);
   options.tracking_uri = target.uri;
   options.experiment = target.experiment;
   options.run_name = target.run_name;
   options.restore_deleted_experiment = target.restore_experiment;
+  options.parent_run_id = target.parent_run;
+  return options;
+}
+
+bool upload_to_mlflow(const std::filesystem::path& dir, const MlflowTarget& target) {
+  const mlflow::UploadOptions options = upload_options(target);  // a bad URI or variable throws: config error
   const std::string shown_uri = config::redact_userinfo(target.uri);
   const auto warn = [](const std::string& w) { fmt::print(stderr, "inferbench: MLflow: warning: {}\n", w); };
   try {

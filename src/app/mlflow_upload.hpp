@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <string>
 
+#include "mlflow/upload.hpp"
+
 namespace inferbench::app {
 
 struct MlflowTarget {
@@ -11,7 +13,12 @@ struct MlflowTarget {
   std::string experiment;
   std::string run_name;
   bool restore_experiment = false;
+  std::string parent_run;  // "" = top-level; else the run id the upload nests under
 };
+
+// The client's options for `target`, with auth and TLS from MLflow's environment variables.
+// Throws inferbench::Error for a bad URI or variable.
+mlflow::UploadOptions upload_options(const MlflowTarget& target);
 
 // Uploads `dir`; true when the results are in MLflow (now or from an earlier upload). A failure
 // is printed (with how to upload later) and recorded in DIR/mlflow.json, never thrown, except

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "exports/write.hpp"
 #include "loadgen/http_target.hpp"
+#include "mlflow/limits.hpp"
 
 namespace inferbench::app {
 
@@ -312,6 +313,10 @@ RunConfig make_run_config(const config::Values& v) {
   c.mlflow_experiment = v.str("mlflow.experiment");
   c.mlflow_run_name = v.str("mlflow.run_name");
   c.mlflow_restore_experiment = v.boolean("mlflow.restore_experiment");
+  c.mlflow_parent_run = v.str("mlflow.parent_run");
+  require(c.mlflow_parent_run.empty() || mlflow::is_run_id(c.mlflow_parent_run),
+          v.name("mlflow.parent_run") + ": '" + c.mlflow_parent_run +
+              "' is not an MLflow run id (a letter or digit, then up to 255 letters, digits, '_' or '-')");
   if (!c.mlflow_uri.empty()) {
     const std::string source = c.mlflow_uri_from_env ? std::string("MLFLOW_TRACKING_URI") : v.name("mlflow.uri");
     try {

@@ -104,6 +104,7 @@ struct RunConfig {
   bool mlflow_uri_from_env = false;  // taken from $MLFLOW_TRACKING_URI, not --mlflow-uri
   std::string mlflow_experiment;
   std::string mlflow_run_name;
+  std::string mlflow_parent_run;  // "" = a top-level run
   bool mlflow_restore_experiment = false;
   bool scrape_server = true;              // read the server's /metrics around each load point
   std::vector<http::Url> server_metrics;  // empty = the target's /metrics

@@ -260,6 +260,11 @@ std::vector<Setting> declare() {
        .help = "Name of the MLflow parent run (default: inferbench <model>); load points are named after it",
        .flag = "--run-name",
        .group = kMlflow},
+      {.key = "mlflow.parent_run",
+       .help = "Nest the MLflow runs under this existing run (its run id; an experiment nests its cells under its own "
+               "run this way)",
+       .flag = "--mlflow-parent-run",
+       .group = kMlflow},
       {.key = "mlflow.restore_experiment",
        .type = T::Bool,
        .default_value = false,

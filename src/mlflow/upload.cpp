@@ -93,6 +93,53 @@ std::string content_type_of(const std::string& name) {
   return "application/octet-stream";
 }
 
+// Uploads those of `names` present in `dir` under `artifact_uri`, appending each to `uploaded`.
+// False when the server keeps artifacts where a REST client cannot write (warned once).
+bool upload_files(Client& client, const std::string& artifact_uri, const fs::path& dir,
+                  const std::vector<std::string>& names, std::vector<std::string>& uploaded,
+                  const std::function<void(const std::string&)>& warn) {
+  for (const std::string& name : names) {
+    const fs::path file = dir / name;
+    if (!fs::exists(file)) continue;
+    try {
+      client.upload_artifact(artifact_uri, name, read_file(file), content_type_of(name));
+      uploaded.push_back(name);
+    } catch (const ApiError&) {
+      throw;
+    } catch (const Unreachable&) {
+      throw;
+    } catch (const Error& e) {  // not an mlflow-artifacts URI: the numbers are in, the files are not
+      warn(fmt::format("artifacts not uploaded: {}", e.what()));
+      return false;
+    }
+  }
+  return true;
+}
+
+// The tags of a run nested under `parent_run_id` ("" = none): the tag MLflow's UI nests by.
+// A parent that does not exist (or was deleted) is not named: the run is then top-level.
+std::vector<Tag> nesting_tags(Client& client, const std::string& parent_run_id,
+                              const std::function<void(const std::string&)>& warn) {
+  if (parent_run_id.empty()) return {};
+  const auto parent = client.get_run(parent_run_id);
+  if (!parent || parent->lifecycle_stage == "deleted") {
+    warn(fmt::format("the parent run {} does not exist: the run is not nested", parent_run_id));
+    return {};
+  }
+  return {{"mlflow.parentRunId", parent_run_id}};
+}
+
+// The run's name: as given, else as the run was configured (mlflow.run_name, e.g. an experiment's
+// cell), else "inferbench <model>".
+std::string run_name_of(const json& summary, const UploadOptions& options) {
+  if (!options.run_name.empty()) return options.run_name;
+  const json::json_pointer configured("/config/mlflow/run_name");
+  if (summary.contains(configured) && summary[configured].is_string() &&
+      !summary[configured].get<std::string>().empty())
+    return summary[configured].get<std::string>();
+  return "inferbench " + exports::model_of(summary);
+}
+
 UploadResult upload_with(Client& client, const fs::path& dir, const json& summary, json& record, State& state,
                          const UploadOptions& options, const std::function<void(const std::string&)>& warn) {
   UploadResult result;
@@ -111,11 +158,16 @@ UploadResult upload_with(Client& client, const fs::path& dir, const json& summar
       record["points_done"] = json::array();
     }
   }
-  const std::string run_name = options.run_name.empty() ? "inferbench " + exports::model_of(summary) : options.run_name;
+  const std::string run_name = run_name_of(summary, options);
   const std::vector<Tag> tags = run_tags(summary);
+  std::vector<Tag> parent_tags = tags;
+  for (Tag& t : nesting_tags(client, options.parent_run_id, warn)) {
+    record["nested_under"] = t.value;
+    parent_tags.push_back(std::move(t));
+  }
   std::string artifact_uri = record.value("artifact_uri", "");
   if (parent.empty()) {
-    const RunInfo info = client.create_run(result.experiment_id, run_name, timestamp, tags);
+    const RunInfo info = client.create_run(result.experiment_id, run_name, timestamp, parent_tags);
     parent = info.run_id;
     artifact_uri = info.artifact_uri;
     record["parent_run_id"] = parent;
@@ -124,7 +176,7 @@ UploadResult upload_with(Client& client, const fs::path& dir, const json& summar
   }
   result.parent_run_id = parent;
   const std::vector<Param> params = config_params(summary);
-  client.log_batch(parent, Batch{{}, params, tags}, warn);
+  client.log_batch(parent, Batch{{}, params, parent_tags}, warn);
 
   const json& points = summary["runs"];
   for (std::size_t i = 0; i < points.size(); ++i) {
@@ -160,23 +212,8 @@ UploadResult upload_with(Client& client, const fs::path& dir, const json& summar
   }
 
   if (!record.value("artifacts_done", false)) {
-    bool proxied = true;
-    for (const char* name : kArtifacts) {
-      const fs::path file = dir / name;
-      if (!fs::exists(file)) continue;
-      try {
-        client.upload_artifact(artifact_uri, name, read_file(file), content_type_of(name));
-        result.artifacts.emplace_back(name);
-      } catch (const ApiError&) {
-        throw;
-      } catch (const Unreachable&) {
-        throw;
-      } catch (const Error& e) {  // not an mlflow-artifacts URI: the numbers are in, the files are not
-        warn(fmt::format("artifacts not uploaded: {}", e.what()));
-        proxied = false;
-        break;
-      }
-    }
+    const std::vector<std::string> names(std::begin(kArtifacts), std::end(kArtifacts));
+    const bool proxied = upload_files(client, artifact_uri, dir, names, result.artifacts, warn);
     record["artifacts_done"] = true;
     record["artifacts_uploaded"] = proxied;
     state.save();
@@ -196,6 +233,11 @@ UploadResult upload_results(const fs::path& dir, const UploadOptions& options,
   State state(dir);
   const std::string uri = config::redact_userinfo(options.tracking_uri);
   json& record = state.record(uri, options.experiment);
+  // The parent's params are every child's too: a truncation is reported once, not per run.
+  std::set<std::string> warned;
+  const auto warn_once = [&](const std::string& w) {
+    if (warned.insert(w).second && warn) warn(w);
+  };
   if (record.value("complete", false)) {
     UploadResult result;
     result.already_uploaded = true;
@@ -203,16 +245,81 @@ UploadResult upload_results(const fs::path& dir, const UploadOptions& options,
     result.parent_run_id = record.value("parent_run_id", "");
     for (const auto& [index, run] : record["point_runs"].items())
       result.child_run_ids.push_back(run.get<std::string>());
+    // Uploaded before on its own (an experiment whose run could not be opened then): nested now.
+    if (!options.parent_run_id.empty() && record.value("nested_under", "") != options.parent_run_id) {
+      Client client(options.client);
+      std::vector<Tag> nesting = nesting_tags(client, options.parent_run_id, warn_once);
+      if (!nesting.empty()) {
+        client.log_batch(result.parent_run_id, Batch{{}, {}, std::move(nesting)}, warn_once);
+        record["nested_under"] = options.parent_run_id;
+        state.save();
+      }
+    }
     return result;
   }
   Client client(options.client);
-  // The parent's params are every child's too: a truncation is reported once, not per run.
-  std::set<std::string> warned;
-  const auto warn_once = [&](const std::string& w) {
-    if (warned.insert(w).second && warn) warn(w);
-  };
   try {
     return upload_with(client, dir, summary, record, state, options, warn_once);
+  } catch (const Error& e) {
+    record["last_error"] = e.what();
+    state.save();
+    throw;
+  }
+}
+
+GroupRun open_group_run(const fs::path& dir, const UploadOptions& options, const std::vector<Param>& params,
+                        const std::vector<Tag>& tags, const std::function<void(const std::string&)>& warn) {
+  State state(dir);
+  json& record = state.record(config::redact_userinfo(options.tracking_uri), options.experiment);
+  Client client(options.client);
+  try {
+    GroupRun group;
+    group.experiment_id = client.ensure_experiment(options.experiment, options.restore_deleted_experiment);
+    record["experiment_id"] = group.experiment_id;
+    group.run_id = record.value("parent_run_id", "");
+    if (!group.run_id.empty()) {
+      const auto existing = client.get_run(group.run_id);
+      if (!existing || existing->lifecycle_stage == "deleted") {
+        warn(fmt::format("the MLflow run {} recorded in {} is gone: making a new one", group.run_id, kStateFile));
+        group.run_id.clear();
+      }
+    }
+    group.reused = !group.run_id.empty();
+    if (group.reused) {
+      client.update_run(group.run_id, "RUNNING", now_ms());
+    } else {
+      const RunInfo info = client.create_run(group.experiment_id, options.run_name, now_ms(), tags);
+      group.run_id = info.run_id;
+      record["parent_run_id"] = info.run_id;
+      record["artifact_uri"] = info.artifact_uri;
+    }
+    record["complete"] = false;
+    state.save();
+    client.log_batch(group.run_id, Batch{{}, params, tags}, warn);
+    return group;
+  } catch (const Error& e) {
+    record["last_error"] = e.what();
+    state.save();
+    throw;
+  }
+}
+
+void close_group_run(const fs::path& dir, const UploadOptions& options, const std::vector<std::string>& artifacts,
+                     const std::string& status, const std::function<void(const std::string&)>& warn) {
+  State state(dir);
+  json& record = state.record(config::redact_userinfo(options.tracking_uri), options.experiment);
+  const std::string run_id = record.value("parent_run_id", "");
+  if (run_id.empty()) throw Error(fmt::format("{} records no MLflow run to end", (dir / kStateFile).string()));
+  Client client(options.client);
+  try {
+    std::vector<std::string> uploaded;
+    record["artifacts_uploaded"] =
+        upload_files(client, record.value("artifact_uri", ""), dir, artifacts, uploaded, warn);
+    client.update_run(run_id, status, now_ms());
+    record["complete"] = true;
+    record["status"] = status;
+    record.erase("last_error");
+    state.save();
   } catch (const Error& e) {
     record["last_error"] = e.what();
     state.save();

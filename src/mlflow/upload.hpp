@@ -21,6 +21,7 @@ struct UploadOptions {
   std::string experiment = kDefaultExperiment;
   std::string run_name;  // "" = "inferbench <model>"
   bool restore_deleted_experiment = false;
+  std::string parent_run_id;  // "" = a top-level run; else the run ours nest under (mlflow.parentRunId)
 };
 
 struct UploadResult {
@@ -37,6 +38,24 @@ struct UploadResult {
 // stopped.
 UploadResult upload_results(const std::filesystem::path& dir, const UploadOptions& options,
                             const std::function<void(const std::string&)>& warn);
+
+// An experiment matrix's own run, which its cells' runs nest under (docs/mlflow.md,
+// "Experiments"). Recorded in `dir`/mlflow.json like an upload of results, so a resumed
+// experiment or a later log-mlflow reuses it: opening it again sets it RUNNING. `options.run_name`
+// names it. Throws as upload_results does.
+struct GroupRun {
+  std::string experiment_id;
+  std::string run_id;
+  bool reused = false;  // recorded by an earlier open
+};
+GroupRun open_group_run(const std::filesystem::path& dir, const UploadOptions& options,
+                        const std::vector<Param>& params, const std::vector<Tag>& tags,
+                        const std::function<void(const std::string&)>& warn);
+// Uploads the files of `artifacts` found in `dir` to the group run (again: an experiment's tables
+// change as it resumes) and ends it with `status` (FINISHED, FAILED or KILLED).
+void close_group_run(const std::filesystem::path& dir, const UploadOptions& options,
+                     const std::vector<std::string>& artifacts, const std::string& status,
+                     const std::function<void(const std::string&)>& warn);
 
 // Records in `dir`/mlflow.json that an upload to `tracking_uri` failed with `reason`, for a
 // later `inferbench log-mlflow DIR` (used when the client could not even be made).

@@ -308,3 +308,126 @@ test('a real MLflow server (opt-in: MLFLOW_TEST_URI)', { skip: !process.env.MLFL
   assert.equal(again.code, 0, again.stderr);
   assert.equal((await search()).length, 3);
 });
+
+// An experiment of two cells (two load points each, one with two repeats) against the simulator.
+const writeExperiment = (name, constants = []) => {
+  const file = path.join(tmp, `${name}.yaml`);
+  fs.writeFileSync(file, [
+    `name: ${name}`,
+    'constants:',
+    ...constants.map((line) => `  ${line}`),
+    '  load.concurrency: [1, 2]',
+    '  load.num_requests: 4',
+    '  workload.input_tokens: 16',
+    '  sim.ttft: 2',
+    '  sim.itl: 1',
+    '  server_metrics.enabled: false',
+    'treatments:',
+    '  - name: short',
+    '    workload.output_tokens: 4',
+    '  - name: long',
+    '    workload.output_tokens: 8',
+    '',
+  ].join('\n'));
+  return file;
+};
+// The runs of an experiment as a tree: the experiment's run, each cell's run under it, each load
+// point's run under its cell's.
+const experimentTree = (runs) => {
+  const top = runs.filter((x) => tag(x, 'mlflow.parentRunId') === undefined);
+  assert.equal(top.length, 1, `top-level runs: ${top.map((x) => x.info.run_name)}`);
+  const under = (id) => runs.filter((x) => tag(x, 'mlflow.parentRunId') === id);
+  return { top: top[0], cells: under(top[0].info.run_id).map((c) => ({ run: c, points: under(c.info.run_id) })) };
+};
+
+test('experiment: one run for the experiment, each cell nested under it, each load point under its cell', async () => {
+  const server = await startServer();
+  try {
+    const out = path.join(tmp, 'matrix');
+    const r = await run(['experiment', writeExperiment('nested', [`mlflow.uri: ${server.url}`]), '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await state(server);
+    const runs = runsOf(s, 'nested');  // the cells' MLflow experiment is named after the experiment
+    assert.equal(runs.length, 1 + 2 + 4);
+    const tree = experimentTree(runs);
+    assert.equal(tree.top.info.run_name, 'nested');
+    assert.equal(tree.top.info.status, 'FINISHED');
+    assert.equal(param(tree.top, 'experiment.cells'), '2');
+    assert.deepEqual(JSON.parse(param(tree.top, 'experiment.factors')), ['treatment']);
+    assert.deepEqual(tree.cells.map((c) => c.run.info.run_name).sort(), ['long', 'short']);
+    for (const c of tree.cells) {
+      assert.equal(c.run.info.status, 'FINISHED');
+      assert.equal(c.points.length, 2, c.run.info.run_name);
+      assert.equal(param(c.run, 'labels.cell'), c.run.info.run_name);
+      const summary = readJson(path.join(out, c.run.info.run_name, 'summary.json'));
+      for (const p of c.points) {
+        const point = summary.runs.find((x) => x.load.concurrency === Number(param(p, 'point.concurrency')));
+        assert.ok(close(metric(p, 'request_latency.p50'), point.latency.e2e_ms.p50));
+      }
+    }
+    const root = tree.top.info.artifact_uri.replace('mlflow-artifacts:/', '');
+    for (const f of ['experiment.csv', 'experiment.json']) {
+      assert.equal(s.artifacts[`${root}/${f}`], fs.statSync(path.join(out, f)).size, f);
+    }
+    // log-mlflow of the experiment's folder adds nothing: every run is recorded beside the results.
+    const again = await run(['log-mlflow', out, '--mlflow-uri', server.url]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stderr, /reopened run/);
+    assert.equal(runsOf(await state(server), 'nested').length, 7);
+    assert.equal(experimentTree(runsOf(await state(server), 'nested')).top.info.status, 'FINISHED');
+  } finally {
+    await server.close();
+  }
+});
+
+test('experiment with MLflow down: the cells complete; log-mlflow DIR later builds the same tree, once', async () => {
+  const probe = await startServer();
+  const port = probe.port;
+  await probe.close();
+  const uri = `http://127.0.0.1:${port}`;
+  const out = path.join(tmp, 'matrix-outage');
+  const r = await run(['experiment', writeExperiment('later'), '--output', out, '--repeat', '2'], { MLFLOW_TRACKING_URI: uri });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`inferbench log-mlflow ${out}\\n`));
+  assert.equal(readJson(path.join(out, 'experiment.json')).cells.length, 4);
+
+  const server = await startServer({ port });
+  try {
+    const later = await run(['log-mlflow', out], { MLFLOW_TRACKING_URI: uri });
+    assert.equal(later.code, 0, later.stderr);
+    const runs = runsOf(await state(server), 'later');
+    assert.equal(runs.length, 1 + 4 + 8);
+    const tree = experimentTree(runs);
+    assert.equal(tree.top.info.run_name, 'later');
+    assert.equal(param(tree.top, 'experiment.repeats'), '2');
+    assert.deepEqual(tree.cells.map((c) => c.run.info.run_name).sort(),
+      ['long repeat-1', 'long repeat-2', 'short repeat-1', 'short repeat-2']);
+    for (const c of tree.cells) assert.equal(c.points.length, 2);
+    const again = await run(['log-mlflow', out], { MLFLOW_TRACKING_URI: uri });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(runsOf(await state(server), 'later').length, 13);
+  } finally {
+    await server.close();
+  }
+});
+
+test('a cell uploaded on its own before is nested under the experiment\'s run when the experiment is uploaded', async () => {
+  const server = await startServer();
+  try {
+    const out = path.join(tmp, 'matrix-late-nest');
+    const r = await run(['experiment', writeExperiment('late'), '--output', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const alone = await run(['log-mlflow', path.join(out, 'short'), '--mlflow-uri', server.url]);
+    assert.equal(alone.code, 0, alone.stderr);
+    assert.equal(runsOf(await state(server), 'late').length, 3);  // its configured experiment, top-level
+    const all = await run(['log-mlflow', out, '--mlflow-uri', server.url]);
+    assert.equal(all.code, 0, all.stderr);
+    const tree = experimentTree(runsOf(await state(server), 'late'));
+    assert.deepEqual(tree.cells.map((c) => c.run.info.run_name).sort(), ['long', 'short']);
+    const bad = await run(['log-mlflow', out, '--mlflow-uri', server.url, '--mlflow-parent-run', 'not/an id']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /not an MLflow run id/);
+  } finally {
+    await server.close();
+  }
+});

@@ -87,6 +87,7 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--mlflow-uri",
                                           "--experiment",
                                           "--run-name",
+                                          "--mlflow-parent-run",
                                           "--mlflow-restore-experiment",
                                           "--export",
                                           "--description",

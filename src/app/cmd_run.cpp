@@ -130,6 +130,7 @@ int execute_run(const config::Values& values) {
   install_stop_handlers();
 
   std::unique_ptr<sim::SimServer> simulator = start_simulator(config, target);
+  warn_if_short_of_descriptors(config);
   // --launch: the server starts now and stops when this function returns (its destructor).
   std::unique_ptr<launch::LaunchedServer> launched;
   if (!config.launch_command.empty()) {

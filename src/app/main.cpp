@@ -1,3 +1,5 @@
+#include <sys/resource.h>
+
 #include <fmt/core.h>
 #include <CLI/CLI.hpp>
 
@@ -7,7 +9,22 @@
 #include "core/error.hpp"
 #include "core/version.hpp"
 
+namespace {
+
+// Each connection is a file descriptor, and Debian's default soft limit (1,024) is below what a
+// benchmark of a few hundred users against the built-in simulator needs: the soft limit is
+// raised to the hard one, as Go's runtime does for every program.
+void raise_descriptor_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  limit.rlim_cur = limit.rlim_max;
+  (void)setrlimit(RLIMIT_NOFILE, &limit);  // not raised: the run warns when it needs more
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  raise_descriptor_limit();
   CLI::App app{"inferbench: benchmark LLM inference servers (OpenAI-compatible, streaming)"};
   app.require_subcommand(1);
   app.set_version_flag("--version", fmt::format("inferbench {}", inferbench::kVersion));

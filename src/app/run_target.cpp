@@ -1,6 +1,10 @@
 #include "app/run_target.hpp"
 
+#include <sys/resource.h>
+
 #include <fmt/core.h>
+
+#include <algorithm>
 
 #include "app/signals.hpp"
 #include "core/error.hpp"
@@ -28,6 +32,22 @@ std::unique_ptr<sim::SimServer> start_simulator(const RunConfig& config, loadgen
              "inferbench: no --endpoint given: benchmarking the built-in simulator ({}) at {} over loopback HTTP\n",
              simulator->describe(), target.client.url.str());
   return simulator;
+}
+
+void warn_if_short_of_descriptors(const RunConfig& config) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return;
+  int connections = 0;  // the most a load point holds open (an uncapped open loop: unknown)
+  for (const PlannedPoint& p : config.points) connections = std::max(connections, p.load.concurrency);
+  // One descriptor per connection, two when the simulator in this process holds the other end;
+  // a few dozen for files, the metrics endpoint and scrapes.
+  const auto needed = static_cast<rlim_t>(connections) * (config.use_sim ? 2 : 1) + 64;
+  if (connections == 0 || needed <= limit.rlim_cur) return;
+  fmt::print(stderr,
+             "inferbench: warning: {} connections{} need about {} file descriptors, and this process may open {}: "
+             "connects beyond that fail (raise `ulimit -n`{})\n",
+             connections, config.use_sim ? " to the built-in simulator in this process" : "", needed, limit.rlim_cur,
+             config.use_sim ? ", or run `inferbench sim` as its own process" : "");
 }
 
 bool check_target(loadgen::HttpTargetOptions& target) {

@@ -13,6 +13,10 @@ namespace inferbench::app {
 // otherwise) and points `target` at it; says so on stderr.
 std::unique_ptr<sim::SimServer> start_simulator(const RunConfig& config, loadgen::HttpTargetOptions& target);
 
+// Warns when the largest load point holds more connections than the process may open file
+// descriptors (counting both ends when the built-in simulator runs in this process).
+void warn_if_short_of_descriptors(const RunConfig& config);
+
 // Fills target.model from /v1/models when not given, and fails early and clearly when the
 // server cannot be reached at all. False when a stop signal (Ctrl-C) ended the wait.
 bool check_target(loadgen::HttpTargetOptions& target);

@@ -354,11 +354,30 @@ net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
     auto results =
         co_await resolver.async_resolve(options_.url.host, options_.url.port, redirect_error(use_awaitable, ec));
     if (ec) co_return Outcome{Kind::DnsFailed, "cannot resolve " + options_.url.host + ": " + ec.message()};
-    for (const auto& entry : results) endpoints_.push_back(entry.endpoint());
+    // Another request may have resolved meanwhile: its list is the same, kept once.
+    if (endpoints_.empty()) {
+      for (const auto& entry : results) endpoints_.push_back(entry.endpoint());
+    }
   }
   auto& tcp_layer = conn.tcp_layer();
-  tcp_layer.expires_after(options_.connect_timeout);
-  co_await tcp_layer.async_connect(endpoints_, redirect_error(use_awaitable, ec));
+  // Each address in turn, within one connect timeout. The socket is opened here, not by Beast's
+  // connect: out of file descriptors, that reports only "Operation canceled", which says nothing
+  // of the cause or its remedy.
+  const auto deadline = std::chrono::steady_clock::now() + options_.connect_timeout;
+  for (const tcp::endpoint& endpoint : endpoints_) {
+    tcp_layer.close();
+    tcp_layer.socket().open(endpoint.protocol(), ec);
+    if (ec) {
+      const bool no_fds =
+          ec == boost::system::errc::too_many_files_open || ec == boost::system::errc::too_many_files_open_in_system;
+      co_return Outcome{Kind::ConnectFailed,
+                        fmt::format("cannot open a socket to {}: {}{}", options_.url.authority(), ec.message(),
+                                    no_fds ? " (out of file descriptors: raise `ulimit -n`)" : "")};
+    }
+    tcp_layer.expires_at(deadline);
+    co_await tcp_layer.async_connect(endpoint, redirect_error(use_awaitable, ec));
+    if (!ec || ec == beast::error::timeout) break;
+  }
   if (ec) {
     const std::string why = ec == beast::error::timeout ? "timed out" : ec.message();
     co_return Outcome{Kind::ConnectFailed, "cannot connect to " + options_.url.authority() + ": " + why};

@@ -2,15 +2,10 @@
 # inferbench run as a user runs it: the real binary, the built-in simulator over loopback,
 # the files it writes, Ctrl-C, and bad input. Usage: cli_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+make_work
 
 # 1. A small run with every output: the files, their keys, the counts, and no API key anywhere.
 "$BIN" run --concurrency 2 --num-requests 6 --warmup 1 --input-tokens 16 --output-tokens 8 \
@@ -249,5 +244,4 @@ for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness
   check "run --help lists $flag" grep -q -- "$flag" "$WORK/help.txt"
 done
 
-echo "cli_test: $passes passed, $failures failed"
-test $failures -eq 0
+summary cli_test

@@ -3,18 +3,13 @@
 # against `inferbench sim` (token totals equal to the simulator's own counters), with --launch,
 # Ctrl-C and bad input; and inferbench loadtime on a fixture. Usage: offline_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d)
+make_work
 SIM_PID=
-cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+on_exit() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 BATCH=(--num-prompts 32 --input-len 64 --output-len 32 --seed 3)
 
@@ -105,5 +100,4 @@ check "a non-vLLM log is exit 1" test $? -eq 1
 "$BIN" loadtime "$WORK/nope.log" >/dev/null 2>"$WORK/lt.err"
 check "a missing log is exit 2, one line" bash -c "[ $? -eq 2 ] && [ \$(wc -l <'$WORK/lt.err') -eq 1 ]"
 
-echo "offline_test: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary offline_test

@@ -5,15 +5,10 @@
 # child. After each, the process table must hold nothing the launch started.
 # Usage: launch_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$(realpath "$1")
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+make_work
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 # No process whose command line holds $1 (the launch's unique marker) is left.
 gone() { ! pgrep -f -- "$1" >/dev/null; }
@@ -111,6 +106,5 @@ check "loadtime.json written" jq -e '.facts.model_load_s == 18.506763 and .categ
 check "summary.json carries it" jq -e '.launch.loadtime.facts.torch_compile_s == 27.26' "$WORK/vllm/summary.json" >/dev/null
 check "the table went to stderr" grep -q "Pytorch Compilation" "$WORK/vllm.err"
 
-echo "launch_test: $passes passed, $failures failed"
 pkill -KILL -f -- "^sleep 3017" 2>/dev/null; pkill -KILL -f -- "^sleep 3019" 2>/dev/null; pkill -KILL -f -- "^sleep 3023" 2>/dev/null
-[ "$failures" -eq 0 ]
+summary launch_test

@@ -1,0 +1,46 @@
+# shellcheck shell=bash
+# Helpers shared by the shell tests under tests/; a test sources it before anything else:
+#   source "$(dirname "$0")/../lib.sh"
+# Tests that count (every check counts; the last line says how many passed and failed):
+#   check "what" CMD...       runs CMD: a pass, or "FAIL: what" on stderr and a failure
+#   q CMD...                  runs CMD with its stdout discarded (jq -e prints what it tests)
+#   expect_error "what" "stderr" ARGS...
+#                             `$BIN ARGS` must exit 2 and print exactly "stderr": two checks
+#   summary NAME              prints "NAME: P passed, F failed"; the script's last command, so
+#                             its status (non-zero on any failure) is the script's
+# Either kind of test:
+#   make_work                 WORK: a new temporary folder, removed when the script exits, after
+#                             the script's own on_exit (define it to stop what the test started;
+#                             set no EXIT trap of your own: it would replace this one)
+# bash only; it sets no shell options (each test keeps its own set -u/-e).
+
+passes=0
+failures=0
+check() {  # check "what" CMD...
+  local what=$1; shift
+  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
+}
+q() { "$@" >/dev/null; }
+expect_error() {  # expect_error "what" "expected stderr" ARGS...   (needs BIN and WORK)
+  local what=$1 expected=$2; shift 2
+  # shellcheck disable=SC2154  # BIN is the test's own
+  "$BIN" "$@" >"$WORK/e.out" 2>"$WORK/e.err"
+  local rc=$?
+  check "$what: exit 2" test $rc -eq 2
+  check "$what: message" test "$(cat "$WORK/e.err")" = "$expected"
+}
+summary() {  # summary NAME
+  echo "$1: $passes passed, $failures failed"
+  [ "$failures" -eq 0 ]
+}
+
+make_work() {
+  WORK=$(mktemp -d) || exit 1
+  trap _lib_exit EXIT
+}
+_lib_exit() {
+  # `|| true`: a failing step of on_exit neither stops the clean-up nor, under set -e, changes
+  # the script's exit status.
+  if declare -F on_exit >/dev/null; then on_exit || true; fi
+  rm -rf "$WORK"
+}

@@ -3,6 +3,7 @@
 #   source "$(dirname "$0")/../lib.sh"
 # Tests that count (every check counts; the last line says how many passed and failed):
 #   check "what" CMD...       runs CMD: a pass, or "FAIL: what" on stderr and a failure
+#   check_jq "what" FILE EXPR a check that `jq -e EXPR FILE` holds (what jq prints discarded)
 #   q CMD...                  runs CMD with its stdout discarded (jq -e prints what it tests)
 #   expect_error "what" "stderr" ARGS...
 #                             `$BIN ARGS` must exit 2 and print exactly "stderr": two checks
@@ -19,6 +20,9 @@ failures=0
 check() {  # check "what" CMD...
   local what=$1; shift
   if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
+}
+check_jq() {  # check_jq "what" FILE EXPR
+  check "$1" q jq -e "$3" "$2"
 }
 q() { "$@" >/dev/null; }
 expect_error() {  # expect_error "what" "expected stderr" ARGS...   (needs BIN and WORK)

@@ -13,6 +13,11 @@
 #   make_work                 WORK: a new temporary folder, removed when the script exits, after
 #                             the script's own on_exit (define it to stop what the test started;
 #                             set no EXIT trap of your own: it would replace this one)
+#   free_port                 prints a TCP port that is free on 127.0.0.1 now
+#   wait_until SECONDS CMD... runs CMD every 0.1 s until it succeeds; status 1 if it never did
+#   wait_health PORT SECONDS  wait_until the server on 127.0.0.1:PORT answers GET /health (2xx)
+#   sim_port FILE SECONDS     prints the port that `inferbench sim --port 0` wrote to FILE in its
+#                             "serving ... on http://127.0.0.1:PORT" line; status 1 if none came
 # bash only; it sets no shell options (each test keeps its own set -u/-e).
 
 passes=0
@@ -47,4 +52,23 @@ _lib_exit() {
   # the script's exit status.
   if declare -F on_exit >/dev/null; then on_exit || true; fi
   rm -rf "$WORK"
+}
+
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+wait_until() {  # wait_until SECONDS CMD...   (whole seconds)
+  local tries=$(($1 * 10)); shift
+  while ((tries-- > 0)); do
+    "$@" && return 0
+    sleep 0.1
+  done
+  "$@"
+}
+wait_health() {  # wait_health PORT SECONDS
+  wait_until "$2" curl -sf "http://127.0.0.1:$1/health" >/dev/null
+}
+sim_port() {  # sim_port FILE SECONDS
+  wait_until "$2" grep -q 'http://127\.0\.0\.1:[0-9]' "$1" 2>/dev/null || return 1
+  sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$1" | head -n 1
 }

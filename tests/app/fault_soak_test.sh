@@ -46,13 +46,7 @@ sim_args=(sim --port 0 --ttft-ms 20 --itl-ms 5 --seed 7)
 for r in "${RATES[@]}"; do sim_args+=(--fault "$r"); done
 "$BIN" "${sim_args[@]}" >"$WORK/sim.out" 2>&1 &
 SIM_PID=$!
-port=""
-for _ in $(seq 1 50); do  # the sim prints its address once it listens
-  port=$(sed -n 's|.*on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$WORK/sim.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.out"; exit 1; }
+port=$(sim_port "$WORK/sim.out" 5) || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.out"; exit 1; }
 URL="http://127.0.0.1:$port"
 
 start=$(date +%s)

@@ -10,7 +10,6 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 make_work
 SIM_PID=
 on_exit() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 BATCH=(--num-prompts 32 --input-len 64 --output-len 32 --seed 3)
 
 # 1. In-process: the blueprint's keys, exact token totals, labels, both JSON files.
@@ -38,7 +37,7 @@ check "TP 2 is faster than TP 1 on the engine model" jq -e --slurpfile a "$WORK/
 P=$(free_port)
 "$BIN" sim --port "$P" --model-preset Llama-3.1-8B --hardware H100 >"$WORK/sim.out" 2>&1 &
 SIM_PID=$!
-for ((i = 0; i < 100; i++)); do curl -sf "http://127.0.0.1:$P/health" >/dev/null && break; sleep 0.1; done
+wait_health "$P" 10
 "$BIN" offline "${BATCH[@]}" --endpoint "http://127.0.0.1:$P" --json >"$WORK/http.json" 2>"$WORK/http.err"
 check "HTTP offline exits 0" test $? -eq 0
 curl -sf "http://127.0.0.1:$P/metrics" >"$WORK/metrics.txt"
@@ -65,7 +64,7 @@ check "launched server gone" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/
 P=$(free_port)
 "$BIN" sim --port "$P" --itl-ms 50 >/dev/null 2>&1 &
 SIM_PID=$!
-for ((i = 0; i < 100; i++)); do curl -sf "http://127.0.0.1:$P/health" >/dev/null && break; sleep 0.1; done
+wait_health "$P" 10
 "$BIN" offline --num-prompts 20 --input-len 8 --output-len 400 --endpoint "http://127.0.0.1:$P" --output "$WORK/int" \
   >/dev/null 2>&1 &
 pid=$!

@@ -82,7 +82,7 @@ check "prompt lengths and max_tokens as recorded" q jq -e -s \
   'length == 6 and (map(.input_tokens == 8 and .max_tokens == 2) | all)' "$WORK/again/requests.jsonl"
 
 # 1c. --launch: the server started before the replay and stopped after it, its log beside the results.
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+P=$(free_port)
 "$BIN" replay "$WORK/trace.jsonl" --speed 4 --launch "exec '$BIN' sim --port $P --ttft-ms 2 --itl-ms 1" \
   --endpoint "http://127.0.0.1:$P" --output "$WORK/launched" >/dev/null 2>"$WORK/launched.err"
 rc=$?
@@ -96,8 +96,7 @@ check "replay --launch: the server is gone" bash -c "! pgrep -f -- '^$BIN sim --
 # request 2 shares 3 blocks (96 tokens) with request 1, request 3 one block (32), request 4 none.
 "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM=$!
-for _ in $(seq 1 300); do grep -q "serving model" "$WORK/sim.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/sim.out" | head -1)
+PORT=$(sim_port "$WORK/sim.out" 30)
 cat >"$WORK/shared.jsonl" <<'TRACE'
 {"timestamp": 0, "input_length": 100, "output_length": 4, "hash_ids": [0, 1, 2, 3]}
 {"timestamp": 300, "input_length": 100, "output_length": 4, "hash_ids": [0, 1, 2, 5]}
@@ -150,7 +149,7 @@ printf '%s\n' '{"timestamp": 0, "input_length": 8, "output_length": 2}' \
   '{"timestamp": 5000, "input_length": 8, "output_length": 2}' >"$WORK/slow.jsonl"
 "$BIN" replay "$WORK/slow.jsonl" --sim-ttft-ms 2 --sim-itl-ms 1 --output "$WORK/int" >/dev/null 2>"$WORK/int.err" &
 REPLAY=$!
-for _ in $(seq 1 100); do [ -s "$WORK/int/requests.jsonl" ] && break; sleep 0.1; done
+wait_until 10 test -s "$WORK/int/requests.jsonl"
 kill -INT $REPLAY
 wait $REPLAY
 rc=$?

@@ -10,9 +10,9 @@ set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 BIN=$1
 PART=${2:-sweep}
-WORK=$(mktemp -d)
+make_work
 SIM=
-trap '[ -n "$SIM" ] && kill "$SIM" 2>/dev/null; rm -rf "$WORK"' EXIT
+on_exit() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; }
 SMALL=(--input-tokens 32 --output-tokens 16 --no-server-metrics --no-history)
 
 if [ "$PART" = sweep ]; then
@@ -62,9 +62,7 @@ else
   # wait for a slot, and their TTFT grows by about a whole request's latency.
   "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 --max-num-seqs 4 >"$WORK/sim.out" 2>"$WORK/sim.err" &
   SIM=$!
-  for _ in $(seq 1 300); do grep -q "serving model" "$WORK/sim.out" 2>/dev/null && break; sleep 0.1; done
-  PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/sim.out" | head -1)
-  [ -n "$PORT" ] || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.err"; exit 1; }
+  PORT=$(sim_port "$WORK/sim.out" 30) || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.err"; exit 1; }
   EP=(--endpoint "http://127.0.0.1:$PORT")
 
   if [ "$PART" = search-concurrency ]; then

@@ -14,12 +14,7 @@ on_exit() { kill -9 -- -$pid 2>/dev/null; }
 pid=0
 # Waits (up to 60 s) until the jq filter holds for the file.
 wait_for() {  # wait_for FILE FILTER
-  for _ in $(seq 600); do
-    [ -f "$1" ] && jq -e "$2" "$1" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for $2 in $1"
-  return 1
+  wait_until 60 jq -e "$2" "$1" >/dev/null 2>&1 || { echo "timed out waiting for $2 in $1"; return 1; }
 }
 # Each file's SHA-256 under a folder, sorted: what "untouched byte for byte" compares.
 digest() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
@@ -126,7 +121,7 @@ check "a hand-edited cell.json is not trusted, and no crash" grep -q "/i/c .*(no
 
 # 5b. One server per treatment (llm-d's setup treatments): each cell launches its own, with
 # the command kept out of every file as a secret.
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+P=$(free_port)
 cat >"$WORK/l.yaml" <<YAML
 profile: sanity
 constants:

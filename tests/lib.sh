@@ -9,6 +9,9 @@
 #                             `$BIN ARGS` must exit 2 and print exactly "stderr": two checks
 #   summary NAME              prints "NAME: P passed, F failed"; the script's last command, so
 #                             its status (non-zero on any failure) is the script's
+# Tests that stop at the first failure:
+#   fail MESSAGE...           prints "SCRIPT: FAIL: MESSAGE" on stderr (SCRIPT: the test's file
+#                             name without .sh) and exits 1
 # Either kind of test:
 #   make_work                 WORK: a new temporary folder, removed when the script exits, after
 #                             the script's own on_exit (define it to stop what the test started;
@@ -41,6 +44,12 @@ expect_error() {  # expect_error "what" "expected stderr" ARGS...   (needs BIN a
 summary() {  # summary NAME
   echo "$1: $passes passed, $failures failed"
   [ "$failures" -eq 0 ]
+}
+
+fail() {
+  local name=${0##*/}
+  echo "${name%.sh}: FAIL: $*" >&2
+  exit 1
 }
 
 make_work() {

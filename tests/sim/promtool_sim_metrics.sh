@@ -13,10 +13,9 @@ source "$(dirname "$0")/../lib.sh"
 BIN=$1
 command -v promtool >/dev/null || { echo "FAIL: promtool not found (Debian package prometheus, scripts/setup.sh)"; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq not found (scripts/setup.sh)"; exit 1; }
-WORK=$(mktemp -d)
+make_work
 SIM=""
-cleanup() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+on_exit() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; }
 
 "$BIN" sim --port 0 >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM=$!

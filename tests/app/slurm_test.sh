@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 77
 fi
 for tool in munged slurmctld slurmd srun sinfo jq; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (scripts/setup.sh installs slurm-wlm munge jq)"; exit 1; }
+  command -v "$tool" >/dev/null || fail "$tool not found (scripts/setup.sh installs slurm-wlm munge jq)"
 done
 
 T=$(mktemp -d /tmp/inferbench-slurm.XXXXXX)
@@ -43,7 +43,6 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
 
 # munge: a fresh key and socket of this test's own, so a host's munge is never touched.
 dd if=/dev/urandom of="$T/munge.key" bs=1024 count=1 status=none

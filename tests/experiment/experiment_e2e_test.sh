@@ -10,7 +10,8 @@ set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
 BIN=$1
 make_work
-on_exit() { kill -9 -- -$pid 2>/dev/null; }
+# pid: the experiment started with setsid, killed as a process group (never -0: this script's).
+on_exit() { [ "$pid" -gt 0 ] && kill -9 -- -"$pid" 2>/dev/null; }
 pid=0
 # Waits (up to 60 s) until the jq filter holds for the file.
 wait_for() {  # wait_for FILE FILTER

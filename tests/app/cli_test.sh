@@ -2,15 +2,10 @@
 # inferbench run as a user runs it: the real binary, the built-in simulator over loopback,
 # the files it writes, Ctrl-C, and bad input. Usage: cli_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+make_work
 
 # 1. A small run with every output: the files, their keys, the counts, and no API key anywhere.
 "$BIN" run --concurrency 2 --num-requests 6 --warmup 1 --input-tokens 16 --output-tokens 8 \
@@ -59,7 +54,7 @@ check "open loop table shows achieved rate" grep -q "achieved" "$WORK/open.txt"
 "$BIN" run --concurrency 2 --num-requests 100000 --input-tokens 8 --output-tokens 32 --output "$WORK/int" \
   >"$WORK/int.out" 2>"$WORK/int.err" &
 pid=$!
-for _ in $(seq 1 100); do [ -s "$WORK/int/requests.jsonl" ] && break; sleep 0.1; done
+wait_until 10 test -s "$WORK/int/requests.jsonl"
 sleep 1
 kill -INT $pid
 wait $pid
@@ -89,13 +84,13 @@ while True:
 PY
 python3 "$WORK/silent.py" "$WORK/silent.port" "$WORK/silent.accepted" &
 silent_pid=$!
-for _ in $(seq 50); do [ -s "$WORK/silent.port" ] && break; sleep 0.1; done
+wait_until 5 test -s "$WORK/silent.port"
 "$BIN" run --endpoint "http://127.0.0.1:$(cat "$WORK/silent.port")" --connect-timeout 5 --concurrency 1 \
   --num-requests 1 >"$WORK/silent.out" 2>"$WORK/silent.err" &
 pid=$!
 # The signal goes once the probe is waiting on the server (its connection accepted), after the
 # handlers are in place: earlier, the default action would kill the process with the same 130.
-for _ in $(seq 100); do [ -s "$WORK/silent.accepted" ] && break; sleep 0.05; done
+wait_until 5 test -s "$WORK/silent.accepted"
 sleep 0.5
 t0=$EPOCHREALTIME
 kill -INT $pid
@@ -187,17 +182,17 @@ check "full disk: one clear line" grep -q "cannot write .*requests.jsonl: No spa
 
 # 4e. A server that refuses every connection: the failures are counted, and no window or rate is
 # made up from requests that were never sent (the clock's zero point used to leak in).
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$BIN" run --endpoint "http://127.0.0.1:$port" --model m --concurrency 1 --num-requests 3 --connect-timeout 1 \
   --output "$WORK/refused" >/dev/null 2>"$WORK/refused.err"
 check "refused server: exit non-zero with one line" bash -c "test \$(wc -l <'$WORK/refused.err') -ge 1 && grep -q 'cannot reach' '$WORK/refused.err'"
 
 # 4f. Endpoints as users write them: with /v1 (the seeds' configs), from OPENAI_BASE_URL, and a
 # wrong path stops at once with the server's answer instead of running the load at 100 % failures.
-sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+sport=$(free_port)
 "$BIN" sim --port "$sport" --ttft-ms 2 --itl-ms 1 >/dev/null 2>&1 &
 sim_pid=$!
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$sport/health" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_health "$sport" 5
 "$BIN" run --endpoint "http://127.0.0.1:$sport/v1" --concurrency 1 --num-requests 3 --input-tokens 8 --output-tokens 4 \
   --json 2>/dev/null >"$WORK/v1.json"
 check "--endpoint with /v1 works" jq -e '.runs[0].requests.completed == 3' "$WORK/v1.json" >/dev/null
@@ -212,10 +207,10 @@ kill "$sim_pid" 2>/dev/null; wait "$sim_pid" 2>/dev/null
 
 # 4g. Exit codes (docs/cli.md): a run where every request failed is not a success (exit 1); a load
 # point where too few succeeded is flagged incomplete, and --min-success-rate makes that exit 3.
-fport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+fport=$(free_port)
 "$BIN" sim --port "$fport" --ttft-ms 1 --itl-ms 1 --fault http_500=0.5 >/dev/null 2>&1 &
 fsim_pid=$!
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$fport/health" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_health "$fport" 5
 run_half() {  # run_half extra-flags... : 40 requests, about half answered 500
   "$BIN" run --endpoint "http://127.0.0.1:$fport" --concurrency 2 --num-requests 40 --input-tokens 8 \
     --output-tokens 4 --json "$@" 2>"$WORK/gate.err" >"$WORK/gate.json"
@@ -234,7 +229,7 @@ check "client self-check in the summary" jq -e '.runs[0].client.busiest_worker_c
 kill "$fsim_pid" 2>/dev/null; wait "$fsim_pid" 2>/dev/null
 "$BIN" sim --port "$fport" --ttft-ms 1 --itl-ms 1 --fault http_500=1 >/dev/null 2>&1 &
 fsim_pid=$!
-for _ in $(seq 50); do curl -s "http://127.0.0.1:$fport/health" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_health "$fport" 5
 run_half
 check "every request failed: exit 1 (got $?)" test $? -eq 1
 check "every request failed: said plainly" grep -q "no request succeeded" "$WORK/gate.err"
@@ -249,5 +244,4 @@ for flag in --endpoint --model --api --concurrency --rate --arrival --burstiness
   check "run --help lists $flag" grep -q -- "$flag" "$WORK/help.txt"
 done
 
-echo "cli_test: $passes passed, $failures failed"
-test $failures -eq 0
+summary cli_test

@@ -23,23 +23,17 @@
 #   retried closes = injected closes - closed_before_response lines, every other label equal to
 #   its fault counter exactly.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
 SECONDS_LOAD=${SOAK_SECONDS:-60}
-WORK=$(mktemp -d)
+make_work
 SIM_PID=""
 RUN_PID=""
-cleanup() {
+on_exit() {
   [ -n "$RUN_PID" ] && kill "$RUN_PID" 2>/dev/null
   [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null
   wait 2>/dev/null
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
 }
 
 # The sim keeps each stalled connection open (it does not read it), and 1,000 client sockets
@@ -52,13 +46,7 @@ sim_args=(sim --port 0 --ttft-ms 20 --itl-ms 5 --seed 7)
 for r in "${RATES[@]}"; do sim_args+=(--fault "$r"); done
 "$BIN" "${sim_args[@]}" >"$WORK/sim.out" 2>&1 &
 SIM_PID=$!
-port=""
-for _ in $(seq 1 50); do  # the sim prints its address once it listens
-  port=$(sed -n 's|.*on http://127\.0\.0\.1:\([0-9]*\) .*|\1|p' "$WORK/sim.out")
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.out"; exit 1; }
+port=$(sim_port "$WORK/sim.out" 5) || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.out"; exit 1; }
 URL="http://127.0.0.1:$port"
 
 start=$(date +%s)
@@ -160,5 +148,4 @@ echo "fault_soak: ${SECONDS_LOAD} s load, ${elapsed} s run; $lines requests ($co
   "injected $(for r in "${RATES[@]}"; do printf '%s=%s ' "${r%%=*}" "$(fault "${r%%=*}")"; done)" \
   "RSS first third max $first_max kB, last third max $last_max kB; sim descriptors open $sim_fds"
 echo "fault_soak: RSS samples (s kB): $(tr '\n' ',' <"$WORK/rss")"
-echo "fault_soak: $passes passed, $failures failed"
-[ $failures -eq 0 ]
+summary fault_soak

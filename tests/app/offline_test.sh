@@ -3,19 +3,13 @@
 # against `inferbench sim` (token totals equal to the simulator's own counters), with --launch,
 # Ctrl-C and bad input; and inferbench loadtime on a fixture. Usage: offline_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$(realpath "$1")
 HERE=$(cd "$(dirname "$0")" && pwd)
-WORK=$(mktemp -d)
+make_work
 SIM_PID=
-cleanup() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+on_exit() { [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null; wait 2>/dev/null; }
 BATCH=(--num-prompts 32 --input-len 64 --output-len 32 --seed 3)
 
 # 1. In-process: the blueprint's keys, exact token totals, labels, both JSON files.
@@ -43,7 +37,7 @@ check "TP 2 is faster than TP 1 on the engine model" jq -e --slurpfile a "$WORK/
 P=$(free_port)
 "$BIN" sim --port "$P" --model-preset Llama-3.1-8B --hardware H100 >"$WORK/sim.out" 2>&1 &
 SIM_PID=$!
-for ((i = 0; i < 100; i++)); do curl -sf "http://127.0.0.1:$P/health" >/dev/null && break; sleep 0.1; done
+wait_health "$P" 10
 "$BIN" offline "${BATCH[@]}" --endpoint "http://127.0.0.1:$P" --json >"$WORK/http.json" 2>"$WORK/http.err"
 check "HTTP offline exits 0" test $? -eq 0
 curl -sf "http://127.0.0.1:$P/metrics" >"$WORK/metrics.txt"
@@ -70,7 +64,7 @@ check "launched server gone" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/
 P=$(free_port)
 "$BIN" sim --port "$P" --itl-ms 50 >/dev/null 2>&1 &
 SIM_PID=$!
-for ((i = 0; i < 100; i++)); do curl -sf "http://127.0.0.1:$P/health" >/dev/null && break; sleep 0.1; done
+wait_health "$P" 10
 "$BIN" offline --num-prompts 20 --input-len 8 --output-len 400 --endpoint "http://127.0.0.1:$P" --output "$WORK/int" \
   >/dev/null 2>&1 &
 pid=$!
@@ -105,5 +99,4 @@ check "a non-vLLM log is exit 1" test $? -eq 1
 "$BIN" loadtime "$WORK/nope.log" >/dev/null 2>"$WORK/lt.err"
 check "a missing log is exit 2, one line" bash -c "[ $? -eq 2 ] && [ \$(wc -l <'$WORK/lt.err') -eq 1 ]"
 
-echo "offline_test: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary offline_test

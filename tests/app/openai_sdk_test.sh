@@ -3,6 +3,8 @@
 # (tests/node/openai_sdk_stream.mjs). Usage: openai_sdk_test.sh path/to/inferbench
 # Fails (never skips) when the SDK is not installed: scripts/setup.sh installs it.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 
 inferbench=${1:?usage: openai_sdk_test.sh path/to/inferbench}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,19 +17,17 @@ if [ ! -d "$node_dir/node_modules/openai" ]; then
 fi
 command -v node >/dev/null || { echo "openai_sdk_test: node not found; run scripts/setup.sh" >&2; exit 1; }
 
-work=$(mktemp -d)
+make_work
 sim_pid=""
-cleanup() {
+on_exit() {
   if [ -n "$sim_pid" ]; then
     kill "$sim_pid" 2>/dev/null || true
     wait "$sim_pid" 2>/dev/null || true
   fi
-  rm -rf "$work"
 }
-trap cleanup EXIT
 
 # Short latencies keep the test quick; the answers' shape does not depend on them.
-"$inferbench" sim --port 0 --ttft-ms 5 --itl-ms 2 >"$work/sim.out" 2>"$work/sim.err" &
+"$inferbench" sim --port 0 --ttft-ms 5 --itl-ms 2 >"$WORK/sim.out" 2>"$WORK/sim.err" &
 sim_pid=$!
 
 # First stdout line: "inferbench sim: serving model '...' on http://127.0.0.1:PORT (...)".
@@ -35,16 +35,16 @@ url=""
 for _ in $(seq 1 100); do
   if ! kill -0 "$sim_pid" 2>/dev/null; then
     echo "openai_sdk_test: inferbench sim exited early:" >&2
-    cat "$work/sim.out" "$work/sim.err" >&2
+    cat "$WORK/sim.out" "$WORK/sim.err" >&2
     exit 1
   fi
-  url=$(head -n 1 "$work/sim.out" | grep -o 'http://[0-9.]*:[0-9]*' || true)
+  url=$(head -n 1 "$WORK/sim.out" | grep -o 'http://[0-9.]*:[0-9]*' || true)
   [ -n "$url" ] && break
   sleep 0.1
 done
 if [ -z "$url" ]; then
   echo "openai_sdk_test: no 'serving ... on http://HOST:PORT' line from inferbench sim within 10 s" >&2
-  cat "$work/sim.out" "$work/sim.err" >&2
+  cat "$WORK/sim.out" "$WORK/sim.err" >&2
   exit 1
 fi
 

@@ -4,15 +4,10 @@
 # validated; the sanity ones run against the built-in simulator). Needs jq.
 # Usage: profiles_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+make_work
 
 # 1. A profile file; a flag and -o override it; labels and description reach summary.json.
 cat >"$WORK/p.yaml" <<'YAML'
@@ -35,13 +30,6 @@ check "labels at the top and in config" jq -e '.labels == {gpu: "H100x8", framew
 check "REPLACE_ENV_ rendered into the model" jq -e '.config.target.model == "sim-model"' "$WORK/p.json" >/dev/null
 
 # 2. Errors: one line, exit 2, naming file, line and key.
-expect_error() {  # expect_error "what" "expected stderr line" args...
-  local what=$1 expected=$2; shift 2
-  "$BIN" "$@" >"$WORK/e.out" 2>"$WORK/e.err"
-  local rc=$?
-  check "$what: exit 2" test $rc -eq 2
-  check "$what: message" test "$(cat "$WORK/e.err")" = "$expected"
-}
 expect_error "unset template variable" \
   "inferbench: $WORK/p.yaml:4: REPLACE_ENV_IB_TEST_MODEL: the environment variable IB_TEST_MODEL is not set" \
   run "$WORK/p.yaml"
@@ -121,5 +109,4 @@ expect_error "stage index out of range" \
   "inferbench: -o: 'load.stages.3.rate': index 3 is out of range: load.stages has 3 items" \
   run "$WORK/stages.yaml" -o load.stages.3.rate=5
 
-echo "profiles_test: $passes passed, $failures failed"
-test $failures -eq 0
+summary profiles_test

@@ -8,16 +8,12 @@
 #   4. bad input: one-line errors, exit 2.
 # Usage: replay_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
-WORK=$(mktemp -d)
+make_work
 SIM=""
-trap '[ -n "$SIM" ] && kill $SIM 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@" >/dev/null; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+on_exit() { [ -n "$SIM" ] && kill $SIM 2>/dev/null; wait 2>/dev/null; }
 
 # 1. Timing. Gaps of 137, 113.5, 649.5, 433.25 and 1 ms (sub-millisecond too), at speed 2.
 cat >"$WORK/trace.jsonl" <<'TRACE'
@@ -54,16 +50,16 @@ if jq -e '.runs[0].client.limited' "$WORK/out/summary.json" >/dev/null || awk -v
 else
   check "inter-send gaps within 1 ms of the log's / 2 (worst $gaps ms)" awk -v g="$gaps" 'BEGIN { exit !(g < 1.0) }'
 fi
-check "scheduled gaps are the log's / 2 to the microsecond" jq -e -s 'sort_by(.id) | [.[].scheduled_offset_s] as $s
+check "scheduled gaps are the log's / 2 to the microsecond" q jq -e -s 'sort_by(.id) | [.[].scheduled_offset_s] as $s
   | [0, 137, 250.5, 900, 1333.25, 1334.25] as $l
   | [range(1; 6) | (($s[.] - $s[. - 1]) * 1000 - ($l[.] - $l[. - 1]) / 2) | fabs < 0.001] | all' "$WORK/out/requests.jsonl"
 S="$WORK/out/summary.json"
-check "summary.json has the replay block" jq -e '.replay.format == "mooncake" and .replay.requests == 6
+check "summary.json has the replay block" q jq -e '.replay.format == "mooncake" and .replay.requests == 6
   and .replay.speed == 2 and (.replay.rounds | length) >= 3' "$S"
-check "rounds cover every request once" jq -e '[.replay.rounds[].completed] | add == 6' "$S"
-check "rounds count every send once" jq -e '[.replay.rounds[].sent] | add == 6' "$S"
-check "the last round is partial" jq -e '.replay.rounds[-1].partial == true' "$S"
-check "--json-output has one record per round, FlowGPT's keys" jq -e -s --slurpfile s "$S" \
+check "rounds cover every request once" q jq -e '[.replay.rounds[].completed] | add == 6' "$S"
+check "rounds count every send once" q jq -e '[.replay.rounds[].sent] | add == 6' "$S"
+check "the last round is partial" q jq -e '.replay.rounds[-1].partial == true' "$S"
+check "--json-output has one record per round, FlowGPT's keys" q jq -e -s --slurpfile s "$S" \
   'length == ($s[0].replay.rounds | length) and (map(has("actual_qps") and has("success_rate") and has("Latency")
    and has("TTFT") and has("TPOT") and has("input_tokens_per_minute")) | all)' "$WORK/rounds.jsonl"
 check "rounds printed live" grep -q "^round 1 " "$WORK/stdout"
@@ -75,23 +71,23 @@ check "requests.jsonl written" test "$(wc -l <"$WORK/out/requests.jsonl")" -eq 6
   >/dev/null 2>"$WORK/again.err"
 rc=$?
 check "requests.jsonl replays (got $rc)" test $rc -eq 0
-check "recognised as inferbench's format" jq -e '.replay.format == "inferbench" and .replay.requests == 6' \
+check "recognised as inferbench's format" q jq -e '.replay.format == "inferbench" and .replay.requests == 6' \
   "$WORK/again/summary.json"
-check "the recorded sends are the new schedule, to the microsecond" jq -e -n \
+check "the recorded sends are the new schedule, to the microsecond" q jq -e -n \
   --slurpfile a "$WORK/out/requests.jsonl" --slurpfile b "$WORK/again/requests.jsonl" '
   ($a | sort_by(.sent_ns) | map(.sent_ns) | . as $s | [range(1; 6) | ($s[.] - $s[. - 1]) / 1e9]) as $want
   | ($b | sort_by(.scheduled_offset_s) | map(.scheduled_offset_s) | . as $s | [range(1; 6) | $s[.] - $s[. - 1]]) as $got
   | [range(0; 5) | ($want[.] - $got[.]) | fabs < 0.000001] | all'
-check "prompt lengths and max_tokens as recorded" jq -e -s \
+check "prompt lengths and max_tokens as recorded" q jq -e -s \
   'length == 6 and (map(.input_tokens == 8 and .max_tokens == 2) | all)' "$WORK/again/requests.jsonl"
 
 # 1c. --launch: the server started before the replay and stopped after it, its log beside the results.
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+P=$(free_port)
 "$BIN" replay "$WORK/trace.jsonl" --speed 4 --launch "exec '$BIN' sim --port $P --ttft-ms 2 --itl-ms 1" \
   --endpoint "http://127.0.0.1:$P" --output "$WORK/launched" >/dev/null 2>"$WORK/launched.err"
 rc=$?
 check "replay --launch exits 0 (got $rc)" test $rc -eq 0
-check "replay --launch: recorded" jq -e '.runs[0].requests.completed == 6 and .launch.startup_time_s > 0' \
+check "replay --launch: recorded" q jq -e '.runs[0].requests.completed == 6 and .launch.startup_time_s > 0' \
   "$WORK/launched/summary.json"
 check "replay --launch: server.log beside it" grep -q "inferbench sim: serving" "$WORK/launched/server.log"
 check "replay --launch: the server is gone" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/null"
@@ -100,8 +96,7 @@ check "replay --launch: the server is gone" bash -c "! pgrep -f -- '^$BIN sim --
 # request 2 shares 3 blocks (96 tokens) with request 1, request 3 one block (32), request 4 none.
 "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM=$!
-for _ in $(seq 1 300); do grep -q "serving model" "$WORK/sim.out" 2>/dev/null && break; sleep 0.1; done
-PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/sim.out" | head -1)
+PORT=$(sim_port "$WORK/sim.out" 30)
 cat >"$WORK/shared.jsonl" <<'TRACE'
 {"timestamp": 0, "input_length": 100, "output_length": 4, "hash_ids": [0, 1, 2, 3]}
 {"timestamp": 300, "input_length": 100, "output_length": 4, "hash_ids": [0, 1, 2, 5]}
@@ -154,13 +149,13 @@ printf '%s\n' '{"timestamp": 0, "input_length": 8, "output_length": 2}' \
   '{"timestamp": 5000, "input_length": 8, "output_length": 2}' >"$WORK/slow.jsonl"
 "$BIN" replay "$WORK/slow.jsonl" --sim-ttft-ms 2 --sim-itl-ms 1 --output "$WORK/int" >/dev/null 2>"$WORK/int.err" &
 REPLAY=$!
-for _ in $(seq 1 100); do [ -s "$WORK/int/requests.jsonl" ] && break; sleep 0.1; done
+wait_until 10 test -s "$WORK/int/requests.jsonl"
 kill -INT $REPLAY
 wait $REPLAY
 rc=$?
 check "Ctrl-C: exit 130 (got $rc)" test $rc -eq 130
 check "Ctrl-C: the summary says interrupted, with the request that ended" \
-  jq -e '.interrupted == true and .runs[0].requests.completed == 1' "$WORK/int/summary.json"
+  q jq -e '.interrupted == true and .runs[0].requests.completed == 1' "$WORK/int/summary.json"
 
 # Non-UTF-8 bytes and broken lines in a trace: skipped, counted, named by line; the rest replayed.
 printf '{"timestamp": 0, "input_length": 3, "output_length": 2}\n\xff\xfe{"timestamp"\n{"timestamp": 1, "input_length": -3}\n' \
@@ -168,7 +163,7 @@ printf '{"timestamp": 0, "input_length": 3, "output_length": 2}\n\xff\xfe{"times
 "$BIN" replay "$WORK/dirty.jsonl" --format mooncake --sim-ttft-ms 1 --sim-itl-ms 1 --output "$WORK/dirty" \
   >/dev/null 2>"$WORK/dirty.err"
 check "dirty trace: exit 0" test $? -eq 0
-check "dirty trace: 2 lines skipped, reasons kept" jq -e '.replay.skipped_lines == 2 and .replay.requests == 1
+check "dirty trace: 2 lines skipped, reasons kept" q jq -e '.replay.skipped_lines == 2 and .replay.requests == 1
   and (.replay.skipped_first[0] | startswith("line 2: not a JSON object"))' "$WORK/dirty/summary.json"
 check "dirty trace: the skip is said at the start" grep -q "2 lines skipped (first: line 2: not a JSON object)" "$WORK/dirty.err"
 
@@ -192,5 +187,4 @@ bad "a load flag" "--rate does not apply to replay" "$WORK/trace.jsonl" --rate 5
 bad "--target-qps in timestamp mode" "--target-qps needs --replay-mode qps" "$WORK/trace.jsonl" --target-qps 3
 bad "bad --replay-mode" "must be timestamp or qps" "$WORK/trace.jsonl" --replay-mode fast
 
-echo "replay_test: $passes passed, $failures failed"
-[ $failures -eq 0 ]
+summary replay_test

@@ -6,13 +6,15 @@
 # single-process run of the same seeded workload. Needs root (the daemons run as root here);
 # skips (exit 77) only when not root. Usage: slurm_test.sh path/to/inferbench
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 IB=$(readlink -f "$1")
 if [ "$(id -u)" -ne 0 ]; then
   echo "SKIP: the Slurm test starts munged, slurmctld and slurmd, which needs root (CI runs it as root)"
   exit 77
 fi
 for tool in munged slurmctld slurmd srun sinfo jq; do
-  command -v "$tool" >/dev/null || { echo "FAIL: $tool not found (scripts/setup.sh installs slurm-wlm munge jq)"; exit 1; }
+  command -v "$tool" >/dev/null || fail "$tool not found (scripts/setup.sh installs slurm-wlm munge jq)"
 done
 
 T=$(mktemp -d /tmp/inferbench-slurm.XXXXXX)
@@ -41,9 +43,6 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*"; exit 1; }
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # munge: a fresh key and socket of this test's own, so a host's munge is never touched.
 dd if=/dev/urandom of="$T/munge.key" bs=1024 count=1 status=none
@@ -84,8 +83,7 @@ NodeName=$HOST NodeAddr=127.0.0.1 CPUs=$CPUS State=UNKNOWN
 PartitionName=test Nodes=$HOST Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 CONF
 export SLURM_CONF="$T/slurm.conf"
-for _ in $(seq 50); do [ -S "$T/munge.sock" ] && break; sleep 0.1; done
-[ -S "$T/munge.sock" ] || fail "munged did not start"
+wait_until 5 test -S "$T/munge.sock" || fail "munged did not start"
 slurmctld -D -i -f "$SLURM_CONF" > "$T/slurmctld.out" 2>&1 &
 PIDS+=($!)
 slurmd -D -f "$SLURM_CONF" > "$T/slurmd.out" 2>&1 &

@@ -6,16 +6,13 @@
 #   search-*: an SLO search (of a concurrency or a rate) against an engine-model simulator of 4 sequences,
 #           whose answers must agree with what the probes measured and with that engine.
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
 PART=${2:-sweep}
-WORK=$(mktemp -d)
+make_work
 SIM=
-trap '[ -n "$SIM" ] && kill "$SIM" 2>/dev/null; rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check NAME FILE JQ-EXPRESSION
-  if jq -e "$3" "$2" >/dev/null; then passes=$((passes + 1)); else echo "FAIL: $1"; failures=$((failures + 1)); fi
-}
+on_exit() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; }
 SMALL=(--input-tokens 32 --output-tokens 16 --no-server-metrics --no-history)
 
 if [ "$PART" = sweep ]; then
@@ -28,22 +25,18 @@ if [ "$PART" = sweep ]; then
   rc=$?
   [ $rc -eq 0 ] || { echo "FAIL: capped sweep exited $rc"; cat "$WORK/capped.err"; exit 1; }
   S="$WORK/capped/summary.json"
-  check "synchronous, throughput, then rates" "$S" '[.runs[].sweep.role] | .[0:3] == ["synchronous", "throughput", "rate"]'
-  check "synchronous point is 1 user" "$S" '.runs[0].load.concurrency == 1 and .runs[0].load.mode == "closed"'
-  check "throughput point is 24 users at once" "$S" '.runs[1].load.concurrency == 24'
-  check "4 rates planned, linear, the last the throughput rate" "$S" \
+  check_jq "synchronous, throughput, then rates" "$S" '[.runs[].sweep.role] | .[0:3] == ["synchronous", "throughput", "rate"]'
+  check_jq "synchronous point is 1 user" "$S" '.runs[0].load.concurrency == 1 and .runs[0].load.mode == "closed"'
+  check_jq "throughput point is 24 users at once" "$S" '.runs[1].load.concurrency == 24'
+  check_jq "4 rates planned, linear, the last the throughput rate" "$S" \
     '(.sweep.rates | length) == 4 and (.sweep.rates[3] / .sweep.throughput_rate - 1 | fabs) < 1e-3 and
      ((.sweep.rates[1] - .sweep.rates[0]) / (.sweep.rates[2] - .sweep.rates[1]) - 1 | fabs) < 1e-2'
-  check "stopped early at the first rate" "$S" '.sweep.stopped_early and .sweep.stopped_at == 2 and (.runs | length) == 3'
-  check "the tripping point says why" "$S" \
+  check_jq "stopped early at the first rate" "$S" '.sweep.stopped_early and .sweep.stopped_at == 2 and (.runs | length) == 3'
+  check_jq "the tripping point says why" "$S" \
     '.runs[2].sweep.saturated and .runs[2].sweep.served_ratio < 0.9 and (.runs[2].sweep.reason | test("served .* of the .* scheduled"))'
-  check "served about the synchronous rate" "$S" \
+  check_jq "served about the synchronous rate" "$S" \
     '(.runs[2].sweep.served_requests_per_s / .sweep.synchronous_rate) as $r | $r > 0.7 and $r < 1.3'
-  if grep -q "over-saturated" "$WORK/capped.txt" && grep -q "^sweep: rate .* is over-saturated: served" "$WORK/capped.txt"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: the printed sweep table names the tripping point"; failures=$((failures + 1))
-  fi
+  check "the printed sweep table names the tripping point" grep -q "^sweep: rate .* is over-saturated: served" "$WORK/capped.txt"
   sed -n '/^load /,$p' "$WORK/capped.txt"
 
   # 2. Without a cap the engine keeps up: a geometric 4-point sweep runs all its points.
@@ -52,29 +45,24 @@ if [ "$PART" = sweep ]; then
   rc=$?
   [ $rc -eq 0 ] || { echo "FAIL: geometric sweep exited $rc"; cat "$WORK/geo.err"; exit 1; }
   G="$WORK/geo.json"
-  check "geometric rates: a constant ratio" "$G" \
+  check_jq "geometric rates: a constant ratio" "$G" \
     '.sweep.rates as $r | .sweep.synchronous_rate as $s | (($r[0] / $s) / ($r[1] / $r[0]) - 1 | fabs) < 1e-2'
-  check "every point run, none over-saturated" "$G" \
+  check_jq "every point run, none over-saturated" "$G" \
     '(.runs | length) == 4 and .sweep.stopped_at == null and ([.runs[2:][].sweep.saturated] | all(. == false))'
 
   # 3. Bad combinations are refused before anything runs.
   for bad in "--sweep 2" "--sweep 5 --rate 3" "--sweep 5 --concurrency 2" "--slo-search rate" \
     "--slo-search rate --slo ttft=100 --sweep 4" "--sweep 4 --shard 0/2 --output $WORK/shard"; do
     # shellcheck disable=SC2086
-    if "$BIN" run $bad --no-history >/dev/null 2>"$WORK/bad.err"; then
-      echo "FAIL: accepted: $bad"; failures=$((failures + 1))
-    else
-      passes=$((passes + 1))
-    fi
+    "$BIN" run $bad --no-history >/dev/null 2>"$WORK/bad.err"
+    check "accepted: $bad" test $? -ne 0
   done
 else
   # An engine-model simulator that runs 4 sequences at once: beyond 4 requests in flight, requests
   # wait for a slot, and their TTFT grows by about a whole request's latency.
   "$BIN" sim --port 0 --model-preset Llama-3.1-8B --hardware H100 --max-num-seqs 4 >"$WORK/sim.out" 2>"$WORK/sim.err" &
   SIM=$!
-  for _ in $(seq 1 300); do grep -q "serving model" "$WORK/sim.out" 2>/dev/null && break; sleep 0.1; done
-  PORT=$(sed -n 's/.*http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/sim.out" | head -1)
-  [ -n "$PORT" ] || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.err"; exit 1; }
+  PORT=$(sim_port "$WORK/sim.out" 30) || { echo "FAIL: the simulator did not start"; cat "$WORK/sim.err"; exit 1; }
   EP=(--endpoint "http://127.0.0.1:$PORT")
 
   if [ "$PART" = search-concurrency ]; then
@@ -85,14 +73,14 @@ else
   rc=$?
   [ $rc -eq 0 ] || { echo "FAIL: concurrency search exited $rc"; cat "$WORK/conc.err"; exit 1; }
   C="$WORK/conc.json"
-  check "concurrency answer within what the engine allows (4..7 users)" "$C" '.slo_search.answer >= 4 and .slo_search.answer <= 7'
-  check "converged to 1 user" "$C" '.slo_search.converged and (.slo_search.bracket[1] - .slo_search.bracket[0]) == 1'
-  check "every probe reported with its p99 and verdict" "$C" \
+  check_jq "concurrency answer within what the engine allows (4..7 users)" "$C" '.slo_search.answer >= 4 and .slo_search.answer <= 7'
+  check_jq "converged to 1 user" "$C" '.slo_search.converged and (.slo_search.bracket[1] - .slo_search.bracket[0]) == 1'
+  check_jq "every probe reported with its p99 and verdict" "$C" \
     '(.slo_search.probes | length) == (.runs | length) and all(.slo_search.probes[]; has("p99") and has("pass"))'
-  check "the answer's probe passed, the bracket's top failed" "$C" \
+  check_jq "the answer's probe passed, the bracket's top failed" "$C" \
     '.slo_search as $s | ([$s.probes[] | select(.load == $s.answer)][0].pass) and
      ([$s.probes[] | select(.load == $s.bracket[1])][0].pass | not)'
-  check "the answer is the highest passing probe" "$C" '.slo_search.answer == ([.slo_search.probes[] | select(.pass) | .load] | max)'
+  check_jq "the answer is the highest passing probe" "$C" '.slo_search.answer == ([.slo_search.probes[] | select(.pass) | .load] | max)'
   jq -r '.slo_search.probes[] | "probe \(.probe): \(.load) users p99 TTFT \(.p99.ttft_ms) ms \(if .pass then "pass" else "FAIL" end)"' "$C"
   else
 
@@ -103,26 +91,21 @@ else
   rc=$?
   [ $rc -eq 0 ] || { echo "FAIL: rate search exited $rc"; cat "$WORK/rate.err"; exit 1; }
   R="$WORK/rate/summary.json"
-  check "an answer, bracketed within 10 %" "$R" \
+  check_jq "an answer, bracketed within 10 %" "$R" \
     '.slo_search.answer > 0 and .slo_search.converged and (.slo_search.bracket[1] - .slo_search.bracket[0]) <= 0.1 * .slo_search.bracket[0]'
-  check "the answer's probe meets p99 TTFT <= 50 ms" "$R" \
+  check_jq "the answer's probe meets p99 TTFT <= 50 ms" "$R" \
     '.slo_search as $s | [$s.probes[] | select(.load == $s.answer)][0] | .pass and .p99.ttft_ms <= 50'
-  check "the bracket's top failed as measured" "$R" \
+  check_jq "the bracket's top failed as measured" "$R" \
     '.slo_search as $s | [$s.probes[] | select(.load == $s.bracket[1])][0] | .pass | not'
   # The engine's capacity, 4 sequences at a time, is what it serves when overloaded: the served
   # rate of the over-saturated probes. A short probe may run a little above it before its queue
   # shows in the p99, never far above; nor should the answer be far below it.
-  check "the answer is 50 to 110 % of the engine's capacity" "$R" \
+  check_jq "the answer is 50 to 110 % of the engine's capacity" "$R" \
     '([.slo_search.probes[] | select(.saturation.saturated) | .saturation.served_requests_per_s] | max) as $cap |
      $cap > 0 and .slo_search.answer <= 1.1 * $cap and .slo_search.answer >= 0.5 * $cap'
-  check "each probe's load point carries its verdict" "$R" 'all(.runs[]; .slo_search | has("pass") and has("load"))'
-  if grep -q "^highest rate meeting the SLOs at p99: " "$WORK/rate.txt"; then
-    passes=$((passes + 1))
-  else
-    echo "FAIL: the printed answer"; failures=$((failures + 1))
-  fi
+  check_jq "each probe's load point carries its verdict" "$R" 'all(.runs[]; .slo_search | has("pass") and has("load"))'
+  check "the printed answer" grep -q "^highest rate meeting the SLOs at p99: " "$WORK/rate.txt"
   sed -n '/^SLO search/,$p' "$WORK/rate.txt"
   fi
 fi
-echo "sweep_e2e $PART: $passes passed, $failures failed"
-[ $failures -eq 0 ]
+summary "sweep_e2e $PART"

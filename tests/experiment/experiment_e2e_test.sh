@@ -6,27 +6,17 @@
 # and one-line errors. Needs jq.
 # Usage: experiment_e2e_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
-WORK=$(mktemp -d)
-trap 'kill -9 -- -$pid 2>/dev/null; rm -rf "$WORK"' EXIT
+make_work
+# pid: the experiment started with setsid, killed as a process group (never -0: this script's).
+on_exit() { [ "$pid" -gt 0 ] && kill -9 -- -"$pid" 2>/dev/null; }
 pid=0
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
 # Waits (up to 60 s) until the jq filter holds for the file.
 wait_for() {  # wait_for FILE FILTER
-  for _ in $(seq 600); do
-    [ -f "$1" ] && jq -e "$2" "$1" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for $2 in $1"
-  return 1
+  wait_until 60 jq -e "$2" "$1" >/dev/null 2>&1 || { echo "timed out waiting for $2 in $1"; return 1; }
 }
-# Runs a command with its output discarded (jq -e prints what it tests).
-q() { "$@" >/dev/null; }
 # Each file's SHA-256 under a folder, sorted: what "untouched byte for byte" compares.
 digest() { (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum); }
 
@@ -132,7 +122,7 @@ check "a hand-edited cell.json is not trusted, and no crash" grep -q "/i/c .*(no
 
 # 5b. One server per treatment (llm-d's setup treatments): each cell launches its own, with
 # the command kept out of every file as a secret.
-P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+P=$(free_port)
 cat >"$WORK/l.yaml" <<YAML
 profile: sanity
 constants:
@@ -156,13 +146,6 @@ check "launch per treatment: the command is in no profile.yaml" bash -c "! grep 
 check "launch per treatment: no server left" bash -c "! pgrep -f -- '^$BIN sim --port $P' >/dev/null"
 
 # 6. One-line errors, exit 2.
-expect_error() {  # expect_error "what" "expected stderr" args...
-  local what=$1 expected=$2; shift 2
-  "$BIN" "$@" >"$WORK/e.out" 2>"$WORK/e.err"
-  local rc=$?
-  check "$what: exit 2" test $rc -eq 2
-  check "$what: message" test "$(cat "$WORK/e.err")" = "$expected"
-}
 printf 'profile: sanity\ntreatments:\n  - name: a\n    load.concurency: 2\n' >"$WORK/bad.yaml"
 expect_error "typo in a treatment" \
   "inferbench: $WORK/bad.yaml:4: unknown key 'load.concurency' (did you mean 'load.concurrency'?)" \
@@ -184,5 +167,4 @@ check "--list names the built-in ones" grep -q '^oci-all-four ' "$WORK/list.txt"
 check "--show prints a file that runs as is" q "$BIN" experiment "$WORK/show.yaml" --dry-run --output "$WORK/dry"
 check "--dry-run runs nothing" test ! -e "$WORK/dry"
 
-echo "experiment_e2e: $passes passed, $failures failed"
-[ "$failures" -eq 0 ]
+summary experiment_e2e

@@ -5,20 +5,14 @@
 # child. After each, the process table must hold nothing the launch started.
 # Usage: launch_test.sh path/to/inferbench
 set -uo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$(realpath "$1")
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-failures=0
-passes=0
-check() {  # check "what" command...
-  local what=$1; shift
-  if "$@"; then passes=$((passes + 1)); else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+make_work
 # No process whose command line holds $1 (the launch's unique marker) is left.
 gone() { ! pgrep -f -- "$1" >/dev/null; }
 # Waits up to $2 seconds for gone "$1".
-wait_gone() { local i; for ((i = 0; i < $2 * 10; i++)); do gone "$1" && return 0; sleep 0.1; done; gone "$1"; }
+wait_gone() { wait_until "$2" gone "$1"; }
 RUN_FLAGS=(--input-tokens 8 --output-tokens 4 --no-server-metrics)
 
 # 1. Lifecycle: launched, ready, measured, stopped; start-up time and server.log recorded.
@@ -68,7 +62,7 @@ P=$(free_port)
   --num-requests 100000 --input-tokens 8 --output-tokens 50 --no-server-metrics --output "$WORK/int" \
   >/dev/null 2>"$WORK/int.err" &
 pid=$!
-for ((i = 0; i < 100; i++)); do [ -s "$WORK/int/requests.jsonl" ] && break; sleep 0.1; done
+wait_until 10 test -s "$WORK/int/requests.jsonl"
 kill -INT $pid
 wait $pid
 check "Ctrl-C is exit 130" test $? -eq 130
@@ -81,7 +75,7 @@ P=$(free_port)
   --num-requests 100000 --input-tokens 8 --output-tokens 50 --no-server-metrics --launch-stop-grace 1 \
   --output "$WORK/kill" >/dev/null 2>&1 &
 pid=$!
-for ((i = 0; i < 100; i++)); do [ -s "$WORK/kill/requests.jsonl" ] && break; sleep 0.1; done
+wait_until 10 test -s "$WORK/kill/requests.jsonl"
 check "the server runs while inferbench does" bash -c "pgrep -f -- '^$BIN sim --port $P' >/dev/null"
 kill -KILL $pid
 wait $pid 2>/dev/null
@@ -111,6 +105,5 @@ check "loadtime.json written" jq -e '.facts.model_load_s == 18.506763 and .categ
 check "summary.json carries it" jq -e '.launch.loadtime.facts.torch_compile_s == 27.26' "$WORK/vllm/summary.json" >/dev/null
 check "the table went to stderr" grep -q "Pytorch Compilation" "$WORK/vllm.err"
 
-echo "launch_test: $passes passed, $failures failed"
 pkill -KILL -f -- "^sleep 3017" 2>/dev/null; pkill -KILL -f -- "^sleep 3019" 2>/dev/null; pkill -KILL -f -- "^sleep 3023" 2>/dev/null
-[ "$failures" -eq 0 ]
+summary launch_test

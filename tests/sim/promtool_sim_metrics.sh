@@ -8,23 +8,18 @@
 # Registered in tests/sim/CMakeLists.txt as ctest `promtool_sim_metrics` once the simulator serves
 # /metrics: bash promtool_sim_metrics.sh $<TARGET_FILE:inferbench>.
 set -euo pipefail
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+source "$(dirname "$0")/../lib.sh"
 BIN=$1
 command -v promtool >/dev/null || { echo "FAIL: promtool not found (Debian package prometheus, scripts/setup.sh)"; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq not found (scripts/setup.sh)"; exit 1; }
-WORK=$(mktemp -d)
+make_work
 SIM=""
-cleanup() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
-trap cleanup EXIT
+on_exit() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; }
 
 "$BIN" sim --port 0 >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM=$!
-PORT=""
-for _ in $(seq 100); do
-  PORT=$(head -1 "$WORK/sim.out" 2>/dev/null | sed -n 's|.*http://127\.0\.0\.1:\([0-9]*\).*|\1|p')
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "FAIL: inferbench sim printed no port"; cat "$WORK/sim.err"; exit 1; }
+PORT=$(sim_port "$WORK/sim.out" 10) || { echo "FAIL: inferbench sim printed no port"; cat "$WORK/sim.err"; exit 1; }
 
 "$BIN" run --endpoint "http://127.0.0.1:$PORT" --concurrency 2 --num-requests 6 --input-tokens 16 \
   --output-tokens 8 --json >"$WORK/run.json" 2>"$WORK/run.err"

@@ -5,16 +5,11 @@
 #   simulator under `ulimit -Sn 300` all complete (Debian's default soft limit is 1,024).
 # - Under a hard limit too low for the run, it warns before the load, and the connects that find
 #   no descriptor fail as "out of file descriptors", not as Beast's bare "Operation canceled".
-set -euo pipefail
+set -uo pipefail
+source "$(dirname "$0")/../lib.sh"
 IB=$(readlink -f "$1")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-check() {  # check WHAT COMMAND...: counts a failure (and says so on stderr) when COMMAND fails
-  local what=$1
-  shift
-  if "$@"; then echo "ok: $what"; else echo "FAIL: $what" >&2; failures=$((failures + 1)); fi
-}
+make_work
+T=$WORK
 RUN=(run --concurrency 200 --num-requests 400 --input-tokens 16 --output-tokens 8 --sim-ttft-ms 50 --sim-itl-ms 5
   --no-server-metrics --no-history)
 
@@ -27,7 +22,7 @@ check "soft limit raised: every request completed" \
   test "$(jq '.runs[0].requests.completed' "$T/raised/summary.json")" = 400
 check "soft limit raised: no warning" bash -c "! grep -q 'file descriptors' '$T/raised.err'"
 
-(ulimit -n 300 && "$IB" "${RUN[@]}" --output "$T/short" >/dev/null 2>"$T/short.err") || true
+(ulimit -n 300 && "$IB" "${RUN[@]}" --timeout 3 --output "$T/short" >/dev/null 2>"$T/short.err") || true
 check "hard limit: one warning before the load" \
   grep -q "warning: 200 connections to the built-in simulator in this process need about 464 file descriptors, and this process may open 300" "$T/short.err"
 check "hard limit: some connects failed" \
@@ -38,5 +33,4 @@ check "hard limit: no bare 'Operation canceled'" bash -c "! grep -q 'Operation c
 check "hard limit: every request accounted" \
   test "$(wc -l <"$T/short/requests.jsonl")" = "$(jq '.runs[0].requests | .completed + .failed + .warmup' "$T/short/summary.json")"
 
-[ "$failures" -eq 0 ] || { echo "$failures check(s) failed"; exit 1; }
-echo "all descriptor checks passed"
+summary descriptors_test

@@ -56,10 +56,12 @@ std::string open_experiment_run(const fs::path& dir, const MlflowTarget& target,
     mlflow::UploadOptions options = upload_options(target);
     if (options.run_name.empty()) options.run_name = info.name;
     const std::vector<mlflow::Param> params = {{"experiment.name", info.name},
-                                               {"experiment.factors", json(info.factors).dump()},
-                                               {"experiment.cells", std::to_string(info.cells)},
-                                               {"experiment.repeats", std::to_string(info.repeats)}};
-    const std::vector<mlflow::Tag> tags = {{"inferbench.version", std::string(kVersion)}, {"experiment", info.name}};
+                                               {"experiment.factors", json(info.factors).dump()}};
+    // Tags, replaced when the experiment resumes (it may have gained cells).
+    const std::vector<mlflow::Tag> tags = {{"inferbench.version", std::string(kVersion)},
+                                           {"experiment", info.name},
+                                           {"experiment.cells", std::to_string(info.cells)},
+                                           {"experiment.repeats", std::to_string(info.repeats)}};
     const mlflow::GroupRun run = mlflow::open_group_run(dir, options, params, tags, warn);
     fmt::print(stderr, "inferbench: MLflow: experiment '{}' at {}: {} run {}; the cells' runs nest under it\n",
                target.experiment, config::redact_userinfo(target.uri), run.reused ? "reopened" : "opened", run.run_id);

@@ -295,7 +295,9 @@ GroupRun open_group_run(const fs::path& dir, const UploadOptions& options, const
     }
     record["complete"] = false;
     state.save();
-    client.log_batch(group.run_id, Batch{{}, params, tags}, warn);
+    // Params once: MLflow refuses a param's value changed, and a resumed experiment may have
+    // grown; what may change goes in tags, which are replaced.
+    client.log_batch(group.run_id, Batch{{}, group.reused ? std::vector<Param>{} : params, tags}, warn);
     return group;
   } catch (const Error& e) {
     record["last_error"] = e.what();

@@ -41,8 +41,9 @@ UploadResult upload_results(const std::filesystem::path& dir, const UploadOption
 
 // An experiment matrix's own run, which its cells' runs nest under (docs/mlflow.md,
 // "Experiments"). Recorded in `dir`/mlflow.json like an upload of results, so a resumed
-// experiment or a later log-mlflow reuses it: opening it again sets it RUNNING. `options.run_name`
-// names it. Throws as upload_results does.
+// experiment or a later log-mlflow reuses it: opening it again sets it RUNNING and replaces its
+// tags (its params are logged when it is made: MLflow keeps a param's first value).
+// `options.run_name` names it. Throws as upload_results does.
 struct GroupRun {
   std::string experiment_id;
   std::string run_id;

@@ -352,7 +352,7 @@ test('experiment: one run for the experiment, each cell nested under it, each lo
     const tree = experimentTree(runs);
     assert.equal(tree.top.info.run_name, 'nested');
     assert.equal(tree.top.info.status, 'FINISHED');
-    assert.equal(param(tree.top, 'experiment.cells'), '2');
+    assert.equal(tag(tree.top, 'experiment.cells'), '2');
     assert.deepEqual(JSON.parse(param(tree.top, 'experiment.factors')), ['treatment']);
     assert.deepEqual(tree.cells.map((c) => c.run.info.run_name).sort(), ['long', 'short']);
     for (const c of tree.cells) {
@@ -375,6 +375,15 @@ test('experiment: one run for the experiment, each cell nested under it, each lo
     assert.match(again.stderr, /reopened run/);
     assert.equal(runsOf(await state(server), 'nested').length, 7);
     assert.equal(experimentTree(runsOf(await state(server), 'nested')).top.info.status, 'FINISHED');
+    // The matrix grown by a cell and resumed: the same experiment run, now with three cells.
+    const file = writeExperiment('nested', [`mlflow.uri: ${server.url}`]);
+    fs.appendFileSync(file, '  - name: extra\n    workload.output_tokens: 6\n');
+    const grown = await run(['experiment', file, '--output', out]);
+    assert.equal(grown.code, 0, grown.stderr);
+    const after = experimentTree(runsOf(await state(server), 'nested'));
+    assert.equal(after.top.info.run_id, tree.top.info.run_id);
+    assert.equal(tag(after.top, 'experiment.cells'), '3');
+    assert.deepEqual(after.cells.map((c) => c.run.info.run_name).sort(), ['extra', 'long', 'short']);
   } finally {
     await server.close();
   }
@@ -399,7 +408,7 @@ test('experiment with MLflow down: the cells complete; log-mlflow DIR later buil
     assert.equal(runs.length, 1 + 4 + 8);
     const tree = experimentTree(runs);
     assert.equal(tree.top.info.run_name, 'later');
-    assert.equal(param(tree.top, 'experiment.repeats'), '2');
+    assert.equal(tag(tree.top, 'experiment.repeats'), '2');
     assert.deepEqual(tree.cells.map((c) => c.run.info.run_name).sort(),
       ['long repeat-1', 'long repeat-2', 'short repeat-1', 'short repeat-2']);
     for (const c of tree.cells) assert.equal(c.points.length, 2);

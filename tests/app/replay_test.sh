@@ -41,15 +41,11 @@ gaps=$(tail -n +2 "$CSV" | sort -t, -k1,1n | awk -F, 'BEGIN { split("0 137 250.5
   { prev = $6 } END { printf "%.3f", max }')
 echo "replay timing: largest deviation of an inter-send gap from the log's gap / 2: $gaps ms"
 # The schedule itself is exact (checked below to the microsecond); the sends are as exact as the
-# machine lets the client be. On an oversubscribed machine (load average above the cores, or the
-# client's own self-check saying it could not keep the schedule) timer wake-ups are late by
-# milliseconds, and the send gaps say nothing about replay: they are reported, not judged.
-load=$(cut -d' ' -f1 /proc/loadavg)
-if jq -e '.runs[0].client.limited' "$WORK/out/summary.json" >/dev/null || awk -v l="$load" -v n="$(nproc)" 'BEGIN { exit !(l > n) }'; then
-  echo "NOTE: send gaps not judged: load average $load on $(nproc) cores; client: $(jq -r '.runs[0].client.reason // "not limited"' "$WORK/out/summary.json")"
-else
-  check "inter-send gaps within 1 ms of the log's / 2 (worst $gaps ms)" awk -v g="$gaps" 'BEGIN { exit !(g < 1.0) }'
-fi
+# machine lets the client be, which is a benchmark's question (bench/loopback_streams_bench), not
+# a test's: two busy loops on 2 cores made wake-ups 7 ms late before the load average showed
+# them. Judged coarsely here: a replay that sent at the wrong times, or all at once, misses the
+# log's gaps of 57 to 325 ms by far more than 50 ms.
+check "inter-send gaps within 50 ms of the log's / 2 (worst $gaps ms)" awk -v g="$gaps" 'BEGIN { exit !(g < 50.0) }'
 check "scheduled gaps are the log's / 2 to the microsecond" q jq -e -s 'sort_by(.id) | [.[].scheduled_offset_s] as $s
   | [0, 137, 250.5, 900, 1333.25, 1334.25] as $l
   | [range(1; 6) | (($s[.] - $s[. - 1]) * 1000 - ($l[.] - $l[. - 1]) / 2) | fabs < 0.001] | all' "$WORK/out/requests.jsonl"

@@ -13,16 +13,23 @@ Collector::~Collector() {
 }
 
 void Collector::push(metrics::RequestRecord&& record) {
+  // No wake-up per request: the collector takes what came every kPoll (a notify costs a futex
+  // call on both sides, per request); only a large backlog wakes it early, to bound memory.
+  bool backlog = false;
   {
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(record));
+    backlog = pending_.size() == kWakeBacklog;
   }
-  wake_.notify_one();
+  if (backlog) wake_.notify_one();
 }
 
 LiveStats Collector::live() const {
   std::lock_guard lock(mutex_);
-  return live_;
+  LiveStats live = live_;
+  // Here, not per record: a percentile walks every bucket of the histogram.
+  if (ttft_ns_.count() > 0) live.ttft_p50_ms = ttft_ns_.percentile(50.0) / 1e6;
+  return live;
 }
 
 bool is_unreachable(metrics::Failure failure) {
@@ -54,10 +61,7 @@ void Collector::account(const metrics::RequestRecord& record) {
   }
   ++live_.completed;
   live_.output_tokens += m.output_tokens.value_or(0);
-  if (m.ttft_ms) {
-    ttft_ns_.record(from_ms(*m.ttft_ms));
-    live_.ttft_p50_ms = ttft_ns_.percentile(50.0) / 1e6;
-  }
+  if (m.ttft_ms) ttft_ns_.record(from_ms(*m.ttft_ms));
 }
 
 void Collector::run() {
@@ -65,7 +69,7 @@ void Collector::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return !pending_.empty() || closing_; });
+      wake_.wait_for(lock, kPoll, [this] { return pending_.size() >= kWakeBacklog || closing_; });
       if (pending_.empty() && closing_) return;
       batch.swap(pending_);
     }

@@ -2,6 +2,7 @@
 // Gathers finished requests from every worker, off the hot path: one thread keeps the live
 // statistics for the progress line and hands each record to a sink (requests.jsonl) as it
 // finishes, so nothing completed is lost if the process dies.
+#include <chrono>
 #include <condition_variable>
 #include <functional>
 #include <mutex>
@@ -42,7 +43,13 @@ class Collector {
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
 
-  // Hands over a finished record. Any thread; one short lock per request, never per token.
+  // How often the collector takes the records handed over, and the backlog that wakes it sooner.
+  // Records reach the sink (requests.jsonl) and the live totals at most kPoll after they end.
+  static constexpr std::chrono::milliseconds kPoll{10};
+  static constexpr std::size_t kWakeBacklog = 4096;
+
+  // Hands over a finished record. Any thread; one short lock per request, never per token, and
+  // no wake-up of the collector (it polls).
   void push(metrics::RequestRecord&& record);
   // A consistent copy of the live totals. Any thread.
   LiveStats live() const;

@@ -4,8 +4,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <cstdlib>
+#include <thread>
 
+#include "app/signals.hpp"
 #include "core/error.hpp"
 
 namespace inferbench::app {
@@ -30,6 +34,30 @@ pid_t spawn_self(const std::vector<std::string>& args, bool quiet,
     _exit(127);
   }
   return pid;
+}
+
+std::vector<int> wait_children(const std::vector<pid_t>& children) {
+  std::vector<int> codes(children.size(), -1);
+  std::size_t running = children.size();
+  bool forwarded = false;
+  while (running > 0) {
+    for (std::size_t k = 0; k < children.size(); ++k) {
+      if (codes[k] != -1) continue;
+      int status = 0;
+      if (waitpid(children[k], &status, WNOHANG) == children[k]) {
+        codes[k] = exit_code_of(status);
+        --running;
+      }
+    }
+    if (stop_requested() && !forwarded) {
+      for (std::size_t k = 0; k < children.size(); ++k) {
+        if (codes[k] == -1) kill(children[k], SIGTERM);
+      }
+      forwarded = true;
+    }
+    if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return codes;
 }
 
 int exit_code_of(int wait_status) {

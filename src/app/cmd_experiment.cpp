@@ -2,8 +2,6 @@
 // one folder each, then a combined table and CSV (docs/experiments.md). A cell is finished
 // when its run ended with a complete summary (exit 0, or 3 for a failed gate); running the same
 // command again resumes, leaving finished cells untouched.
-#include <signal.h>
-#include <sys/wait.h>
 
 #include <fmt/format.h>
 
@@ -14,7 +12,6 @@
 #include <memory>
 #include <optional>
 #include <sstream>
-#include <thread>
 
 #include "app/child_process.hpp"
 #include "app/commands.hpp"
@@ -177,17 +174,7 @@ int run_cell(PlannedRun& p, const std::string& mlflow_parent_run) {
   // Not in profile.yaml: the MLflow run of an experiment is no setting of its cells.
   if (!mlflow_parent_run.empty()) args.insert(args.end(), {"--mlflow-parent-run", mlflow_parent_run});
   const pid_t child = spawn_self(args, /*quiet=*/false, p.secrets);
-  int status = 0;
-  bool forwarded = false;
-  while (waitpid(child, &status, WNOHANG) == 0) {
-    // Ctrl-C reaches the child from the terminal; a SIGTERM to this process alone is passed on.
-    if (stop_requested() && !forwarded) {
-      kill(child, SIGTERM);
-      forwarded = true;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  const int code = exit_code_of(status);
+  const int code = wait_children({child}).front();
   // 3: a gate the user set failed, but the measurement is complete.
   p.run.status = code == 0 || code == 3 ? "done" : (code == 130 || stop_requested() ? "interrupted" : "failed");
   p.run.exit_code = code;

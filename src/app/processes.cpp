@@ -1,15 +1,11 @@
 #include "app/processes.hpp"
 
-#include <signal.h>
-#include <sys/wait.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <iterator>
-#include <thread>
 #include <vector>
 
 #include "app/child_process.hpp"
@@ -76,27 +72,7 @@ int run_processes(const RunConfig& config, const Sharding& sharding, int process
     children.push_back(spawn_self(args, /*quiet=*/true));  // the parent prints the merged table
   }
 
-  std::vector<int> codes(count, -1);
-  std::size_t running = count;
-  bool forwarded = false;
-  while (running > 0) {
-    for (std::size_t k = 0; k < count; ++k) {
-      if (codes[k] != -1) continue;
-      int status = 0;
-      if (waitpid(children[k], &status, WNOHANG) == children[k]) {
-        codes[k] = exit_code_of(status);
-        --running;
-      }
-    }
-    // Ctrl-C reaches the children from the terminal; a SIGTERM to the parent alone is passed on.
-    if (stop_requested() && !forwarded) {
-      for (std::size_t k = 0; k < count; ++k) {
-        if (codes[k] == -1) kill(children[k], SIGTERM);
-      }
-      forwarded = true;
-    }
-    if (running > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
+  const std::vector<int> codes = wait_children(children);
   int worst = 0;
   for (std::size_t k = 0; k < count; ++k) {
     if (codes[k] == 0 || codes[k] == 3) continue;  // a gate is judged on the merged result

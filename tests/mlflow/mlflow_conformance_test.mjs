@@ -287,27 +287,6 @@ test('hostile input: one-line errors and exit 2', async () => {
   assert.match(badRetries.stderr, /MLFLOW_HTTP_REQUEST_MAX_RETRIES/);
 });
 
-test('a real MLflow server (opt-in: MLFLOW_TEST_URI)', { skip: !process.env.MLFLOW_TEST_URI && 'MLFLOW_TEST_URI is not set' }, async () => {
-  const uri = process.env.MLFLOW_TEST_URI;
-  const experiment = `inferbench-conformance-${Date.now()}`;
-  const dir = copyResults('real');
-  const auth = {};
-  for (const k of ['MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_INSECURE_TLS']) {
-    if (process.env[k]) auth[k] = process.env[k];
-  }
-  const r = await run(['log-mlflow', dir, '--mlflow-uri', uri, '--experiment', experiment], auth);
-  assert.equal(r.code, 0, r.stderr);
-  const headers = { 'content-type': 'application/json' };
-  if (auth.MLFLOW_TRACKING_TOKEN) headers.authorization = `Bearer ${auth.MLFLOW_TRACKING_TOKEN}`;
-  else if (auth.MLFLOW_TRACKING_USERNAME) headers.authorization = `Basic ${Buffer.from(`${auth.MLFLOW_TRACKING_USERNAME}:${auth.MLFLOW_TRACKING_PASSWORD}`).toString('base64')}`;
-  const e = await (await fetch(`${uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(experiment)}`, { headers })).json();
-  const search = async () => (await (await fetch(`${uri}/api/2.0/mlflow/runs/search`, { method: 'POST', headers, body: JSON.stringify({ experiment_ids: [e.experiment.experiment_id], max_results: 100 }) })).json()).runs ?? [];
-  const runs = await search();
-  assert.equal(runs.length, 3);
-  const again = await run(['log-mlflow', dir, '--mlflow-uri', uri, '--experiment', experiment], auth);
-  assert.equal(again.code, 0, again.stderr);
-  assert.equal((await search()).length, 3);
-});
 
 // An experiment of two cells (two load points each, one with two repeats) against the simulator.
 const writeExperiment = (name, constants = []) => {
@@ -439,4 +418,38 @@ test('a cell uploaded on its own before is nested under the experiment\'s run wh
   } finally {
     await server.close();
   }
+});
+
+test('a real MLflow server (opt-in: MLFLOW_TEST_URI)', { skip: !process.env.MLFLOW_TEST_URI && 'MLFLOW_TEST_URI is not set' }, async () => {
+  const uri = process.env.MLFLOW_TEST_URI;
+  const experiment = `inferbench-conformance-${Date.now()}`;
+  const dir = copyResults('real');
+  const auth = {};
+  for (const k of ['MLFLOW_TRACKING_TOKEN', 'MLFLOW_TRACKING_USERNAME', 'MLFLOW_TRACKING_PASSWORD', 'MLFLOW_TRACKING_INSECURE_TLS']) {
+    if (process.env[k]) auth[k] = process.env[k];
+  }
+  const r = await run(['log-mlflow', dir, '--mlflow-uri', uri, '--experiment', experiment], auth);
+  assert.equal(r.code, 0, r.stderr);
+  const headers = { 'content-type': 'application/json' };
+  if (auth.MLFLOW_TRACKING_TOKEN) headers.authorization = `Bearer ${auth.MLFLOW_TRACKING_TOKEN}`;
+  else if (auth.MLFLOW_TRACKING_USERNAME) headers.authorization = `Basic ${Buffer.from(`${auth.MLFLOW_TRACKING_USERNAME}:${auth.MLFLOW_TRACKING_PASSWORD}`).toString('base64')}`;
+  const e = await (await fetch(`${uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(experiment)}`, { headers })).json();
+  const search = async () => (await (await fetch(`${uri}/api/2.0/mlflow/runs/search`, { method: 'POST', headers, body: JSON.stringify({ experiment_ids: [e.experiment.experiment_id], max_results: 100 }) })).json()).runs ?? [];
+  const runs = await search();
+  assert.equal(runs.length, 3);
+  const again = await run(['log-mlflow', dir, '--mlflow-uri', uri, '--experiment', experiment], auth);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal((await search()).length, 3);
+
+  // An experiment of two cells: its run, the cells under it, their load points under them.
+  const name = `${experiment}-matrix`;
+  const out = path.join(tmp, 'real-matrix');
+  const m = await run(['experiment', writeExperiment(name), '--output', out], { ...auth, MLFLOW_TRACKING_URI: uri });
+  assert.equal(m.code, 0, m.stderr);
+  const me = await (await fetch(`${uri}/api/2.0/mlflow/experiments/get-by-name?experiment_name=${encodeURIComponent(name)}`, { headers })).json();
+  const matrixRuns = (await (await fetch(`${uri}/api/2.0/mlflow/runs/search`, { method: 'POST', headers, body: JSON.stringify({ experiment_ids: [me.experiment.experiment_id], max_results: 100 }) })).json()).runs ?? [];
+  assert.equal(matrixRuns.length, 1 + 2 + 4);
+  const tree = experimentTree(matrixRuns);
+  assert.equal(tree.cells.length, 2);
+  for (const c of tree.cells) assert.equal(c.points.length, 2);
 });

@@ -420,6 +420,34 @@ test('a cell uploaded on its own before is nested under the experiment\'s run wh
   }
 });
 
+test('--mlflow-parent-run: nested under an existing run; a run id the server does not know is warned about, not used', async () => {
+  const server = await startServer();
+  try {
+    const created = await (await post(`${server.url}/api/2.0/mlflow/experiments/create`, { name: 'pipeline' })).json();
+    const parent = (await (await post(`${server.url}/api/2.0/mlflow/runs/create`, { experiment_id: created.experiment_id, run_name: 'nightly' })).json()).run.info.run_id;
+    const dir = copyResults('parented');
+    const r = await run(['log-mlflow', dir, '--mlflow-uri', server.url, '--experiment', 'pipeline', '--mlflow-parent-run', parent]);
+    assert.equal(r.code, 0, r.stderr);
+    const runs = runsOf(await state(server), 'pipeline');
+    const ours = runs.find((x) => x.info.run_id === readJson(path.join(dir, 'mlflow.json')).uploads[0].parent_run_id);
+    assert.equal(tag(ours, 'mlflow.parentRunId'), parent);
+    assert.equal(runs.filter((x) => tag(x, 'mlflow.parentRunId') === ours.info.run_id).length, 2);
+
+    const stray = copyResults('stray-parent');
+    const s2 = await run(['log-mlflow', stray, '--mlflow-uri', server.url, '--experiment', 'pipeline', '--mlflow-parent-run', 'f00d']);
+    assert.equal(s2.code, 0, s2.stderr);
+    assert.match(s2.stderr, /the parent run f00d does not exist: the run is not nested/);
+    const top = runsOf(await state(server), 'pipeline').find((x) => x.info.run_id === readJson(path.join(stray, 'mlflow.json')).uploads[0].parent_run_id);
+    assert.equal(tag(top, 'mlflow.parentRunId'), undefined);
+
+    const bad = await run(['run', ...SIM, '--output', path.join(tmp, 'bad-parent'), '--mlflow-uri', server.url, '--mlflow-parent-run', '-x']);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /--mlflow-parent-run: '-x' is not an MLflow run id/);
+  } finally {
+    await server.close();
+  }
+});
+
 test('a real MLflow server (opt-in: MLFLOW_TEST_URI)', { skip: !process.env.MLFLOW_TEST_URI && 'MLFLOW_TEST_URI is not set' }, async () => {
   const uri = process.env.MLFLOW_TEST_URI;
   const experiment = `inferbench-conformance-${Date.now()}`;

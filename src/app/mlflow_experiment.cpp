@@ -43,6 +43,15 @@ std::string text_at(const json& doc, const char* pointer) {
   return doc.contains(p) && doc[p].is_string() ? doc[p].get<std::string>() : "";
 }
 
+// A whole number of `doc` at `key` (between 1 and 1000, as --repeat), `fallback` when absent.
+int count_at(const json& doc, const char* key, int fallback, const fs::path& file) {
+  if (!doc.contains(key)) return fallback;
+  const json& v = doc[key];
+  require(v.is_number_integer() && v.get<std::int64_t>() >= 1 && v.get<std::int64_t>() <= 1000,
+          fmt::format("{}: '{}' is not a whole number from 1 to 1000", file.string(), key));
+  return v.get<int>();
+}
+
 }  // namespace
 
 std::string experiment_run_status(std::size_t runs, std::size_t done, std::size_t failed, bool interrupted) {
@@ -93,7 +102,8 @@ bool upload_experiment_to_mlflow(const fs::path& dir, MlflowTarget target) {
     for (const json& f : experiment["factors"])
       if (f.is_string()) info.factors.push_back(f.get<std::string>());
   }
-  info.repeats = experiment.value("repeats", 1);
+  const fs::path file = dir / "experiment.json";
+  info.repeats = count_at(experiment, "repeats", 1, file);
   // Each run of each cell, where the experiment left it, with its status.
   struct CellDir {
     fs::path dir;
@@ -102,16 +112,18 @@ bool upload_experiment_to_mlflow(const fs::path& dir, MlflowTarget target) {
   std::vector<CellDir> runs;
   std::size_t done = 0, failed = 0;
   for (const json& cell : experiment["cells"]) {
+    require(cell.is_object(), fmt::format("{}: a cell that is not an object", file.string()));
     const std::string name = text_at(cell, "/cell");
     require(!name.empty() && fs::path(name).filename() == name,
             fmt::format("{}: a cell without a plain name", (dir / "experiment.json").string()));
     fs::path cell_dir = dir / name;
-    if (info.repeats > 1) cell_dir /= fmt::format("repeat-{}", cell.value("repeat", 1));
+    const int repeat = count_at(cell, "repeat", 1, file);
+    if (info.repeats > 1) cell_dir /= fmt::format("repeat-{}", repeat);
     const std::string status = text_at(cell, "/status");
     runs.push_back({cell_dir, status});
     done += status == "done" ? 1 : 0;
     failed += status == "failed" ? 1 : 0;
-    if (cell.value("repeat", 1) == 1) ++info.cells;
+    if (repeat == 1) ++info.cells;
   }
   // The MLflow experiment the cells were configured with (by default the experiment's name).
   if (target.experiment.empty()) {

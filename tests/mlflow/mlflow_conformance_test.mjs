@@ -415,6 +415,23 @@ test('a cell uploaded on its own before is nested under the experiment\'s run wh
     const bad = await run(['log-mlflow', out, '--mlflow-uri', server.url, '--mlflow-parent-run', 'not/an id']);
     assert.equal(bad.code, 2, bad.stderr);
     assert.match(bad.stderr, /not an MLflow run id/);
+    // A hand-edited experiment.json: one line, exit 2, nothing uploaded.
+    const edited = path.join(tmp, 'edited');
+    fs.mkdirSync(edited);
+    for (const [text, message] of [
+      ['{"experiment":"e","repeats":"two","cells":[]}', /'repeats' is not a whole number from 1 to 1000/],
+      ['{"experiment":"e","cells":[{"cell":"a","repeat":-3,"status":"done"}]}', /'repeat' is not a whole number/],
+      ['{"experiment":"e","cells":[5]}', /a cell that is not an object/],
+      ['{"experiment":"e","cells":[{"cell":"../x","status":"done"}]}', /a cell without a plain name/],
+      ['{"cells":[]}', /no experiment name/],
+      ['\u00ff\u00fe', /is not valid JSON/],
+    ]) {
+      fs.writeFileSync(path.join(edited, 'experiment.json'), text);
+      const r2 = await run(['log-mlflow', edited, '--mlflow-uri', server.url]);
+      assert.equal(r2.code, 2, `${text}: ${r2.stderr}`);
+      assert.match(r2.stderr, message);
+      assert.equal(r2.stderr.trim().split('\n').length, 1, r2.stderr);
+    }
   } finally {
     await server.close();
   }

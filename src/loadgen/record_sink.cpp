@@ -15,7 +15,9 @@ RecordSink::RecordSink(metrics::RequestRecord& record, const RecordSinkOptions& 
 }
 
 void RecordSink::on_sent(TimePoint t) {
-  // A retry on a fresh connection (stale keep-alive) sends again: the later send counts.
+  // A retry on a fresh connection (stale keep-alive) sends again: the later send counts, and the
+  // record says it was retried.
+  if (record_.sent) record_.retried = true;
   record_.sent = t;
   if (options_.closed_loop) record_.scheduled = t;
 }

@@ -67,6 +67,7 @@ struct RequestRecord {
   TimePoint done{};                 // end of stream, error or timeout
   std::vector<ChunkTime> chunks;    // output-bearing chunks, in arrival order
   std::uint32_t events = 0;         // all SSE events received (output-bearing or not)
+  bool retried = false;             // sent again on a fresh connection: a kept-alive one closed before any response
   int http_status = 0;              // 0 = no response
   Failure failure = Failure::None;  // why it failed; None = success
   std::string error_detail;         // human-readable detail of the failure (never an API key)

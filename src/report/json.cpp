@@ -188,6 +188,7 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
                                                            : json("client");
   j["chunks"] = m.chunks;
   j["events"] = r.events;
+  j["retried"] = r.retried;
   j["ttft_ms"] = optional_or_null(m.ttft_ms);
   j["tpot_ms"] = optional_or_null(m.tpot_ms);
   j["e2e_ms"] = optional_or_null(m.e2e_ms);

@@ -132,6 +132,7 @@ metrics::RequestRecord parse_record(const json& line, TimePoint anchor) {
     r.chunks.push_back({at(anchor, t), static_cast<std::uint32_t>(n)});
   }
   r.events = static_cast<std::uint32_t>(integer_key(line, "events", 0, std::numeric_limits<std::uint32_t>::max()));
+  r.retried = line.contains("retried") && boolean_key(line, "retried");  // absent in older results
   r.http_status = static_cast<int>(nullable_integer(line, "http_status", 0, 999).value_or(0));
 
   const json& error = key(line, "error");

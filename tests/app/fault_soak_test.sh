@@ -20,8 +20,8 @@
 #   from a server that dropped this request). So close_before_response on a reused connection
 #   is retried and not seen as a failure; the sim counted the fault and then saw the retry.
 #   The accounting below therefore checks: sim requests = request lines + retried closes, with
-#   retried closes = injected closes - closed_before_response lines, every other label equal to
-#   its fault counter exactly.
+#   retried closes = injected closes - closed_before_response lines = the lines marked
+#   "retried", every other label equal to its fault counter exactly.
 set -uo pipefail
 # shellcheck source-path=SCRIPTDIR source=../lib.sh
 source "$(dirname "$0")/../lib.sh"
@@ -117,6 +117,11 @@ closes=$(fault close_before_response)
 closed=$(label closed_before_response)
 retried=$((closes - closed))
 check "closed_before_response lines ($closed) <= injected closes ($closes)" test "$closed" -le "$closes"
+# Each injected close either ended a request on a fresh connection (labelled) or was retried
+# (the line says so): the retried lines are exactly the rest.
+retried_lines=$(jq -s 'map(select(.retried)) | length' "$L")
+check "retried lines ($retried_lines) = injected closes - closed_before_response lines ($retried)" \
+  test "$retried_lines" -eq "$retried"
 check "injected close_before_response > 0" test "$closes" -gt 0
 # The sim's generation requests: successes + faults. An error_event stream ends with [DONE] and
 # is counted in request_success_total as well, so it is taken out once.

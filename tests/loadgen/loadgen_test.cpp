@@ -17,6 +17,7 @@
 #include "metrics/request_metrics.hpp"
 #include "metrics/summary.hpp"
 #include "report/failure_label.hpp"
+#include "report/json.hpp"
 #include "sim/server.hpp"
 #include "workload/word_prompts.hpp"
 
@@ -186,6 +187,31 @@ TEST(EngineLoopback, InjectedFaultsAreLabelledFailures) {
     EXPECT_EQ(s.requests.failed, 4u) << c.fault;
     EXPECT_EQ(report::failure_counts(s).at(c.label), 4u) << c.fault;
     EXPECT_DOUBLE_EQ(s.requests.failure_rate, 1.0) << c.fault;
+  }
+}
+
+TEST(EngineLoopback, ARequestRetriedOnAFreshConnectionIsMarked) {
+  // Closes before any response, at random: on a kept-alive connection the request goes once more
+  // on a fresh one (and is marked retried); on a fresh connection it is a closed_before_response.
+  sim::SimOptions options = latency(1, 1);
+  options.fault_rates = {{sim::Fault::CloseBeforeResponse, 0.3}};
+  options.seed = 5;
+  Bench bench(options);
+  const LoadResult result = bench.run(closed(1, 60), 4, 4);
+  ASSERT_EQ(result.records.size(), 60u);
+  std::size_t retried = 0, closed_fresh = 0;
+  for (const auto& r : result.records) {
+    if (r.retried) {
+      ++retried;
+      EXPECT_TRUE(r.ok() || r.failure == metrics::Failure::ClosedBeforeResponse) << r.error_detail;
+    }
+    if (r.failure == metrics::Failure::ClosedBeforeResponse) ++closed_fresh;
+    EXPECT_TRUE(r.ok() || r.failure == metrics::Failure::ClosedBeforeResponse) << r.error_detail;
+  }
+  EXPECT_GT(retried, 0u);
+  EXPECT_GT(closed_fresh, 0u);
+  for (const auto& r : result.records) {
+    EXPECT_EQ(report::request_line(r, metrics::derive(r)).at("retried"), r.retried);
   }
 }
 

@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "results/reader.hpp"
+#include "results/record_line.hpp"
 
 namespace inferbench::results {
 namespace {
@@ -49,7 +50,17 @@ std::string read_error(const std::string& summary, const std::string& requests, 
   return "";
 }
 
-TEST(ResultsReader, AGoodLineReadsBack) { EXPECT_EQ(read_error(kSummary, good_line() + "\n", "good"), ""); }
+TEST(ResultsReader, AGoodLineReadsBack) {
+  EXPECT_EQ(read_error(kSummary, good_line() + "\n", "good"), "");
+  // "retried" is optional (results written before it existed): absent reads as false.
+  EXPECT_EQ(read_error(kSummary, good_line(R"("events": 4)", R"("events": 4, "retried": true)") + "\n", "retried"), "");
+}
+
+TEST(ResultsReader, RetriedReadsBack) {
+  const auto retried = nlohmann::json::parse(good_line(R"("events": 4)", R"("events": 4, "retried": true)"));
+  EXPECT_TRUE(parse_record(retried, TimePoint{}).retried);
+  EXPECT_FALSE(parse_record(nlohmann::json::parse(good_line()), TimePoint{}).retried);
+}
 
 TEST(ResultsReader, BadLinesNameTheFileAndLine) {
   const struct {
@@ -75,6 +86,7 @@ TEST(ResultsReader, BadLinesNameTheFileAndLine) {
       {good_line(R"("ok": true)", R"("ok": false)") + "\n", "\"ok\" is false but \"error\" is not a string"},
       {good_line(R"("error": null)", R"("error": "http_429")") + "\n", "\"ok\" is true but \"error\" is not null"},
       {good_line(R"("warmup": false)", R"("warmup": 0)") + "\n", "\"warmup\" must be true or false"},
+      {good_line(R"("events": 4)", R"("events": 4, "retried": "yes")") + "\n", "\"retried\" must be true or false"},
       {good_line(R"("max_tokens": 2, )", "") + "\n", "missing \"max_tokens\""},
       {good_line().substr(0, 40) + "\n", "not valid JSON"},
       {good_line(), "requests.jsonl:1: the last line is cut short"},

@@ -86,6 +86,7 @@ void expect_same_record(const metrics::RequestRecord& a, const metrics::RequestR
     EXPECT_EQ(a.chunks[k].tokens, b.chunks[k].tokens) << "chunk " << k;
   }
   EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(a.retried, b.retried);
   EXPECT_EQ(a.http_status, b.http_status);
   EXPECT_EQ(a.failure, b.failure);
   EXPECT_EQ(a.usage.prompt_tokens, b.usage.prompt_tokens);

@@ -100,6 +100,19 @@ void check_not_foreign(const fs::path& run_dir, const fs::path& cell_dir, int re
 std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const ExperimentOptions& o) {
   std::vector<PlannedRun> runs;
   for (const experiment::Cell& cell : plan.cells) {
+    // Checked once per cell, as its runs will see it (with --output; a repeat only changes the
+    // seed and labels), which also says where its runs upload.
+    MlflowTarget mlflow;
+    try {
+      config::Values as_run = cell.settings;
+      as_run.set("output.dir", (fs::path(o.output) / cell.name).string(), config::Source::Flag);
+      const RunConfig config = make_run_config(as_run);
+      if (!config.mlflow_uri.empty()) {
+        mlflow = {config.mlflow_uri, config.mlflow_experiment, "", config.mlflow_restore_experiment, ""};
+      }
+    } catch (const Error& e) {
+      throw Error(fmt::format("{}: cell '{}': {}", o.file, cell.name, e.what()));
+    }
     const std::int64_t seed = cell.settings.integer("seed");
     for (int r = 1; r <= o.repeat; ++r) {
       PlannedRun p;
@@ -117,17 +130,7 @@ std::vector<PlannedRun> plan_runs(const experiment::Plan& plan, const Experiment
         settings.set("mlflow.run_name", o.repeat > 1 ? fmt::format("{} repeat-{}", cell.name, r) : cell.name,
                      config::Source::Override, o.file);
       }
-      RunConfig config;
-      try {  // as the cell's run will see it: with --output
-        config::Values as_run = settings;
-        as_run.set("output.dir", p.run.dir.string(), config::Source::Flag);
-        config = make_run_config(as_run);
-      } catch (const Error& e) {
-        throw Error(fmt::format("{}: cell '{}': {}", o.file, cell.name, e.what()));
-      }
-      if (!config.mlflow_uri.empty()) {
-        p.mlflow = {config.mlflow_uri, config.mlflow_experiment, "", config.mlflow_restore_experiment, ""};
-      }
+      p.mlflow = mlflow;
       p.profile = experiment::cell_profile(settings, p.secrets);
       check_not_foreign(p.run.dir, fs::path(o.output) / cell.name, o.repeat);
       const nlohmann::json marker = read_marker(p.run.dir);

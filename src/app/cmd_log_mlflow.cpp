@@ -60,10 +60,8 @@ void add_log_mlflow_command(CLI::App& app) {
     // Bad input is a usage error (exit 2).
     const nlohmann::json summary = exports::read_summary((path / "summary.json").string());
     if (experiment->count() == 0) {  // where the run was configured to go
-      const nlohmann::json::json_pointer configured("/config/mlflow/experiment");
-      const bool known = summary.contains(configured) && summary[configured].is_string() &&
-                         !summary[configured].get<std::string>().empty();
-      target->experiment = known ? summary[configured].get<std::string>() : mlflow::kDefaultExperiment;
+      const std::string configured = exports::text_at(summary, "/config/mlflow/experiment");
+      target->experiment = configured.empty() ? mlflow::kDefaultExperiment : configured;
     }
     if (!upload_to_mlflow(path, *target)) throw CLI::RuntimeError(1);
   });

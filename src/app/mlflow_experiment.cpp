@@ -9,6 +9,7 @@
 #include "config/json.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "exports/summary_view.hpp"
 
 namespace inferbench::app {
 
@@ -35,12 +36,6 @@ json read_json(const fs::path& path) {
   json doc = json::parse(in, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) throw Error(fmt::format("{} is not valid JSON", path.string()));
   return doc;
-}
-
-// A text field of `doc` at `pointer`, "" when absent or not text.
-std::string text_at(const json& doc, const char* pointer) {
-  const json::json_pointer p(pointer);
-  return doc.contains(p) && doc[p].is_string() ? doc[p].get<std::string>() : "";
 }
 
 // A whole number of `doc` at `key` (between 1 and 1000, as --repeat), `fallback` when absent.
@@ -96,7 +91,7 @@ bool upload_experiment_to_mlflow(const fs::path& dir, MlflowTarget target) {
   require(experiment.contains("cells") && experiment["cells"].is_array(),
           fmt::format("{}: no cells (is it written by inferbench experiment?)", (dir / "experiment.json").string()));
   ExperimentRunInfo info;
-  info.name = text_at(experiment, "/experiment");
+  info.name = exports::text_at(experiment, "/experiment");
   require(!info.name.empty(), fmt::format("{}: no experiment name", (dir / "experiment.json").string()));
   if (experiment.contains("factors") && experiment["factors"].is_array()) {
     for (const json& f : experiment["factors"])
@@ -113,13 +108,13 @@ bool upload_experiment_to_mlflow(const fs::path& dir, MlflowTarget target) {
   std::size_t done = 0, failed = 0;
   for (const json& cell : experiment["cells"]) {
     require(cell.is_object(), fmt::format("{}: a cell that is not an object", file.string()));
-    const std::string name = text_at(cell, "/cell");
+    const std::string name = exports::text_at(cell, "/cell");
     require(!name.empty() && fs::path(name).filename() == name,
             fmt::format("{}: a cell without a plain name", (dir / "experiment.json").string()));
     fs::path cell_dir = dir / name;
     const int repeat = count_at(cell, "repeat", 1, file);
     if (info.repeats > 1) cell_dir /= fmt::format("repeat-{}", repeat);
-    const std::string status = text_at(cell, "/status");
+    const std::string status = exports::text_at(cell, "/status");
     runs.push_back({cell_dir, status});
     done += status == "done" ? 1 : 0;
     failed += status == "failed" ? 1 : 0;
@@ -129,7 +124,8 @@ bool upload_experiment_to_mlflow(const fs::path& dir, MlflowTarget target) {
   if (target.experiment.empty()) {
     for (const CellDir& run : runs) {
       if (run.status != "done" || !fs::exists(run.dir / "summary.json")) continue;
-      target.experiment = text_at(read_json(run.dir / "summary.json"), "/config/mlflow/experiment");
+      target.experiment =
+          exports::text_at(exports::read_summary((run.dir / "summary.json").string()), "/config/mlflow/experiment");
       break;
     }
     if (target.experiment.empty()) target.experiment = info.name;

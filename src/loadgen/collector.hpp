@@ -1,7 +1,7 @@
 #pragma once
 // Gathers finished requests from every worker, off the hot path: one thread keeps the live
-// statistics for the progress line and hands each record to a sink (requests.jsonl) as it
-// finishes, so nothing completed is lost if the process dies.
+// statistics for the progress line and hands each record to a sink (requests.jsonl) within
+// kPoll of its end, so nothing completed is lost if the process dies.
 #include <chrono>
 #include <condition_variable>
 #include <functional>

@@ -93,6 +93,25 @@ std::string content_type_of(const std::string& name) {
   return "application/octet-stream";
 }
 
+// Whether run `id` exists on the server and is not deleted.
+bool run_is_live(Client& client, const std::string& id) {
+  const auto run = client.get_run(id);
+  return run && run->lifecycle_stage != "deleted";
+}
+
+// Runs `step`; an Error it throws is first recorded in mlflow.json (`last_error`), so that a later
+// log-mlflow can say why the upload stopped.
+template <class Step>
+auto recording_failure(State& state, json& record, Step&& step) {
+  try {
+    return step();
+  } catch (const Error& e) {
+    record["last_error"] = e.what();
+    state.save();
+    throw;
+  }
+}
+
 // Uploads those of `names` present in `dir` under `artifact_uri`, appending each to `uploaded`.
 // False when the server keeps artifacts where a REST client cannot write (warned once).
 bool upload_files(Client& client, const std::string& artifact_uri, const fs::path& dir,
@@ -121,8 +140,7 @@ bool upload_files(Client& client, const std::string& artifact_uri, const fs::pat
 std::vector<Tag> nesting_tags(Client& client, const std::string& parent_run_id,
                               const std::function<void(const std::string&)>& warn) {
   if (parent_run_id.empty()) return {};
-  const auto parent = client.get_run(parent_run_id);
-  if (!parent || parent->lifecycle_stage == "deleted") {
+  if (!run_is_live(client, parent_run_id)) {
     warn(fmt::format("the parent run {} does not exist: the run is not nested", parent_run_id));
     return {};
   }
@@ -133,11 +151,8 @@ std::vector<Tag> nesting_tags(Client& client, const std::string& parent_run_id,
 // cell), else "inferbench <model>".
 std::string run_name_of(const json& summary, const UploadOptions& options) {
   if (!options.run_name.empty()) return options.run_name;
-  const json::json_pointer configured("/config/mlflow/run_name");
-  if (summary.contains(configured) && summary[configured].is_string() &&
-      !summary[configured].get<std::string>().empty())
-    return summary[configured].get<std::string>();
-  return "inferbench " + exports::model_of(summary);
+  const std::string configured = exports::text_at(summary, "/config/mlflow/run_name");
+  return configured.empty() ? "inferbench " + exports::model_of(summary) : configured;
 }
 
 UploadResult upload_with(Client& client, const fs::path& dir, const json& summary, json& record, State& state,
@@ -149,14 +164,11 @@ UploadResult upload_with(Client& client, const fs::path& dir, const json& summar
 
   // A parent run recorded earlier is reused unless it has gone (deleted on the server).
   std::string parent = record.value("parent_run_id", "");
-  if (!parent.empty()) {
-    const auto existing = client.get_run(parent);
-    if (!existing || existing->lifecycle_stage == "deleted") {
-      warn(fmt::format("the MLflow run {} recorded in {} is gone: uploading afresh", parent, kStateFile));
-      parent.clear();
-      record["point_runs"] = json::object();
-      record["points_done"] = json::array();
-    }
+  if (!parent.empty() && !run_is_live(client, parent)) {
+    warn(fmt::format("the MLflow run {} recorded in {} is gone: uploading afresh", parent, kStateFile));
+    parent.clear();
+    record["point_runs"] = json::object();
+    record["points_done"] = json::array();
   }
   const std::string run_name = run_name_of(summary, options);
   const std::vector<Tag> tags = run_tags(summary);
@@ -258,13 +270,8 @@ UploadResult upload_results(const fs::path& dir, const UploadOptions& options,
     return result;
   }
   Client client(options.client);
-  try {
-    return upload_with(client, dir, summary, record, state, options, warn_once);
-  } catch (const Error& e) {
-    record["last_error"] = e.what();
-    state.save();
-    throw;
-  }
+  return recording_failure(state, record,
+                           [&] { return upload_with(client, dir, summary, record, state, options, warn_once); });
 }
 
 GroupRun open_group_run(const fs::path& dir, const UploadOptions& options, const std::vector<Param>& params,
@@ -272,17 +279,14 @@ GroupRun open_group_run(const fs::path& dir, const UploadOptions& options, const
   State state(dir);
   json& record = state.record(config::redact_userinfo(options.tracking_uri), options.experiment);
   Client client(options.client);
-  try {
+  return recording_failure(state, record, [&] {
     GroupRun group;
     group.experiment_id = client.ensure_experiment(options.experiment, options.restore_deleted_experiment);
     record["experiment_id"] = group.experiment_id;
     group.run_id = record.value("parent_run_id", "");
-    if (!group.run_id.empty()) {
-      const auto existing = client.get_run(group.run_id);
-      if (!existing || existing->lifecycle_stage == "deleted") {
-        warn(fmt::format("the MLflow run {} recorded in {} is gone: making a new one", group.run_id, kStateFile));
-        group.run_id.clear();
-      }
+    if (!group.run_id.empty() && !run_is_live(client, group.run_id)) {
+      warn(fmt::format("the MLflow run {} recorded in {} is gone: making a new one", group.run_id, kStateFile));
+      group.run_id.clear();
     }
     group.reused = !group.run_id.empty();
     if (group.reused) {
@@ -299,11 +303,7 @@ GroupRun open_group_run(const fs::path& dir, const UploadOptions& options, const
     // grown; what may change goes in tags, which are replaced.
     client.log_batch(group.run_id, Batch{{}, group.reused ? std::vector<Param>{} : params, tags}, warn);
     return group;
-  } catch (const Error& e) {
-    record["last_error"] = e.what();
-    state.save();
-    throw;
-  }
+  });
 }
 
 void close_group_run(const fs::path& dir, const UploadOptions& options, const std::vector<std::string>& artifacts,
@@ -313,7 +313,7 @@ void close_group_run(const fs::path& dir, const UploadOptions& options, const st
   const std::string run_id = record.value("parent_run_id", "");
   if (run_id.empty()) throw Error(fmt::format("{} records no MLflow run to end", (dir / kStateFile).string()));
   Client client(options.client);
-  try {
+  recording_failure(state, record, [&] {
     std::vector<std::string> uploaded;
     record["artifacts_uploaded"] =
         upload_files(client, record.value("artifact_uri", ""), dir, artifacts, uploaded, warn);
@@ -322,11 +322,7 @@ void close_group_run(const fs::path& dir, const UploadOptions& options, const st
     record["status"] = status;
     record.erase("last_error");
     state.save();
-  } catch (const Error& e) {
-    record["last_error"] = e.what();
-    state.save();
-    throw;
-  }
+  });
 }
 
 void record_failure(const fs::path& dir, const std::string& tracking_uri, const std::string& experiment,

@@ -297,11 +297,21 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
       }
     }
   };
+  // The replay's objectives as inferbench's goodput (its E2E ends at the last token, not the request's end).
+  metrics::Slo slo;
+  slo.ttft_ms = round_options.ttft_slo_ms;
+  slo.tpot_ms = round_options.tpot_slo_ms;
+  if (round_options.e2e_slo_s) slo.e2e_ms = *round_options.e2e_slo_s * 1000.0;
+  // Summarized as records arrive, none kept: a replay of a long log runs in flat memory.
+  metrics::SummaryBuilder builder(load.load, slo, config.summary);
   loadgen::RunHooks hooks;
+  hooks.keep_records = false;
   hooks.on_record = [&](const metrics::RequestRecord& r) {
     if (writer) writer->write_request(0, r);
     rounds.add(r);
-    if (r.failure == metrics::Failure::Cancelled || r.id >= plan.lines.size()) return;
+    if (r.failure == metrics::Failure::Cancelled) return;
+    builder.add(r);
+    if (r.id >= plan.lines.size()) return;
     const TimePoint start = rounds.start().value_or(r.scheduled - plan.offsets[r.id]);
     const std::string row = replay::csv_row(r, plan.conversation_ids[r.id], plan.lines[r.id], start);
     detailed.write(row);
@@ -320,16 +330,9 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
              span, args.mode, args.round_duration_s);
   if (sharding.start_at) load.start = start_instant(*sharding.start_at);
   loadgen::LoadResult result = loadgen::run_load(targets, plan.specs, load, hooks);
-  TimePoint end{};
-  for (const auto& r : result.records) end = std::max(end, r.done);
+  const TimePoint end = builder.last_done();
   report_rounds(rounds.finish(end == TimePoint{} ? Clock::now() : end));
-
-  // The replay's objectives as inferbench's goodput (its E2E ends at the last token, not the request's end).
-  metrics::Slo slo;
-  slo.ttft_ms = round_options.ttft_slo_ms;
-  slo.tpot_ms = round_options.tpot_slo_ms;
-  if (round_options.e2e_slo_s) slo.e2e_ms = *round_options.e2e_slo_s * 1000.0;
-  metrics::LoadPointSummary s = metrics::summarize(result.records, load.load, slo);
+  metrics::LoadPointSummary s = builder.finish();
   s.interrupted = result.interrupted;
   s.requests.cancelled = result.cancelled;
   s.aborted = result.aborted;

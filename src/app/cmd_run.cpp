@@ -200,12 +200,11 @@ int execute_run(const config::Values& values) {
     if (!points.empty()) session.write_summary();
   }
   if (config.staged && !points.empty()) {
-    summary["all_stages"] = session.stage_totals().to_json(config.slo, points.size());
+    const metrics::LoadPointSummary all = session.finish_all_stages();
+    summary["all_stages"] = report::to_json(all);
+    summary["all_stages"]["load"] = {{"mode", "stages"}, {"stages", points.size()}};
     session.write_summary();
-    if (!config.json) {
-      fmt::print("All {} stages together\n{}\n", points.size(),
-                 report::format_table(session.stage_totals().summarize(config.slo)));
-    }
+    if (!config.json) fmt::print("All {} stages together\n{}\n", points.size(), report::format_table(all));
   }
   if (config.json) {
     fmt::print("{}\n", report::to_text(summary, 2));

@@ -287,6 +287,11 @@ RunConfig make_run_config(const config::Values& v) {
   c.stop_on_abort = v.str("load.on_abort") == "stop";
   c.seed = static_cast<std::uint64_t>(v.integer("seed"));
   c.workers = static_cast<int>(v.integer("client.workers"));
+  c.summary.exact_samples = static_cast<std::size_t>(v.integer("output.exact_samples"));
+  // A request ends at most its timeout after its send; 10 s more covers the timer's slack and
+  // the order in which workers hand records over, so the concurrency sweep keeps only that long
+  // a window (a record later than that makes the peak unknown, never wrong).
+  c.summary.in_flight_horizon = c.target.request_timeout + std::chrono::seconds(10);
   c.output_dir = v.str("output.dir");
   if (v.given("output.metrics_port")) c.metrics_port = static_cast<int>(v.integer("output.metrics_port"));
   c.metrics_host = v.str("output.metrics_host");

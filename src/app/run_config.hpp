@@ -98,6 +98,7 @@ struct RunConfig {
   bool record_history = true;  // --no-history turns it off
   std::string history_path;    // --history; empty = history::default_path()
   bool json = false;
+  metrics::SummaryOptions summary;  // --exact-samples, and the request timeout as the in-flight horizon
   // MLflow upload after the run (docs/mlflow.md); uri "" = none.
   std::vector<std::string> exports;  // --export: peer formats written under OUTPUT/exports/<format>
   std::string mlflow_uri;

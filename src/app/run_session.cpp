@@ -77,7 +77,8 @@ RunSession::RunSession(const RunConfig& config, const loadgen::HttpTargetOptions
       writer_(writer),
       live_metrics_(live_metrics),
       launched_(launched),
-      summary_(summary) {}
+      summary_(summary),
+      all_stages_(metrics::LoadSpec{}, config.slo, config.summary) {}
 
 std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
   const std::size_t i = points_.size();
@@ -110,10 +111,19 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
   Progress progress(report::load_label(point.load));
   loadgen::RunHooks hooks;
   if (live_metrics) live_metrics->begin_load_point(i, report::load_label(point.load));
-  hooks.on_record = [writer, &client_errors, live_metrics, i](const metrics::RequestRecord& r) {
+  // The summary is built as records arrive, and none is kept: memory stays flat however long
+  // the point runs (metrics::SummaryBuilder).
+  metrics::SummaryBuilder builder(point.load, config.slo, config.summary);
+  ServedRatio served;
+  hooks.keep_records = false;
+  hooks.on_record = [&, writer, live_metrics, i](const metrics::RequestRecord& r) {
     if (writer) writer->write_request(i, r);
     if (live_metrics) live_metrics->record(r);
     client_errors.observe(r);
+    if (r.failure == metrics::Failure::Cancelled) return;  // in flight when interrupted: not a result
+    builder.add(r);
+    served.add(r);
+    if (config.staged) all_stages_.add(r);
   };
   // A run that cannot keep its records stops: what it measures would be lost. So does one
   // whose first requests all got the same client error: the rest would only repeat it.
@@ -156,8 +166,7 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
     }
   }
   interrupted_ = result.interrupted;
-  if (config.staged) stage_totals_.add(result.records);
-  metrics::LoadPointSummary s = metrics::summarize(result.records, point.load, config.slo);
+  metrics::LoadPointSummary s = builder.finish();
   s.interrupted = result.interrupted;
   s.requests.cancelled = result.cancelled;
   s.aborted = result.aborted;
@@ -188,7 +197,7 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
     fmt::print("\n");
     std::fflush(stdout);
   }
-  return Measured{&points_.back(), served_ratio(result.records)};
+  return Measured{&points_.back(), served.value()};
 }
 
 void RunSession::annotate_last(const nlohmann::json& extra) {

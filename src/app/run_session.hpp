@@ -12,7 +12,6 @@
 #include "app/results_writer.hpp"
 #include "app/run_config.hpp"
 #include "app/sharding.hpp"
-#include "app/stage_totals.hpp"
 #include "launch/launched_server.hpp"
 #include "live/live_metrics.hpp"
 #include "loadgen/http_target_options.hpp"
@@ -48,7 +47,9 @@ class RunSession {
   bool interrupted() const { return interrupted_; }
   bool aborted_run() const { return aborted_run_; }
   const std::vector<metrics::LoadPointSummary>& points() const { return points_; }
-  const StageTotals& stage_totals() const { return stage_totals_; }
+  // load.stages: the summary of every stage's requests together (load mode left closed). Call
+  // once, after the last stage.
+  metrics::LoadPointSummary finish_all_stages() { return all_stages_.finish(); }
 
  private:
   const RunConfig& config_;
@@ -64,7 +65,7 @@ class RunSession {
   bool warned_server_ = false;     // one warning per run when /metrics cannot be read
   ClientErrorStop client_errors_;  // the first requests of the run, across load points
   bool aborted_run_ = false;       // a load point was aborted and --on-abort is stop
-  StageTotals stage_totals_;       // load.stages: every stage's requests, reported together too
+  metrics::SummaryBuilder all_stages_;  // load.stages: every stage's requests, reported together too
 };
 
 }  // namespace inferbench::app

@@ -47,27 +47,29 @@ std::vector<double> sweep_rates(double sync, double throughput, std::size_t poin
   return rates;
 }
 
-double served_ratio(const std::vector<metrics::RequestRecord>& records) {
-  // Seconds from the first scheduled time, so that the sums keep their precision.
-  TimePoint origin = TimePoint::max();
-  for (const auto& r : records) {
-    if (!r.warmup && r.ok()) origin = std::min(origin, r.scheduled);
-  }
-  double n = 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  for (const auto& r : records) {
-    if (r.warmup || !r.ok()) continue;
-    const double x = to_s(r.scheduled - origin);
-    const double y = to_s(r.done - origin);
-    n += 1;
-    sx += x;
-    sy += y;
-    sxx += x * x;
-    sxy += x * y;
-  }
-  const double var = n * sxx - sx * sx;
-  if (n < 2 || !(var > 0)) return metrics::kNaN;
-  const double slope = (n * sxy - sx * sy) / var;
+void ServedRatio::add(const metrics::RequestRecord& r) {
+  if (r.warmup || !r.ok()) return;
+  if (!origin_) origin_ = r.scheduled;
+  const double x = to_s(r.scheduled - *origin_);
+  const double y = to_s(r.done - *origin_);
+  n_ += 1;
+  sx_ += x;
+  sy_ += y;
+  sxx_ += x * x;
+  sxy_ += x * y;
+}
+
+double ServedRatio::value() const {
+  const double var = n_ * sxx_ - sx_ * sx_;
+  if (n_ < 2 || !(var > 0)) return metrics::kNaN;
+  const double slope = (n_ * sxy_ - sx_ * sy_) / var;
   return slope > 0 ? 1.0 / slope : metrics::kNaN;
+}
+
+double served_ratio(const std::vector<metrics::RequestRecord>& records) {
+  ServedRatio ratio;
+  for (const auto& r : records) ratio.add(r);
+  return ratio.value();
 }
 
 Saturation check_saturation(const metrics::LoadPointSummary& s, double ratio, double min_ratio) {

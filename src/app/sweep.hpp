@@ -31,6 +31,16 @@ std::vector<double> sweep_rates(double sync, double throughput, std::size_t poin
 // (requests due every 1/r end every 1/mu: slope r/mu). The fit uses every request, so a short
 // point's few slow or fast ends barely move it (a ratio of the first and last ends would). NaN
 // with fewer than 2 successful requests.
+// Built record by record (ServedRatio) as a load point runs, or over kept records (served_ratio).
+class ServedRatio {
+ public:
+  void add(const metrics::RequestRecord& record);
+  double value() const;
+
+ private:
+  std::optional<TimePoint> origin_;  // the first request's schedule: the sums keep their precision
+  double n_ = 0, sx_ = 0, sy_ = 0, sxx_ = 0, sxy_ = 0;
+};
 double served_ratio(const std::vector<metrics::RequestRecord>& records);
 
 // Whether an open-loop load point over-saturated the server (docs/sweeps.md, "Saturation test").

@@ -6,7 +6,8 @@
 
 namespace inferbench::loadgen {
 
-Collector::Collector(Sink sink) : sink_(std::move(sink)), thread_([this] { run(); }) {}
+Collector::Collector(Sink sink, bool keep_records)
+    : sink_(std::move(sink)), keep_records_(keep_records), thread_([this] { run(); }) {}
 
 Collector::~Collector() {
   if (thread_.joinable()) finish();
@@ -76,7 +77,12 @@ void Collector::run() {
     for (auto& record : batch) {
       account(record);
       if (sink_) sink_(record);
-      all_.push_back(std::move(record));
+      // Requests cut by the interruption say nothing about the server: they leave the results.
+      if (record.failure == metrics::Failure::Cancelled) {
+        ++cancelled_;
+      } else if (keep_records_) {
+        kept_.push_back(std::move(record));
+      }
     }
     batch.clear();
   }
@@ -89,7 +95,7 @@ std::vector<metrics::RequestRecord> Collector::finish() {
   }
   wake_.notify_one();
   thread_.join();
-  return std::move(all_);
+  return std::move(kept_);
 }
 
 }  // namespace inferbench::loadgen

@@ -38,7 +38,9 @@ class Collector {
   // Called on the collector's thread for every record, in completion order.
   using Sink = std::function<void(const metrics::RequestRecord&)>;
 
-  explicit Collector(Sink sink);
+  // `keep_records`: finish() returns every record; otherwise each is only given to the sink, and
+  // memory does not grow with the run.
+  Collector(Sink sink, bool keep_records);
   ~Collector();
   Collector(const Collector&) = delete;
   Collector& operator=(const Collector&) = delete;
@@ -53,22 +55,27 @@ class Collector {
   void push(metrics::RequestRecord&& record);
   // A consistent copy of the live totals. Any thread.
   LiveStats live() const;
-  // Waits until every pushed record went through the sink, stops the thread and returns all
-  // records in completion order. Call once, after every push.
+  // Waits until every pushed record went through the sink, stops the thread and returns the
+  // records kept (keep_records), cancelled ones left out, in completion order. Call once, after
+  // every push.
   std::vector<metrics::RequestRecord> finish();
+  // Records that ended Cancelled (in flight when the run was interrupted). After finish().
+  std::size_t cancelled() const { return cancelled_; }
 
  private:
   void run();
   void account(const metrics::RequestRecord& record);
 
   Sink sink_;
+  bool keep_records_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<metrics::RequestRecord> pending_;
   bool closing_ = false;
   LiveStats live_;
   metrics::Histogram ttft_ns_;
-  std::vector<metrics::RequestRecord> all_;  // touched by the collector thread only
+  std::vector<metrics::RequestRecord> kept_;  // touched by the collector thread only
+  std::size_t cancelled_ = 0;                 // likewise
   std::thread thread_;
 };
 

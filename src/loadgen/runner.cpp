@@ -16,7 +16,7 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
   require(!specs.empty(), "the workload has no requests");
   const bool open = plan.load.mode == metrics::LoadSpec::Mode::Open;
   const int workers = std::max(1, plan.workers);
-  Collector collector(hooks.on_record);
+  Collector collector(hooks.on_record, hooks.keep_records);
   SharedRun run;
   run.targets = &targets;
   run.specs = &specs;
@@ -105,15 +105,8 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
     if (length_s > 0) result.busiest_worker_cpu = std::max(result.busiest_worker_cpu, w->cpu_seconds() / length_s);
   }
   pool.clear();
-  auto records = collector.finish();
-  // Requests cut by the interruption say nothing about the server: they leave the results.
-  for (auto& r : records) {
-    if (r.failure == metrics::Failure::Cancelled) {
-      ++result.cancelled;
-    } else {
-      result.records.push_back(std::move(r));
-    }
-  }
+  result.records = collector.finish();
+  result.cancelled = collector.cancelled();
   return result;
 }
 

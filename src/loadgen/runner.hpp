@@ -39,7 +39,7 @@ struct LoadPlan {
 };
 
 struct LoadResult {
-  std::vector<metrics::RequestRecord> records;  // every request that ended (warm-up included)
+  std::vector<metrics::RequestRecord> records;  // every request that ended (warm-up included), if kept
   bool interrupted = false;                     // stopped by the user before the plan's end
   std::size_t cancelled = 0;                    // in flight when interrupted (not in records)
   std::string aborted;                          // why the circuit breaker ended the load point ("" = it did not)
@@ -47,7 +47,10 @@ struct LoadResult {
 };
 
 struct RunHooks {
-  Collector::Sink on_record;             // each finished record, on the collector thread
+  Collector::Sink on_record;             // each finished record (cancelled ones too), on the collector thread
+  // Return every record in LoadResult::records. A long run that summarizes in on_record turns it
+  // off, so that its memory does not grow with the records (metrics::SummaryBuilder).
+  bool keep_records = true;
   std::function<bool()> stop_requested;  // polled every 50 ms
   std::function<void(const LiveStats&, std::size_t total)> on_progress;  // every progress_interval
   Duration progress_interval = std::chrono::seconds(1);

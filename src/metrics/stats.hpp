@@ -23,6 +23,9 @@ struct Distribution {
   double p99 = kNaN;
   double p99_9 = kNaN;
   double max = kNaN;
+  // 0: exact (every sample kept). Otherwise the percentiles came from a histogram and are each
+  // within this relative error of the exact ones (metrics::SampleSet); count, min and max stay exact.
+  double relative_error = 0.0;
 };
 
 // The p-th percentile (p in [0, 100], clamped) of ascending-sorted samples, interpolating

@@ -35,124 +35,113 @@ constexpr SloCheck kSloChecks[] = {
     {"ntpot_ms", &Slo::ntpot_ms, &RequestMetrics::ntpot_ms, false},
 };
 
-// Largest number of half-open intervals [start, end) that overlap at one instant.
-double max_overlap(std::vector<std::pair<TimePoint, int>>& events) {
-  // At equal times the end (−1) sorts before the start (+1): touching intervals do not overlap.
-  std::sort(events.begin(), events.end());
-  int in_flight = 0;
-  int peak = 0;
-  for (const auto& e : events) {
-    in_flight += e.second;
-    peak = std::max(peak, in_flight);
-  }
-  return static_cast<double>(peak);
-}
-
 }  // namespace
 
-LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load, const Slo& slo) {
-  LoadPointSummary s;
-  s.load = load;
-  const bool open = load.mode == LoadSpec::Mode::Open;
+SummaryBuilder::SummaryBuilder(const LoadSpec& load, const Slo& slo, const SummaryOptions& options)
+    : slo_(slo),
+      open_(load.mode == LoadSpec::Mode::Open),
+      ttft_(options.exact_samples),
+      tpot_(options.exact_samples),
+      itl_(options.exact_samples),
+      gaps_(options.exact_samples),
+      e2e_(options.exact_samples),
+      ntpot_(options.exact_samples),
+      ttft_sched_(options.exact_samples),
+      e2e_sched_(options.exact_samples),
+      lag_(options.exact_samples),
+      in_flight_(options.in_flight_horizon) {
+  s_.load = load;
+}
 
-  std::vector<WeightedSample> itl;
-  std::vector<double> ttft, tpot, gaps, e2e, ntpot, ttft_sched, e2e_sched, lag;
-  std::vector<std::pair<TimePoint, int>> events;
-  events.reserve(2 * records.size());
-  std::size_t sent = 0;  // measured requests that were sent: the window, rate and concurrency are theirs
-  TimePoint first_send = TimePoint::max();
-  TimePoint last_send = TimePoint::min();
-  TimePoint first_sched = TimePoint::max();
-  TimePoint last_sched = TimePoint::min();
-  TimePoint last_done = TimePoint::min();
-  // Σ (t_done − t_send): the integral of the in-flight count. Summed in integer ticks so the
-  // summary does not depend on the records' order (a merge of shards sums them in another).
-  Duration busy{};
-  std::size_t good = 0;
-  std::map<std::string, std::size_t> met;
+void SummaryBuilder::add(const RequestRecord& r) {
+  any_done_ = std::max(any_done_, r.done);
+  if (r.warmup) {
+    ++s_.requests.warmup;
+    return;
+  }
+  // A request that was never sent (refused connection, DNS, TLS) is a failure, but it has
+  // no place in the window or the concurrency: it never loaded the server.
+  if (r.sent) {
+    ++sent_;
+    first_send_ = std::min(first_send_, *r.sent);
+    last_send_ = std::max(last_send_, *r.sent);
+    last_done_ = std::max(last_done_, r.done);
+    busy_ += r.done - *r.sent;
+    in_flight_.add(*r.sent, r.done);
+    first_sched_ = std::min(first_sched_, r.scheduled);
+    last_sched_ = std::max(last_sched_, r.scheduled);
+    // The client's lateness is the client's, whatever the server answered.
+    if (open_) lag_.add(to_ms(*r.sent - r.scheduled));
+  }
+  if (!r.ok()) {
+    ++s_.requests.failed;
+    ++s_.requests.failures[r.failure_key()];
+    return;
+  }
+  ++s_.requests.completed;
+  const RequestMetrics m = derive(r);
 
-  for (const RequestRecord& r : records) {
-    if (r.warmup) {
-      ++s.requests.warmup;
-      continue;
-    }
-    // A request that was never sent (refused connection, DNS, TLS) is a failure, but it has
-    // no place in the window or the concurrency: it never loaded the server.
-    if (r.sent) {
-      ++sent;
-      first_send = std::min(first_send, *r.sent);
-      last_send = std::max(last_send, *r.sent);
-      last_done = std::max(last_done, r.done);
-      busy += r.done - *r.sent;
-      events.emplace_back(*r.sent, +1);
-      events.emplace_back(r.done, -1);
-      first_sched = std::min(first_sched, r.scheduled);
-      last_sched = std::max(last_sched, r.scheduled);
-      // The client's lateness is the client's, whatever the server answered.
-      if (open) lag.push_back(to_ms(*r.sent - r.scheduled));
-    }
-    if (!r.ok()) {
-      ++s.requests.failed;
-      ++s.requests.failures[r.failure_key()];
-      continue;
-    }
-    ++s.requests.completed;
-    const RequestMetrics m = derive(r);
-
-    TokenTotals& t = s.tokens;
-    if (m.input_tokens) {
-      t.input += *m.input_tokens;
-    } else {
-      ++t.input_unknown;
-    }
-    if (m.output_tokens) {
-      t.output += *m.output_tokens;
-      if (!m.output_tokens_from_usage) ++t.output_from_client;
-    } else {
-      ++t.output_unknown;
-    }
-    const bool usage_trusted = m.usage_problem == UsageProblem::None;
-    if (!usage_trusted) ++t.usage_rejected;
-    if (m.over_max_tokens) ++t.over_max_tokens;
-    if (usage_trusted && r.usage.cached_tokens) {
-      t.cached += *r.usage.cached_tokens;
-      ++t.cached_reported;
-    }
-    if (usage_trusted && r.usage.prompt_tokens && r.client_prompt_tokens >= 0) {
-      ++t.prompt_compared;
-      t.prompt_difference += *r.usage.prompt_tokens - r.client_prompt_tokens;
-      if (*r.usage.prompt_tokens != r.client_prompt_tokens) ++t.prompt_mismatches;
-    }
-
-    if (m.ttft_ms) ttft.push_back(*m.ttft_ms);
-    if (m.tpot_ms) tpot.push_back(*m.tpot_ms);
-    if (m.e2e_ms) e2e.push_back(*m.e2e_ms);
-    if (m.ntpot_ms) ntpot.push_back(*m.ntpot_ms);
-    append_itl_ms(r, m, itl);
-    append_inter_chunk_ms(r, gaps);
-    if (open) {
-      if (m.ttft_from_sched_ms) ttft_sched.push_back(*m.ttft_from_sched_ms);
-      if (m.e2e_from_sched_ms) e2e_sched.push_back(*m.e2e_from_sched_ms);
-    }
-
-    if (slo.any()) {
-      bool all = true;
-      for (const SloCheck& c : kSloChecks) {
-        if (!(slo.*c.slo)) continue;
-        if (meets(slo.*c.slo, m.*c.value, c.undefined_meets)) {
-          ++met[c.key];
-        } else {
-          all = false;
-        }
-      }
-      if (all) ++good;
-    }
+  TokenTotals& t = s_.tokens;
+  if (m.input_tokens) {
+    t.input += *m.input_tokens;
+  } else {
+    ++t.input_unknown;
+  }
+  if (m.output_tokens) {
+    t.output += *m.output_tokens;
+    if (!m.output_tokens_from_usage) ++t.output_from_client;
+  } else {
+    ++t.output_unknown;
+  }
+  const bool usage_trusted = m.usage_problem == UsageProblem::None;
+  if (!usage_trusted) ++t.usage_rejected;
+  if (m.over_max_tokens) ++t.over_max_tokens;
+  if (usage_trusted && r.usage.cached_tokens) {
+    t.cached += *r.usage.cached_tokens;
+    ++t.cached_reported;
+  }
+  if (usage_trusted && r.usage.prompt_tokens && r.client_prompt_tokens >= 0) {
+    ++t.prompt_compared;
+    t.prompt_difference += *r.usage.prompt_tokens - r.client_prompt_tokens;
+    if (*r.usage.prompt_tokens != r.client_prompt_tokens) ++t.prompt_mismatches;
   }
 
+  if (m.ttft_ms) ttft_.add(*m.ttft_ms);
+  if (m.tpot_ms) tpot_.add(*m.tpot_ms);
+  if (m.e2e_ms) e2e_.add(*m.e2e_ms);
+  if (m.ntpot_ms) ntpot_.add(*m.ntpot_ms);
+  itl_scratch_.clear();
+  append_itl_ms(r, m, itl_scratch_);
+  for (const WeightedSample& x : itl_scratch_) itl_.add(x.value, x.weight);
+  gap_scratch_.clear();
+  append_inter_chunk_ms(r, gap_scratch_);
+  for (double gap : gap_scratch_) gaps_.add(gap);
+  if (open_) {
+    if (m.ttft_from_sched_ms) ttft_sched_.add(*m.ttft_from_sched_ms);
+    if (m.e2e_from_sched_ms) e2e_sched_.add(*m.e2e_from_sched_ms);
+  }
+
+  if (slo_.any()) {
+    bool all = true;
+    for (const SloCheck& c : kSloChecks) {
+      if (!(slo_.*c.slo)) continue;
+      if (meets(slo_.*c.slo, m.*c.value, c.undefined_meets)) {
+        ++met_[c.key];
+      } else {
+        all = false;
+      }
+    }
+    if (all) ++good_;
+  }
+}
+
+LoadPointSummary SummaryBuilder::finish() {
+  LoadPointSummary& s = s_;
+  const LoadSpec& load = s.load;
   const double attempted = static_cast<double>(s.requests.completed + s.requests.failed);
   s.requests.failure_rate = ratio(static_cast<double>(s.requests.failed), attempted);
 
-  const double window_s = sent > 0 ? to_s(last_done - first_send) : kNaN;
+  const double window_s = sent_ > 0 ? to_s(last_done_ - first_send_) : kNaN;
   s.duration_s = window_s;
   const double completed = static_cast<double>(s.requests.completed);
   const auto in = static_cast<double>(s.tokens.input);
@@ -166,45 +155,52 @@ LoadPointSummary summarize(const std::vector<RequestRecord>& records, const Load
       s.tokens.input_unknown + s.tokens.output_unknown > 0 ? kNaN : ratio(in + out, window_s);
 
   Latencies& l = s.latency;
-  l.ttft_ms = describe(std::move(ttft));
-  l.tpot_ms = describe(std::move(tpot));
-  l.itl_ms = describe_weighted(std::move(itl));
-  l.inter_chunk_ms = describe(std::move(gaps));
-  l.e2e_ms = describe(std::move(e2e));
-  l.ntpot_ms = describe(std::move(ntpot));
-  if (open) {
-    l.ttft_from_sched_ms = describe(std::move(ttft_sched));
-    l.e2e_from_sched_ms = describe(std::move(e2e_sched));
-    l.schedule_lag_ms = describe(std::move(lag));
+  l.ttft_ms = ttft_.describe();
+  l.tpot_ms = tpot_.describe();
+  l.itl_ms = itl_.describe();
+  l.inter_chunk_ms = gaps_.describe();
+  l.e2e_ms = e2e_.describe();
+  l.ntpot_ms = ntpot_.describe();
+  if (open_) {
+    l.ttft_from_sched_ms = ttft_sched_.describe();
+    l.e2e_from_sched_ms = e2e_sched_.describe();
+    l.schedule_lag_ms = lag_.describe();
   }
 
-  if (sent > 0) {
-    s.concurrency.mean = ratio(to_s(busy), window_s);
-    s.concurrency.max = max_overlap(events);
+  if (sent_ > 0) {
+    s.concurrency.mean = ratio(to_s(busy_), window_s);
+    s.concurrency.max = in_flight_.peak();
   }
 
-  if (open) {
+  if (open_) {
     RateComparison rc;
     rc.requested = load.rate > 0.0 ? load.rate : kNaN;
-    if (sent >= 2) {
-      rc.achieved = ratio(static_cast<double>(sent - 1), to_s(last_send - first_send));
-      rc.scheduled = ratio(static_cast<double>(sent - 1), to_s(last_sched - first_sched));
+    if (sent_ >= 2) {
+      rc.achieved = ratio(static_cast<double>(sent_ - 1), to_s(last_send_ - first_send_));
+      rc.scheduled = ratio(static_cast<double>(sent_ - 1), to_s(last_sched_ - first_sched_));
     }
     s.rate = rc;
   }
 
-  if (slo.any()) {
+  if (slo_.any()) {
     Goodput g;
-    g.slo = slo;
-    g.good = good;
-    g.requests_per_s = ratio(static_cast<double>(good), window_s);
-    g.slo_attainment = ratio(static_cast<double>(good), attempted);
+    g.slo = slo_;
+    g.good = good_;
+    g.requests_per_s = ratio(static_cast<double>(good_), window_s);
+    g.slo_attainment = ratio(static_cast<double>(good_), attempted);
     for (const SloCheck& c : kSloChecks) {
-      if (slo.*c.slo) g.attainment[c.key] = ratio(static_cast<double>(met[c.key]), attempted);
+      if (slo_.*c.slo) g.attainment[c.key] = ratio(static_cast<double>(met_[c.key]), attempted);
     }
     s.goodput = std::move(g);
   }
-  return s;
+  return std::move(s_);
+}
+
+LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load, const Slo& slo,
+                           const SummaryOptions& options) {
+  SummaryBuilder builder(load, slo, options);
+  for (const RequestRecord& r : records) builder.add(r);
+  return builder.finish();
 }
 
 }  // namespace inferbench::metrics

@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "metrics/in_flight.hpp"
 #include "metrics/request_record.hpp"
+#include "metrics/sample_set.hpp"
 #include "metrics/stats.hpp"
 
 namespace inferbench::metrics {
@@ -134,7 +136,52 @@ struct LoadPointSummary {
   Completeness completeness;           // filled by metrics::assess
 };
 
+// How a summary is built, beyond its load and SLOs.
+struct SummaryOptions {
+  std::size_t exact_samples = kDefaultExactSamples;  // entries per distribution kept exactly (SampleSet)
+  // A bound on how long before the latest end seen a request's send can be when it is added
+  // (InFlightPeak); nullopt = keep every interval until the end (any order of records).
+  std::optional<Duration> in_flight_horizon;
+};
+
+// Builds one load point's summary record by record, as requests finish, in memory that does not
+// grow with the run once every distribution has passed options.exact_samples (and, with a
+// horizon, the concurrency sweep keeps only its last horizon's worth of requests).
+class SummaryBuilder {
+ public:
+  SummaryBuilder(const LoadSpec& load, const Slo& slo, const SummaryOptions& options = {});
+
+  // Adds one record (any order; warm-up records are counted, not used).
+  void add(const RequestRecord& r);
+  // The summary of every record added. Call once.
+  LoadPointSummary finish();
+  // The latest end among the records added (epoch when none).
+  TimePoint last_done() const { return any_done_; }
+
+ private:
+  LoadPointSummary s_;
+  Slo slo_;
+  bool open_;
+  SampleSet ttft_, tpot_, itl_, gaps_, e2e_, ntpot_, ttft_sched_, e2e_sched_, lag_;
+  InFlightPeak in_flight_;
+  std::vector<WeightedSample> itl_scratch_;  // one record's ITL samples, capacity reused
+  std::vector<double> gap_scratch_;
+  std::size_t sent_ = 0;  // measured requests that were sent: the window, rate and concurrency are theirs
+  TimePoint first_send_ = TimePoint::max();
+  TimePoint last_send_ = TimePoint::min();
+  TimePoint first_sched_ = TimePoint::max();
+  TimePoint last_sched_ = TimePoint::min();
+  TimePoint last_done_ = TimePoint::min();
+  TimePoint any_done_{};  // warm-up included
+  // Σ (t_done − t_send): the integral of the in-flight count. Summed in integer ticks so the
+  // summary does not depend on the records' order (a merge of shards sums them in another).
+  Duration busy_{};
+  std::size_t good_ = 0;
+  std::map<std::string, std::size_t> met_;
+};
+
 // Summarizes the records of one load point (any order; warm-up records are counted, not used).
-LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load, const Slo& slo);
+LoadPointSummary summarize(const std::vector<RequestRecord>& records, const LoadSpec& load, const Slo& slo,
+                           const SummaryOptions& options = {});
 
 }  // namespace inferbench::metrics

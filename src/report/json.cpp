@@ -60,7 +60,7 @@ json load_json(const LoadSpec& load) {
 json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
 json to_json(const metrics::Distribution& d) {
-  return json{{"count", d.count},
+  json out{{"count", d.count},
               {"mean", number_or_null(d.mean)},
               {"std", number_or_null(d.std)},
               {"min", number_or_null(d.min)},
@@ -70,6 +70,9 @@ json to_json(const metrics::Distribution& d) {
               {"p99", number_or_null(d.p99)},
               {"p99_9", number_or_null(d.p99_9)},
               {"max", number_or_null(d.max)}};
+  // Only a distribution folded into a histogram (SampleSet) carries it: the percentiles' bound.
+  if (d.relative_error > 0) out["relative_error"] = d.relative_error;
+  return out;
 }
 
 json to_json(const metrics::LoadPointSummary& s) {

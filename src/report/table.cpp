@@ -60,8 +60,11 @@ std::string render(const std::vector<std::vector<std::string>>& rows, const std:
   return out;
 }
 
+// A distribution folded into a histogram is marked `~`, explained under the table (ASCII: the
+// columns are aligned by bytes).
 void add_latency(std::vector<std::vector<std::string>>& rows, const char* name, const metrics::Distribution& d) {
-  rows.push_back({name, num(d.mean), num(d.p50), num(d.p90), num(d.p99), num(d.max), fmt::format("{}", d.count)});
+  const std::string label = d.relative_error > 0 ? fmt::format("{} ~", name) : std::string(name);
+  rows.push_back({label, num(d.mean), num(d.p50), num(d.p90), num(d.p99), num(d.max), fmt::format("{}", d.count)});
 }
 
 }  // namespace
@@ -158,6 +161,15 @@ std::string format_table(const LoadPointSummary& s) {
     add_latency(rows, "schedule lag", l.schedule_lag_ms);
   }
   out += render(rows, "  ");
+  double bound = 0;
+  for (const auto* d : {&l.ttft_ms, &l.tpot_ms, &l.itl_ms, &l.inter_chunk_ms, &l.e2e_ms, &l.ntpot_ms,
+                        &l.ttft_from_sched_ms, &l.e2e_from_sched_ms, &l.schedule_lag_ms}) {
+    bound = std::max(bound, d->relative_error);
+  }
+  if (bound > 0) {
+    out += fmt::format("  ~: percentiles from a histogram, within {:.2g} % (more samples than --exact-samples)\n",
+                       bound * 100.0);
+  }
   return out;
 }
 

@@ -49,6 +49,16 @@ std::optional<double> min_success_rate(const json& summary) {
   return std::nullopt;
 }
 
+// The shards' --exact-samples, so that the merged distributions are exact or folded as one run's
+// would be (no horizon: the shards' records come one shard after another, not in time order).
+metrics::SummaryOptions summary_options(const json& summary) {
+  metrics::SummaryOptions options;
+  const auto output = summary.value("config", json::object()).value("output", json::object());
+  const auto exact = output.value("exact_samples", json());
+  if (exact.is_number_unsigned() && exact.get<std::uint64_t>() > 0) options.exact_samples = exact.get<std::size_t>();
+  return options;
+}
+
 }  // namespace
 
 void shift(metrics::RequestRecord& r, Duration delta) {
@@ -115,6 +125,7 @@ MergedRun merge(std::vector<Results> shards) {
   }
 
   const std::optional<double> min_rate = min_success_rate(first.summary);
+  const metrics::SummaryOptions options = summary_options(first.summary);
   for (std::size_t p = 0; p < first.points.size(); ++p) {
     MergedPoint merged;
     merged.load = first.points[p].load;
@@ -143,7 +154,7 @@ MergedRun merge(std::vector<Results> shards) {
         merged.records.push_back(std::move(r));
       }
     }
-    merged.summary = metrics::summarize(merged.records, merged.load, merged.slo);
+    merged.summary = metrics::summarize(merged.records, merged.load, merged.slo, options);
     merged.summary.interrupted = all.interrupted;
     merged.summary.requests.cancelled = all.cancelled;
     merged.summary.aborted = all.aborted;

@@ -41,6 +41,7 @@ TEST(RunSettings, DeclareEveryFlagOfRunOnce) {
                                           "--slo",
                                           "--output",
                                           "--json",
+                                          "--exact-samples",
                                           "--metrics-port",
                                           "--history",
                                           "--no-history",

@@ -335,6 +335,38 @@ TEST(EngineLoopback, StopEndsTheRunWithWhatFinished) {
   for (const auto& r : result.records) EXPECT_TRUE(r.ok()) << report::failure_label(r);
 }
 
+TEST(EngineLoopback, ASummaryBuiltAsRecordsArriveKeepsNoneAndEqualsTheOneOverThem) {
+  // What `inferbench run` does: records go to the sink (and the builder), none is kept, and the
+  // summary is the one over the records. Interrupted, so that cancelled ones are in the sink too.
+  Bench bench(latency(5, 2));
+  const auto specs = workload::make_word_prompts(8, 16, 20, 7);
+  const HttpTargets targets(bench.target, specs);
+  const LoadPlan plan = closed(4, 10000);
+  std::vector<metrics::RequestRecord> seen;
+  metrics::SummaryBuilder builder(plan.load, {}, {.exact_samples = 50, .in_flight_horizon = std::chrono::seconds(11)});
+  RunHooks hooks;
+  hooks.keep_records = false;
+  hooks.on_record = [&](const metrics::RequestRecord& r) {
+    seen.push_back(r);
+    if (r.failure != metrics::Failure::Cancelled) builder.add(r);
+  };
+  const TimePoint stop_at = Clock::now() + std::chrono::milliseconds(500);
+  hooks.stop_requested = [stop_at] { return Clock::now() >= stop_at; };
+  const LoadResult result = run_load(targets, specs, plan, hooks);
+  EXPECT_TRUE(result.records.empty());
+  const auto cancelled = std::count_if(seen.begin(), seen.end(),
+                                       [](const auto& r) { return r.failure == metrics::Failure::Cancelled; });
+  EXPECT_EQ(result.cancelled, static_cast<std::size_t>(cancelled));
+  std::erase_if(seen, [](const auto& r) { return r.failure == metrics::Failure::Cancelled; });
+  ASSERT_GT(seen.size(), 8u);
+  const metrics::LoadPointSummary streamed = builder.finish();
+  const metrics::LoadPointSummary kept = metrics::summarize(seen, plan.load, {}, {.exact_samples = 50});
+  EXPECT_EQ(report::to_json(streamed).dump(), report::to_json(kept).dump());
+  EXPECT_GT(streamed.latency.itl_ms.relative_error, 0.0);  // > 50 gaps: folded into a histogram
+  EXPECT_EQ(streamed.latency.ttft_ms.relative_error, seen.size() > 50 ? metrics::kHistogramRelativeError : 0.0);
+  EXPECT_EQ(streamed.concurrency.max, 4.0);
+}
+
 TEST(EngineLoopback, ClosedLoopDurationStopsNewRequests) {
   Bench bench(latency(5, 5));
   LoadPlan plan = closed(2, 0);

@@ -38,6 +38,34 @@ TEST(Summarize, CountsFailuresAndWarmup) {
   EXPECT_FALSE(s.rate.has_value());
 }
 
+TEST(Summarize, DistributionsPastTheExactLimitSayTheirBound) {
+  const LoadPointSummary exact = summarize(closed_loop_records(), closed(4), Slo{});
+  const LoadPointSummary folded = summarize(closed_loop_records(), closed(4), Slo{}, {.exact_samples = 2});
+  const auto pairs = {std::pair{&exact.latency.ttft_ms, &folded.latency.ttft_ms},
+                      std::pair{&exact.latency.tpot_ms, &folded.latency.tpot_ms},
+                      std::pair{&exact.latency.itl_ms, &folded.latency.itl_ms},
+                      std::pair{&exact.latency.inter_chunk_ms, &folded.latency.inter_chunk_ms},
+                      std::pair{&exact.latency.e2e_ms, &folded.latency.e2e_ms}};
+  std::size_t seen_folded = 0;
+  for (const auto& [e, f] : pairs) {
+    EXPECT_EQ(e->relative_error, 0.0);
+    EXPECT_EQ(f->count, e->count);
+    EXPECT_EQ(f->min, e->min);
+    EXPECT_EQ(f->max, e->max);
+    if (e->count <= 2) {
+      EXPECT_EQ(f->relative_error, 0.0);
+      EXPECT_EQ(f->p50, e->p50);
+      continue;
+    }
+    ++seen_folded;
+    EXPECT_EQ(f->relative_error, kHistogramRelativeError);
+    EXPECT_NEAR(f->p50, e->p50, e->p50 * kHistogramRelativeError + 1e-6);
+    EXPECT_NEAR(f->mean, e->mean, e->mean * 1e-12);
+  }
+  EXPECT_GE(seen_folded, 3u);
+  EXPECT_EQ(folded.concurrency.max, exact.concurrency.max);
+}
+
 TEST(Summarize, WindowAndThroughput) {
   const LoadPointSummary s = summarize(closed_loop_records(), closed(4), Slo{});
   // W = max(t_done) − min(t_send) = 2100 − 1000 ms (the failed r4 ends last; warm-up ignored).

@@ -1,0 +1,84 @@
+#include "metrics/sample_set.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace inferbench::metrics {
+namespace {
+
+// A duration in ms as whole nanoseconds for the histogram (negative ones count as 0).
+std::uint64_t to_ns(double ms) {
+  const double ns = std::round(ms * 1e6);
+  if (!(ns > 0.0)) return 0;
+  constexpr double kMax = 9.0e18;  // far beyond any duration the client can measure (285 years)
+  return static_cast<std::uint64_t>(std::min(ns, kMax));
+}
+
+}  // namespace
+
+SampleSet::SampleSet(std::size_t exact_limit) : limit_(std::max<std::size_t>(exact_limit, 1)) {}
+
+void SampleSet::add(double value_ms, std::uint64_t weight) {
+  if (weight == 0) return;
+  if (count_ == 0) {
+    shift_ = value_ms;
+    min_ = value_ms;
+    max_ = value_ms;
+  }
+  count_ += weight;
+  const long double d = static_cast<long double>(value_ms) - shift_;
+  sum_ += d * static_cast<long double>(weight);
+  sum_squares_ += d * d * static_cast<long double>(weight);
+  min_ = std::min(min_, value_ms);
+  max_ = std::max(max_, value_ms);
+
+  if (histogram_) {
+    histogram_->record_n(to_ns(value_ms), weight);
+    return;
+  }
+  if (weight != 1 && !weighted_) {
+    weighted_ = true;
+    weights_.assign(values_.size(), 1);
+  }
+  values_.push_back(value_ms);
+  if (weighted_) weights_.push_back(weight);
+  if (values_.size() > limit_) fold_into_histogram();
+}
+
+void SampleSet::fold_into_histogram() {
+  histogram_ = std::make_unique<Histogram>(kHistogramSubBucketBits);
+  for (std::size_t i = 0; i < values_.size(); ++i) {
+    histogram_->record_n(to_ns(values_[i]), weighted_ ? weights_[i] : 1);
+  }
+  // swap with empty vectors: clear() would keep the capacity, which is the memory to give back.
+  std::vector<double>().swap(values_);
+  std::vector<std::uint64_t>().swap(weights_);
+}
+
+Distribution SampleSet::describe() const {
+  if (!histogram_) {
+    if (!weighted_) return metrics::describe(values_);
+    std::vector<WeightedSample> samples(values_.size());
+    for (std::size_t i = 0; i < values_.size(); ++i) samples[i] = {values_[i], weights_[i]};
+    return describe_weighted(std::move(samples));
+  }
+  Distribution d;
+  const auto n = static_cast<long double>(count_);
+  d.count = static_cast<std::size_t>(count_);
+  d.relative_error = kHistogramRelativeError;
+  const long double mean_offset = sum_ / n;
+  d.mean = static_cast<double>(shift_ + mean_offset);
+  d.std = static_cast<double>(std::sqrt(std::max(0.0L, sum_squares_ / n - mean_offset * mean_offset)));
+  d.min = min_;
+  d.max = max_;
+  // Percentiles from the histogram, kept within the exact extremes.
+  const auto percentile = [&](double p) { return std::clamp(histogram_->percentile(p) / 1e6, min_, max_); };
+  d.p50 = percentile(50.0);
+  d.p90 = percentile(90.0);
+  d.p95 = percentile(95.0);
+  d.p99 = percentile(99.0);
+  d.p99_9 = percentile(99.9);
+  return d;
+}
+
+}  // namespace inferbench::metrics

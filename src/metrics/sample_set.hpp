@@ -1,0 +1,57 @@
+#pragma once
+// One distribution built sample by sample, in bounded memory (docs/metrics.md, "Statistics").
+//
+// Exact while it holds at most `exact_limit` entries: every sample is kept and describe() is
+// describe() / describe_weighted() over them (numpy's linear percentiles). The entry that would
+// pass the limit folds every sample into a log-linear Histogram of nanoseconds with 2^10
+// sub-buckets per power of two and frees them: from then on memory stays flat, count, min, max
+// stay exact, mean and std are computed from running sums, and each percentile is within
+// kHistogramRelativeError of the exact one (plus half a nanosecond of rounding). The choice
+// depends only on the number of entries, never on their order, so a run and a merge of its
+// shards describe the same samples the same way.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "metrics/histogram.hpp"
+#include "metrics/stats.hpp"
+
+namespace inferbench::metrics {
+
+// Entries a distribution keeps exactly before it switches to a histogram (output.exact_samples).
+inline constexpr std::size_t kDefaultExactSamples = std::size_t{1} << 22;
+// Sub-bucket bits of the fallback histogram, and its relative error bound 2^−(b+1).
+inline constexpr int kHistogramSubBucketBits = 10;
+inline constexpr double kHistogramRelativeError = 1.0 / 2048.0;
+
+class SampleSet {
+ public:
+  explicit SampleSet(std::size_t exact_limit = kDefaultExactSamples);
+
+  // Adds `weight` equal observations of `value_ms` (a duration in ms; finite). weight 0 is ignored.
+  void add(double value_ms, std::uint64_t weight = 1);
+  // The distribution of everything added; relative_error is 0 while it is exact.
+  Distribution describe() const;
+  // Whether every sample is still kept.
+  bool exact() const { return histogram_ == nullptr; }
+
+ private:
+  void fold_into_histogram();
+
+  std::size_t limit_;
+  std::vector<double> values_;          // while exact
+  std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
+  bool weighted_ = false;
+  std::unique_ptr<Histogram> histogram_;
+  // Running moments about the first sample (so that large offsets keep their precision), used
+  // once the samples are folded; min and max are exact throughout.
+  std::uint64_t count_ = 0;
+  double shift_ = 0.0;
+  long double sum_ = 0.0;
+  long double sum_squares_ = 0.0;
+  double min_ = kNaN;
+  double max_ = kNaN;
+};
+
+}  // namespace inferbench::metrics

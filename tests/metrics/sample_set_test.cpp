@@ -1,0 +1,145 @@
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "metrics/sample_set.hpp"
+#include "metrics/stats.hpp"
+
+namespace inferbench::metrics {
+namespace {
+
+// Latency-like samples: a log-normal body around 20 ms with a few slow ones.
+std::vector<double> latencies(std::size_t n, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::lognormal_distribution<double> body(std::log(20.0), 0.4);
+  std::vector<double> out(n);
+  for (auto& x : out) x = body(rng) + ((rng() % 100 == 0) ? 500.0 : 0.0);
+  return out;
+}
+
+void expect_same(const Distribution& a, const Distribution& b) {
+  EXPECT_EQ(a.count, b.count);
+  EXPECT_EQ(a.mean, b.mean);
+  EXPECT_EQ(a.std, b.std);
+  EXPECT_EQ(a.min, b.min);
+  EXPECT_EQ(a.p50, b.p50);
+  EXPECT_EQ(a.p90, b.p90);
+  EXPECT_EQ(a.p95, b.p95);
+  EXPECT_EQ(a.p99, b.p99);
+  EXPECT_EQ(a.p99_9, b.p99_9);
+  EXPECT_EQ(a.max, b.max);
+  EXPECT_EQ(a.relative_error, b.relative_error);
+}
+
+TEST(SampleSet, UpToTheLimitItIsDescribeExactly) {
+  const std::vector<double> x = latencies(5000, 1);
+  SampleSet set(5000);
+  for (double v : x) set.add(v);
+  EXPECT_TRUE(set.exact());
+  expect_same(set.describe(), describe(x));
+  EXPECT_EQ(set.describe().relative_error, 0.0);
+}
+
+TEST(SampleSet, WeightedSamplesAreDescribeWeightedExactly) {
+  std::vector<WeightedSample> w;
+  SampleSet set(100);
+  const std::vector<double> x = latencies(60, 2);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const std::uint64_t weight = i % 3 == 0 ? 1 : i % 7 + 1;  // the first few are 1: weights come in late
+    w.push_back({x[i], weight});
+    set.add(x[i], weight);
+  }
+  set.add(99.0, 0);  // ignored, as describe_weighted ignores it
+  expect_same(set.describe(), describe_weighted(w));
+}
+
+TEST(SampleSet, AWeightOnTheFirstSampleCounts) {
+  SampleSet set(10);
+  set.add(2.0, 3);
+  set.add(1.0);
+  const Distribution d = set.describe();
+  EXPECT_EQ(d.count, 4u);
+  EXPECT_EQ(d.mean, 1.75);
+  EXPECT_EQ(d.p50, 2.0);
+}
+
+TEST(SampleSet, PastTheLimitPercentilesAreWithinTheStatedBound) {
+  const std::vector<double> x = latencies(200000, 3);
+  SampleSet set(1000);
+  for (double v : x) set.add(v);
+  EXPECT_FALSE(set.exact());
+  const Distribution d = set.describe();
+  const Distribution exact = describe(x);
+  EXPECT_EQ(d.relative_error, kHistogramRelativeError);
+  EXPECT_EQ(d.count, exact.count);
+  EXPECT_EQ(d.min, exact.min);
+  EXPECT_EQ(d.max, exact.max);
+  EXPECT_NEAR(d.mean, exact.mean, exact.mean * 1e-12);
+  EXPECT_NEAR(d.std, exact.std, exact.std * 1e-9);
+  // The bound plus the half nanosecond the histogram rounds samples to.
+  const auto within = [&](double got, double want) {
+    EXPECT_LE(std::abs(got - want), want * kHistogramRelativeError + 0.5e-6) << got << " vs " << want;
+  };
+  within(d.p50, exact.p50);
+  within(d.p90, exact.p90);
+  within(d.p95, exact.p95);
+  within(d.p99, exact.p99);
+  within(d.p99_9, exact.p99_9);
+}
+
+TEST(SampleSet, WeightsPastTheLimitCountAsRepeatedSamples) {
+  SampleSet set(1000);
+  std::vector<double> expanded;
+  const std::vector<double> x = latencies(3000, 4);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const std::uint64_t weight = i % 4 + 1;
+    set.add(x[i], weight);
+    expanded.insert(expanded.end(), weight, x[i]);
+  }
+  const Distribution d = set.describe();
+  const Distribution exact = describe(expanded);
+  EXPECT_EQ(d.count, exact.count);
+  EXPECT_NEAR(d.mean, exact.mean, exact.mean * 1e-12);
+  EXPECT_LE(std::abs(d.p99 - exact.p99), exact.p99 * kHistogramRelativeError + 0.5e-6);
+}
+
+TEST(SampleSet, TheResultDoesNotDependOnTheOrder) {
+  std::vector<double> x = latencies(20000, 5);
+  SampleSet forward(1000);
+  for (double v : x) forward.add(v);
+  std::shuffle(x.begin(), x.end(), std::mt19937_64(6));
+  SampleSet shuffled(1000);
+  for (double v : x) shuffled.add(v);
+  const Distribution a = forward.describe();
+  const Distribution b = shuffled.describe();
+  // Counts of buckets and the extremes do not depend on the order; the sums only to rounding.
+  EXPECT_EQ(a.p50, b.p50);
+  EXPECT_EQ(a.p99, b.p99);
+  EXPECT_EQ(a.p99_9, b.p99_9);
+  EXPECT_EQ(a.min, b.min);
+  EXPECT_EQ(a.max, b.max);
+  EXPECT_NEAR(a.mean, b.mean, a.mean * 1e-14);
+}
+
+TEST(SampleSet, NegativeAndZeroSamplesStayWithinTheExtremes) {
+  SampleSet set(1000);
+  for (int i = 0; i < 3000; ++i) set.add(i % 3 == 0 ? -0.002 : 0.0);
+  const Distribution d = set.describe();
+  EXPECT_EQ(d.min, -0.002);
+  EXPECT_EQ(d.max, 0.0);
+  EXPECT_GE(d.p50, d.min);
+  EXPECT_LE(d.p99, d.max);
+}
+
+TEST(SampleSet, EmptyIsUndefined) {
+  const Distribution d = SampleSet(10).describe();
+  EXPECT_EQ(d.count, 0u);
+  EXPECT_TRUE(std::isnan(d.mean));
+  EXPECT_TRUE(std::isnan(d.p99));
+}
+
+}  // namespace
+}  // namespace inferbench::metrics

@@ -42,6 +42,9 @@ class Histogram {
   std::uint64_t count() const noexcept { return count_; }
   // p-th percentile (p in [0, 100]) in the recorded unit, within relative_error(); NaN if empty.
   double percentile(double p) const noexcept;
+  // Estimate of the rank-th smallest recording (0-based, < count()), within relative_error();
+  // the extremes exact.
+  double value_at_rank(std::uint64_t rank) const noexcept;
   // Mean of the recorded values; NaN if empty.
   double mean() const noexcept;
   // Exact smallest recorded value; NaN if empty.
@@ -61,7 +64,6 @@ class Histogram {
  private:
   std::size_t index_of(std::uint64_t value) const noexcept;
   double bucket_middle(std::size_t index) const noexcept;
-  double value_at_rank(std::uint64_t rank) const noexcept;  // 0-based order statistic estimate
 
   int bits_;
   std::uint64_t sub_count_;  // 2^bits_

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "metrics/histogram.hpp"
@@ -35,6 +36,11 @@ class SampleSet {
   Distribution describe() const;
   // Whether every sample is still kept.
   bool exact() const { return histogram_ == nullptr; }
+  // Observations added (Σ weight).
+  std::uint64_t count() const { return count_; }
+  // The sample at each of `ranks` (0-based in the expanded order, ascending, each < count()):
+  // exact while exact, else the histogram's estimate within the same bound as describe()'s.
+  std::vector<double> at_ranks(std::span<const std::uint64_t> ranks) const;
 
  private:
   void fold_into_histogram();

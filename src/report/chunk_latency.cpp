@@ -34,46 +34,46 @@ std::optional<std::int64_t> integer_at(const json& line, const char* key) {
   return integer_in(*it, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
 }
 
-// Points at ranks k·(n−1)/(steps−1) of n sorted samples, `value_at(rank)` giving the sample at a
-// rank (called with ranks in increasing order).
-template <typename ValueAt>
-std::vector<CdfPoint> thin(std::uint64_t n, std::size_t max_points, ValueAt value_at) {
-  std::vector<CdfPoint> points;
-  if (n == 0 || max_points == 0) return points;
+// The ranks k·(n−1)/(steps−1), k < steps = min(n, max_points), of n sorted samples: evenly
+// spaced, the first and the last always included.
+std::vector<std::uint64_t> cdf_ranks(std::uint64_t n, std::size_t max_points) {
+  std::vector<std::uint64_t> ranks;
+  if (n == 0 || max_points == 0) return ranks;
   const std::uint64_t steps = std::min<std::uint64_t>(n, max_points);
-  points.reserve(static_cast<std::size_t>(steps));
+  ranks.reserve(static_cast<std::size_t>(steps));
   // k·(n−1)/(steps−1) as k·q + k·r/(steps−1): n may be a count of tokens, where k·(n−1) could
   // overflow, while k·r < steps² stays small.
   const std::uint64_t q = steps == 1 ? 0 : (n - 1) / (steps - 1);
   const std::uint64_t r = steps == 1 ? 0 : (n - 1) % (steps - 1);
-  for (std::uint64_t k = 0; k < steps; ++k) {
-    const std::uint64_t rank = steps == 1 ? n - 1 : k * q + k * r / (steps - 1);
-    points.push_back({value_at(rank), static_cast<double>(rank + 1) / static_cast<double>(n)});
-  }
+  for (std::uint64_t k = 0; k < steps; ++k) ranks.push_back(steps == 1 ? n - 1 : k * q + k * r / (steps - 1));
+  return ranks;
+}
+
+// The CDF of a sample set's observations at those ranks.
+std::vector<CdfPoint> cdf_of(const metrics::SampleSet& set, std::size_t max_points) {
+  const std::vector<std::uint64_t> ranks = cdf_ranks(set.count(), max_points);
+  const std::vector<double> values = set.at_ranks(ranks);
+  std::vector<CdfPoint> points(ranks.size());
+  const auto n = static_cast<double>(set.count());
+  for (std::size_t i = 0; i < ranks.size(); ++i) points[i] = {values[i], static_cast<double>(ranks[i] + 1) / n};
   return points;
 }
 
 }  // namespace
 
-std::vector<CdfPoint> cdf_points(std::vector<double> values, std::size_t max_points) {
-  std::sort(values.begin(), values.end());
-  return thin(values.size(), max_points, [&](std::uint64_t rank) { return values[rank]; });
+std::vector<CdfPoint> cdf_points(const std::vector<double>& values, std::size_t max_points) {
+  metrics::SampleSet set(std::max<std::size_t>(values.size(), 1));  // every sample kept
+  for (const double v : values) set.add(v);
+  return cdf_of(set, max_points);
 }
 
-std::vector<CdfPoint> cdf_points(std::vector<metrics::WeightedSample> samples, std::size_t max_points) {
-  std::erase_if(samples, [](const metrics::WeightedSample& s) { return s.weight == 0; });
-  std::sort(samples.begin(), samples.end(),
-            [](const metrics::WeightedSample& a, const metrics::WeightedSample& b) { return a.value < b.value; });
-  std::uint64_t total = 0;
-  for (const auto& s : samples) total += s.weight;
-  // Ranks come in increasing order: walk the samples once, `end` one past the current one's ranks.
-  std::size_t at = 0;
-  std::uint64_t end = samples.empty() ? 0 : samples.front().weight;
-  return thin(total, max_points, [&](std::uint64_t rank) {
-    while (rank >= end) end += samples[++at].weight;
-    return samples[at].value;
-  });
+std::vector<CdfPoint> cdf_points(const std::vector<metrics::WeightedSample>& samples, std::size_t max_points) {
+  metrics::SampleSet set(std::max<std::size_t>(samples.size(), 1));
+  for (const auto& s : samples) set.add(s.value, s.weight);
+  return cdf_of(set, max_points);
 }
+
+ChunkLatencyPool::ChunkLatencyPool(std::size_t exact_samples) : itl_(exact_samples), gaps_(exact_samples) {}
 
 bool ChunkLatencyPool::add(const json& line) {
   const auto times = line.find("chunk_ns");
@@ -110,18 +110,21 @@ bool ChunkLatencyPool::add(const json& line) {
   r.max_tokens = integer_at(line, "max_tokens").value_or(0);
 
   const metrics::RequestMetrics m = metrics::derive(r);
-  metrics::append_itl_ms(r, m, itl_);
-  metrics::append_inter_chunk_ms(r, gaps_);
+  itl_scratch_.clear();
+  metrics::append_itl_ms(r, m, itl_scratch_);
+  for (const auto& x : itl_scratch_) itl_.add(x.value, x.weight);
+  gap_scratch_.clear();
+  metrics::append_inter_chunk_ms(r, gap_scratch_);
+  for (const double gap : gap_scratch_) gaps_.add(gap);
   return true;
 }
 
-ChunkLatencies ChunkLatencyPool::reduce() {
+ChunkLatencies ChunkLatencyPool::reduce() const {
   ChunkLatencies out;
-  out.itl_ms = metrics::describe_weighted(itl_);
-  out.itl_cdf = cdf_points(std::exchange(itl_, {}));
-  out.inter_chunk_ms = metrics::describe(gaps_);
-  out.inter_chunk_cdf = cdf_points(std::exchange(gaps_, {}));
-  record_.chunks = {};
+  out.itl_ms = itl_.describe();
+  out.itl_cdf = cdf_of(itl_, kMaxCdfPoints);
+  out.inter_chunk_ms = gaps_.describe();
+  out.inter_chunk_cdf = cdf_of(gaps_, kMaxCdfPoints);
   return out;
 }
 

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metrics/request_record.hpp"
+#include "metrics/sample_set.hpp"
 #include "metrics/stats.hpp"
 
 namespace inferbench::report {
@@ -26,11 +27,12 @@ struct CdfPoint {
 
 // The CDF of `values`, thinned to at most `max_points` points evenly spaced in rank, always
 // keeping the first and last. With no more samples than `max_points`, every sample is a point.
-std::vector<CdfPoint> cdf_points(std::vector<double> values, std::size_t max_points = kMaxCdfPoints);
+std::vector<CdfPoint> cdf_points(const std::vector<double>& values, std::size_t max_points = kMaxCdfPoints);
 
 // The same over the samples expanded (each value `weight` times) without expanding them: the
 // ranks are the expanded ones, so a chunk of n tokens counts n times. Zero weights are ignored.
-std::vector<CdfPoint> cdf_points(std::vector<metrics::WeightedSample> samples, std::size_t max_points = kMaxCdfPoints);
+std::vector<CdfPoint> cdf_points(const std::vector<metrics::WeightedSample>& samples,
+                                 std::size_t max_points = kMaxCdfPoints);
 
 // One load point's chunk latencies, reduced to what the page draws and the statistics of the
 // same samples (equal to summary.json's latency.itl_ms and inter_chunk_ms for the same requests).
@@ -42,22 +44,28 @@ struct ChunkLatencies {
 };
 
 // Gathers the chunk samples of one load point's requests while requests.jsonl is read, then
-// reduces them. Holds ~24 bytes per chunk gap until reduce(): exact percentiles need every
-// sample, but never a request's own chunk list past its line.
+// reduces them. Its samples are metrics::SampleSets like the run's summary: exact up to
+// `exact_samples` (the run's --exact-samples, so the statistics equal summary.json's), then a
+// histogram, so a long run's report needs no more memory than its summary did. A request's own
+// chunk list is never kept past its line.
 class ChunkLatencyPool {
  public:
+  explicit ChunkLatencyPool(std::size_t exact_samples = metrics::kDefaultExactSamples);
+
   // Adds the samples of one line of a successful measured request (the caller filters). Returns
   // false, adding nothing, when its timeline is missing or malformed (a file written before
   // "chunk_ns" existed, a hostile one).
   bool add(const nlohmann::json& line);
 
-  // The CDFs and statistics of everything added; leaves the pool empty.
-  ChunkLatencies reduce();
+  // The CDFs and statistics of everything added.
+  ChunkLatencies reduce() const;
 
  private:
   metrics::RequestRecord record_;  // reused line after line: its chunk list keeps its capacity
-  std::vector<metrics::WeightedSample> itl_;
-  std::vector<double> gaps_;
+  std::vector<metrics::WeightedSample> itl_scratch_;  // one line's samples, capacity reused
+  std::vector<double> gap_scratch_;
+  metrics::SampleSet itl_;
+  metrics::SampleSet gaps_;
 };
 
 }  // namespace inferbench::report

@@ -75,6 +75,16 @@ json to_json(const metrics::Distribution& d) {
   return out;
 }
 
+metrics::SummaryOptions summary_options_of(const json& summary) {
+  metrics::SummaryOptions options;
+  if (!summary.is_object()) return options;
+  const json config = summary.value("config", json::object());
+  const json output = config.is_object() ? config.value("output", json::object()) : json::object();
+  const json exact = output.is_object() ? output.value("exact_samples", json()) : json();
+  if (exact.is_number_unsigned() && exact.get<std::uint64_t>() > 0) options.exact_samples = exact.get<std::size_t>();
+  return options;
+}
+
 json to_json(const metrics::LoadPointSummary& s) {
   const bool open = s.load.mode == LoadSpec::Mode::Open;
   json j;

@@ -21,6 +21,11 @@ nlohmann::json to_json(const metrics::Distribution& d);
 // One load point: the element of summary.json's "runs" array.
 nlohmann::json to_json(const metrics::LoadPointSummary& s);
 
+// How the run behind a summary.json built its distributions (config.output.exact_samples; the
+// default when absent), so that what is recomputed from its records folds as the run did. No
+// in-flight horizon: records read back are not in the order they ended.
+metrics::SummaryOptions summary_options_of(const nlohmann::json& summary);
+
 // One line of requests.jsonl; `m` must be metrics::derive(r). Safe to call off the hot path only.
 nlohmann::json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m);
 

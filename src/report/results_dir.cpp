@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/error.hpp"
+#include "report/json.hpp"
 
 namespace inferbench::report {
 
@@ -27,7 +28,7 @@ bool bool_at(const json& line, const char* key) {
 
 }  // namespace
 
-RequestLines read_request_lines(const std::filesystem::path& path) {
+RequestLines read_request_lines(const std::filesystem::path& path, std::size_t exact_samples) {
   std::ifstream in(path, std::ios::binary);
   require(static_cast<bool>(in), "cannot read " + path.string());
   RequestLines out;
@@ -55,7 +56,9 @@ RequestLines read_request_lines(const std::filesystem::path& path) {
     r.schedule_lag_ms = number_at(line, "schedule_lag_ms");
     r.output_tokens = number_at(line, "output_tokens");
     // The requests metrics::summarize takes the ITL of: successful and not warm-up.
-    if (r.ok && !r.warmup && !pools[r.load_point].add(line)) ++out.no_timeline;
+    if (r.ok && !r.warmup && !pools.try_emplace(r.load_point, exact_samples).first->second.add(line)) {
+      ++out.no_timeline;
+    }
     out.lines.push_back(std::move(r));
   }
   for (auto& [point, pool] : pools) out.chunk_latencies.emplace(point, pool.reduce());
@@ -76,7 +79,10 @@ ResultsDir read_results_dir(const std::filesystem::path& dir) {
               out.summary.contains("runs") && out.summary["runs"].is_array(),
           summary_path.string() + " is not an inferbench summary (no \"tool\": \"inferbench\" and \"runs\" array)");
   const auto requests_path = dir / "requests.jsonl";
-  if (std::filesystem::exists(requests_path)) out.requests = read_request_lines(requests_path);
+  // The run's --exact-samples: the report's chunk statistics fold as the summary's did.
+  if (std::filesystem::exists(requests_path)) {
+    out.requests = read_request_lines(requests_path, summary_options_of(out.summary).exact_samples);
+  }
   return out;
 }
 

@@ -43,7 +43,8 @@ struct RequestLines {
 
 // Reads requests.jsonl. The one place this file is read for the report, so it can move onto a
 // shared reader later. Throws inferbench::Error when the file cannot be opened.
-RequestLines read_request_lines(const std::filesystem::path& path);
+RequestLines read_request_lines(const std::filesystem::path& path,
+                                std::size_t exact_samples = metrics::kDefaultExactSamples);
 
 struct ResultsDir {
   std::filesystem::path dir;

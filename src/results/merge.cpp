@@ -10,6 +10,7 @@
 
 #include "core/error.hpp"
 #include "metrics/self_check.hpp"
+#include "report/json.hpp"
 
 namespace inferbench::results {
 
@@ -47,16 +48,6 @@ std::optional<double> min_success_rate(const json& summary) {
   const auto rate = gates.value("min_success_rate", json());
   if (rate.is_number()) return rate.get<double>();
   return std::nullopt;
-}
-
-// The shards' --exact-samples, so that the merged distributions are exact or folded as one run's
-// would be (no horizon: the shards' records come one shard after another, not in time order).
-metrics::SummaryOptions summary_options(const json& summary) {
-  metrics::SummaryOptions options;
-  const auto output = summary.value("config", json::object()).value("output", json::object());
-  const auto exact = output.value("exact_samples", json());
-  if (exact.is_number_unsigned() && exact.get<std::uint64_t>() > 0) options.exact_samples = exact.get<std::size_t>();
-  return options;
 }
 
 }  // namespace
@@ -125,7 +116,7 @@ MergedRun merge(std::vector<Results> shards) {
   }
 
   const std::optional<double> min_rate = min_success_rate(first.summary);
-  const metrics::SummaryOptions options = summary_options(first.summary);
+  const metrics::SummaryOptions options = report::summary_options_of(first.summary);
   for (std::size_t p = 0; p < first.points.size(); ++p) {
     MergedPoint merged;
     merged.load = first.points[p].load;

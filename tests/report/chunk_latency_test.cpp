@@ -145,6 +145,20 @@ TEST(ChunkLatencyPool, SamplesAreTheSummarys) {
   EXPECT_DOUBLE_EQ(first.itl_ms.min, 1.0 / 3.0);
   EXPECT_DOUBLE_EQ(first.itl_ms.max, 1.0);
   EXPECT_EQ(first.inter_chunk_ms.count, 2u);
+
+  // Past the run's --exact-samples both fold into the same histogram: still the summary's numbers.
+  ChunkLatencyPool folded_pool(4);
+  for (const Case& c : cases) EXPECT_TRUE(folded_pool.add(line_of(c)));
+  const metrics::LoadPointSummary folded_want =
+      metrics::summarize(records, metrics::LoadSpec{}, metrics::Slo{}, {.exact_samples = 4});
+  const ChunkLatencies folded = folded_pool.reduce();
+  ASSERT_GT(folded_want.latency.itl_ms.relative_error, 0.0);
+  expect_same(folded.itl_ms, folded_want.latency.itl_ms);
+  expect_same(folded.inter_chunk_ms, folded_want.latency.inter_chunk_ms);
+  EXPECT_EQ(folded.itl_cdf.size(), folded_want.latency.itl_ms.count);
+  EXPECT_EQ(folded.itl_cdf.front().value, folded_want.latency.itl_ms.min);
+  EXPECT_EQ(folded.itl_cdf.back().value, folded_want.latency.itl_ms.max);
+  for (std::size_t i = 1; i < folded.itl_cdf.size(); ++i) EXPECT_LE(folded.itl_cdf[i - 1].value, folded.itl_cdf[i].value);
 }
 
 TEST(ChunkLatencyPool, MalformedTimelinesAddNothing) {

@@ -14,7 +14,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ALL_TARGETS=(sse_fuzz chunk_decoder_fuzz http_response_fuzz prometheus_fuzz sharegpt_fuzz jsonl_fuzz
-             tokenizer_fuzz config_yaml_fuzz flowgpt_log_fuzz mooncake_trace_fuzz azure_trace_fuzz requests_jsonl_replay_fuzz vllm_log_fuzz)
+             tokenizer_fuzz config_yaml_fuzz flowgpt_log_fuzz mooncake_trace_fuzz azure_trace_fuzz requests_jsonl_replay_fuzz vllm_log_fuzz
+             results_fuzz)
 SECONDS_PER_TARGET="${1:-60}"
 if [ $# -gt 0 ]; then shift; fi
 TARGETS=("$@")
@@ -77,6 +78,7 @@ seed() {
     requests_jsonl_replay_fuzz) cp tests/replay/data/inferbench_*.jsonl "$dir/" ;;
     azure_trace_fuzz) cp tests/replay/data/*.csv "$dir/" ;;
     vllm_log_fuzz) cp tests/loadtime/data/*.log "$dir/" ;;
+    results_fuzz) cp tests/replay/data/inferbench_*.jsonl "$dir/" ;;  # requests.jsonl of real runs
   esac
 }
 

@@ -8,6 +8,7 @@
 #include "config/schema.hpp"
 #include "core/error.hpp"
 #include "core/version.hpp"
+#include "tokenizer/unicode.hpp"
 
 namespace {
 
@@ -19,6 +20,22 @@ void raise_descriptor_limit() {
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
   limit.rlim_cur = limit.rlim_max;
   (void)setrlimit(RLIMIT_NOFILE, &limit);  // not raised: the run warns when it needs more
+}
+
+// An error line as a terminal may show it: what the user typed comes back in messages, so bytes
+// that are not UTF-8 become U+FFFD and control characters (escape sequences, CR, line breaks)
+// are written as \xNN.
+std::string printable(std::string_view message) {
+  std::string out;
+  for (const char c : inferbench::tokenizer::to_valid_utf8(message)) {
+    const auto b = static_cast<unsigned char>(c);
+    if (b < 0x20 || b == 0x7f) {
+      out += fmt::format("\\x{:02x}", b);
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -58,13 +75,13 @@ int main(int argc, char** argv) {
   } catch (const CLI::RuntimeError& e) {  // a command's own exit code (1 failed, 130 interrupted)
     return e.get_exit_code();
   } catch (const CLI::ParseError& e) {  // docs/cli.md: a usage error is one line and exit 2
-    fmt::print(stderr, "inferbench: {} (see --help)\n", e.what());
+    fmt::print(stderr, "inferbench: {} (see --help)\n", printable(e.what()));
     return 2;
   } catch (const inferbench::Error& e) {
-    fmt::print(stderr, "inferbench: {}\n", e.what());
+    fmt::print(stderr, "inferbench: {}\n", printable(e.what()));
     return 2;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "inferbench: unexpected error: {}\n", e.what());
+    fmt::print(stderr, "inferbench: unexpected error: {}\n", printable(e.what()));
     return 1;
   }
   return 0;

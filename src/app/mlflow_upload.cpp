@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include "app/signals.hpp"
 #include "config/json.hpp"
 #include "core/error.hpp"
 
@@ -10,6 +11,9 @@ namespace inferbench::app {
 mlflow::UploadOptions upload_options(const MlflowTarget& target) {
   mlflow::UploadOptions options;
   options.client = mlflow::options_from_environment(target.uri);
+  // After Ctrl-C an upload makes one attempt per call: a user who stops the run does not wait
+  // out retries against a server that is down (the results stay on disk for log-mlflow).
+  options.client.stop_retrying = stop_requested;
   options.tracking_uri = target.uri;
   options.experiment = target.experiment;
   options.run_name = target.run_name;

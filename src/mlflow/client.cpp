@@ -164,14 +164,22 @@ json Client::call(bhttp::verb method, const std::string& target, std::string bod
   const std::string what = fmt::format("{} {}{}", std::string(bhttp::to_string(method)), options_.url.str(), target);
   std::minstd_rand jitter(static_cast<unsigned>(Clock::now().time_since_epoch().count()));
   std::string last_problem;
+  const auto stopped = [this] { return options_.stop_retrying && options_.stop_retrying(); };
+  int attempts = 0;
   for (int attempt = 0; attempt < std::max(1, options_.max_attempts); ++attempt) {
     if (attempt > 0) {
       // Exponential backoff with up to 25 % jitter, so that clients sharing a server spread out.
       const double factor = std::pow(2.0, attempt - 1) * (1.0 + 0.25 * std::uniform_real_distribution<>(0, 1)(jitter));
       const Duration wait = std::min<Duration>(std::chrono::duration_cast<Duration>(options_.first_backoff * factor),
                                                options_.max_backoff);
-      std::this_thread::sleep_for(wait);
+      // In slices, so that Ctrl-C ends the wait within 50 ms.
+      const TimePoint until = Clock::now() + wait;
+      while (!stopped() && Clock::now() < until) {
+        std::this_thread::sleep_for(std::min<Duration>(until - Clock::now(), std::chrono::milliseconds(50)));
+      }
+      if (stopped()) break;
     }
+    ++attempts;
     ++sent_;
     const http::CallResult result = http::blocking_call(ioc_, *pool_, request, options_.timeout);
     if (result.outcome.kind != http::Outcome::Kind::Complete) {
@@ -197,8 +205,8 @@ json Client::call(bhttp::verb method, const std::string& target, std::string bod
     throw ApiError(result.status, code,
                    fmt::format("{}: HTTP {} {}{}", what, result.status, code, message.empty() ? "" : ": " + message));
   }
-  throw Unreachable(
-      fmt::format("{}: {} attempts failed, the last with: {}", what, options_.max_attempts, last_problem));
+  throw Unreachable(fmt::format("{}: {} attempt{} failed{}, the last with: {}", what, attempts, attempts == 1 ? "" : "s",
+                                stopped() ? " (no more retries after Ctrl-C)" : "", last_problem));
 }
 
 std::optional<Experiment> Client::experiment_by_name(const std::string& name) {

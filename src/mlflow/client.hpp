@@ -31,6 +31,9 @@ struct ClientOptions {
   Duration max_backoff = std::chrono::seconds(10);
   Duration timeout = std::chrono::seconds(60);  // per attempt, to the end of the response
   Duration connect_timeout = std::chrono::seconds(10);
+  // Once it returns true (the user pressed Ctrl-C), a call stops retrying: it fails with what its
+  // last attempt got instead of waiting out the backoff. Null = always retry.
+  std::function<bool()> stop_retrying;
 };
 
 // The options for tracking server `uri`, with auth and TLS from MLflow's own environment

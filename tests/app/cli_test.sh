@@ -147,6 +147,13 @@ check "sim --threads 0 says the range plainly" grep -q -- "--threads: must be fr
 "$BIN" run --model $'\xff\xfe' --num-requests 1 >/dev/null 2>"$WORK/usage.err"
 check "--model with bytes that are not UTF-8: exit 2 (got $?)" test $? -eq 2
 check "--model not UTF-8: one clear line" grep -q "invalid --model '.*': not valid UTF-8" "$WORK/usage.err"
+# What the user typed comes back in error lines: never as raw bytes or terminal escape sequences.
+replacement=$'\xef\xbf\xbd'  # U+FFFD
+expect_error "a flag value with an escape sequence and a byte that is not UTF-8" \
+  "inferbench: invalid --exact-samples '${replacement}\\x1b[31mred': expected a number" \
+  run --exact-samples $'\xff\x1b[31mred'
+expect_error "an unknown flag with a CR" \
+  'inferbench: The following argument was not expected: --bogus\x0d (see --help)' run $'--bogus\r'
 "$BIN" run --header $'X-Key=\xffsecret' --num-requests 1 >/dev/null 2>"$WORK/usage.err"
 check "a header value not UTF-8 is refused without showing it" bash -c "grep -q 'not shown' '$WORK/usage.err' && ! grep -q secret '$WORK/usage.err'"
 echo '[9906,-5]' | "$BIN" tokenize --decode --tokenizer "$TOK" >/dev/null 2>"$WORK/decode.err"

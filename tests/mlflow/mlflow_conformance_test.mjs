@@ -3,7 +3,7 @@
 // behaviour: see its header), and, when MLFLOW_TEST_URI is set, against that real server.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -152,6 +152,37 @@ test('429, 5xx and dropped connections are retried with backoff, without duplica
     assert.equal(runsOf(s, 'inferbench').length, 3);
     const statuses = s.requests.map((x) => x.status);
     for (const st of ['dropped', 429, 503, 502]) assert.ok(statuses.includes(st), `no ${st} in ${statuses}`);
+  } finally {
+    await server.close();
+  }
+});
+
+test('Ctrl-C while an upload waits to retry ends it at once, the results left for log-mlflow', async () => {
+  const server = await startServer();
+  try {
+    await post(`${server.url}/_test/fault`, { status: 503, count: 1000, path: 'runs/create' });
+    const dir = path.join(tmp, 'ctrl-c-upload');
+    const clean = { ...process.env };
+    for (const k of Object.keys(clean)) if (k.startsWith('MLFLOW_')) delete clean[k];
+    // MLflow's default retries (5) with a 2 s backoff factor: about a minute of waiting without Ctrl-C.
+    const child = spawn(BIN, ['run', ...SIM, '--no-history', '--output', dir, '--mlflow-uri', server.url],
+      { env: { ...clean, MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR: '2' } });
+    let stderr = '';
+    child.stderr.on('data', (d) => { stderr += d; });
+    const exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
+    // Wait for the upload's first refused attempt, then interrupt its backoff.
+    for (let i = 0; i < 200 && !(await state(server)).requests.some((x) => x.status === 503); ++i) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const interrupted = Date.now();
+    child.kill('SIGINT');
+    const code = await exited;
+    assert.ok(Date.now() - interrupted < 2000, `took ${Date.now() - interrupted} ms after SIGINT`);
+    // The load had ended: the results are whole, and a failed upload never fails the run.
+    assert.equal(code, 0, stderr);
+    assert.match(stderr, /1 attempt failed \(no more retries after Ctrl-C\)/);
+    assert.match(stderr, /inferbench log-mlflow/);
+    assert.ok(fs.existsSync(path.join(dir, 'summary.json')));
   } finally {
     await server.close();
   }

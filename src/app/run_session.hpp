@@ -62,9 +62,9 @@ class RunSession {
   nlohmann::json& summary_;
   std::vector<metrics::LoadPointSummary> points_;
   bool interrupted_ = false;
-  bool warned_server_ = false;     // one warning per run when /metrics cannot be read
-  ClientErrorStop client_errors_;  // the first requests of the run, across load points
-  bool aborted_run_ = false;       // a load point was aborted and --on-abort is stop
+  bool warned_server_ = false;          // one warning per run when /metrics cannot be read
+  ClientErrorStop client_errors_;       // the first requests of the run, across load points
+  bool aborted_run_ = false;            // a load point was aborted and --on-abort is stop
   metrics::SummaryBuilder all_stages_;  // load.stages: every stage's requests, reported together too
 };
 

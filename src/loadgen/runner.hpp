@@ -47,11 +47,11 @@ struct LoadResult {
 };
 
 struct RunHooks {
-  Collector::Sink on_record;             // each finished record (cancelled ones too), on the collector thread
+  Collector::Sink on_record;  // each finished record (cancelled ones too), on the collector thread
   // Return every record in LoadResult::records. A long run that summarizes in on_record turns it
   // off, so that its memory does not grow with the records (metrics::SummaryBuilder).
   bool keep_records = true;
-  std::function<bool()> stop_requested;  // polled every 50 ms
+  std::function<bool()> stop_requested;                                  // polled every 50 ms
   std::function<void(const LiveStats&, std::size_t total)> on_progress;  // every progress_interval
   Duration progress_interval = std::chrono::seconds(1);
 };

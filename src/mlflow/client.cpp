@@ -205,8 +205,9 @@ json Client::call(bhttp::verb method, const std::string& target, std::string bod
     throw ApiError(result.status, code,
                    fmt::format("{}: HTTP {} {}{}", what, result.status, code, message.empty() ? "" : ": " + message));
   }
-  throw Unreachable(fmt::format("{}: {} attempt{} failed{}, the last with: {}", what, attempts, attempts == 1 ? "" : "s",
-                                stopped() ? " (no more retries after Ctrl-C)" : "", last_problem));
+  throw Unreachable(fmt::format("{}: {} attempt{} failed{}, the last with: {}", what, attempts,
+                                attempts == 1 ? "" : "s", stopped() ? " (no more retries after Ctrl-C)" : "",
+                                last_problem));
 }
 
 std::optional<Experiment> Client::experiment_by_name(const std::string& name) {

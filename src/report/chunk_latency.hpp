@@ -61,7 +61,7 @@ class ChunkLatencyPool {
   ChunkLatencies reduce() const;
 
  private:
-  metrics::RequestRecord record_;  // reused line after line: its chunk list keeps its capacity
+  metrics::RequestRecord record_;                     // reused line after line: its chunk list keeps its capacity
   std::vector<metrics::WeightedSample> itl_scratch_;  // one line's samples, capacity reused
   std::vector<double> gap_scratch_;
   metrics::SampleSet itl_;

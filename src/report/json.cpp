@@ -61,15 +61,15 @@ json number_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr
 
 json to_json(const metrics::Distribution& d) {
   json out{{"count", d.count},
-              {"mean", number_or_null(d.mean)},
-              {"std", number_or_null(d.std)},
-              {"min", number_or_null(d.min)},
-              {"p50", number_or_null(d.p50)},
-              {"p90", number_or_null(d.p90)},
-              {"p95", number_or_null(d.p95)},
-              {"p99", number_or_null(d.p99)},
-              {"p99_9", number_or_null(d.p99_9)},
-              {"max", number_or_null(d.max)}};
+           {"mean", number_or_null(d.mean)},
+           {"std", number_or_null(d.std)},
+           {"min", number_or_null(d.min)},
+           {"p50", number_or_null(d.p50)},
+           {"p90", number_or_null(d.p90)},
+           {"p95", number_or_null(d.p95)},
+           {"p99", number_or_null(d.p99)},
+           {"p99_9", number_or_null(d.p99_9)},
+           {"max", number_or_null(d.max)}};
   // Only a distribution folded into a histogram (SampleSet) carries it: the percentiles' bound.
   if (d.relative_error > 0) out["relative_error"] = d.relative_error;
   return out;

@@ -74,8 +74,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const results::LoadPointRecords& p : read.points) {
     records += p.records.size();
     for (const metrics::RequestRecord& r : p.records) {
-      const metrics::RequestRecord again = results::parse_record(results::request_line(r, p.index, read.anchor),
-                                                                 read.anchor.steady);
+      const metrics::RequestRecord again =
+          results::parse_record(results::request_line(r, p.index, read.anchor), read.anchor.steady);
       if (!same(r, again)) fail();
     }
     for (const std::size_t exact : {std::size_t{1}, metrics::kDefaultExactSamples}) {

@@ -354,8 +354,8 @@ TEST(EngineLoopback, ASummaryBuiltAsRecordsArriveKeepsNoneAndEqualsTheOneOverThe
   hooks.stop_requested = [stop_at] { return Clock::now() >= stop_at; };
   const LoadResult result = run_load(targets, specs, plan, hooks);
   EXPECT_TRUE(result.records.empty());
-  const auto cancelled = std::count_if(seen.begin(), seen.end(),
-                                       [](const auto& r) { return r.failure == metrics::Failure::Cancelled; });
+  const auto cancelled =
+      std::count_if(seen.begin(), seen.end(), [](const auto& r) { return r.failure == metrics::Failure::Cancelled; });
   EXPECT_EQ(result.cancelled, static_cast<std::size_t>(cancelled));
   std::erase_if(seen, [](const auto& r) { return r.failure == metrics::Failure::Cancelled; });
   ASSERT_GT(seen.size(), 8u);

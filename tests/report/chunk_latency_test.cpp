@@ -158,7 +158,8 @@ TEST(ChunkLatencyPool, SamplesAreTheSummarys) {
   EXPECT_EQ(folded.itl_cdf.size(), folded_want.latency.itl_ms.count);
   EXPECT_EQ(folded.itl_cdf.front().value, folded_want.latency.itl_ms.min);
   EXPECT_EQ(folded.itl_cdf.back().value, folded_want.latency.itl_ms.max);
-  for (std::size_t i = 1; i < folded.itl_cdf.size(); ++i) EXPECT_LE(folded.itl_cdf[i - 1].value, folded.itl_cdf[i].value);
+  for (std::size_t i = 1; i < folded.itl_cdf.size(); ++i)
+    EXPECT_LE(folded.itl_cdf[i - 1].value, folded.itl_cdf[i].value);
 }
 
 TEST(ChunkLatencyPool, MalformedTimelinesAddNothing) {

@@ -32,7 +32,9 @@ void require_utf8(const std::string& name, const std::string& text, bool secret 
   try {
     (void)nlohmann::json(text).dump();
   } catch (const nlohmann::json::type_error&) {
-    fail(name, secret ? "(not shown)" : text, "not valid UTF-8");
+    // The message may be written into JSON files too, not only printed: replaced here.
+    const std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    fail(name, secret ? "(not shown)" : quoted.substr(1, quoted.size() - 2), "not valid UTF-8");
   }
 }
 

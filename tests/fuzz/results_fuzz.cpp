@@ -79,7 +79,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (!same(r, again)) fail();
     }
     for (const std::size_t exact : {std::size_t{1}, metrics::kDefaultExactSamples}) {
-      const metrics::LoadPointSummary s = metrics::summarize(p.records, p.load, p.slo, {.exact_samples = exact});
+      const metrics::LoadPointSummary s =
+          metrics::summarize(p.records, p.load, p.slo, {.exact_samples = exact, .in_flight_horizon = std::nullopt});
       if (s.requests.completed + s.requests.failed + s.requests.warmup != p.records.size()) fail();
     }
   }

@@ -360,7 +360,8 @@ TEST(EngineLoopback, ASummaryBuiltAsRecordsArriveKeepsNoneAndEqualsTheOneOverThe
   std::erase_if(seen, [](const auto& r) { return r.failure == metrics::Failure::Cancelled; });
   ASSERT_GT(seen.size(), 8u);
   const metrics::LoadPointSummary streamed = builder.finish();
-  const metrics::LoadPointSummary kept = metrics::summarize(seen, plan.load, {}, {.exact_samples = 50});
+  const metrics::LoadPointSummary kept =
+      metrics::summarize(seen, plan.load, {}, {.exact_samples = 50, .in_flight_horizon = std::nullopt});
   EXPECT_EQ(report::to_json(streamed).dump(), report::to_json(kept).dump());
   EXPECT_GT(streamed.latency.itl_ms.relative_error, 0.0);  // > 50 gaps: folded into a histogram
   EXPECT_EQ(streamed.latency.ttft_ms.relative_error, seen.size() > 50 ? metrics::kHistogramRelativeError : 0.0);

@@ -149,8 +149,8 @@ TEST(ChunkLatencyPool, SamplesAreTheSummarys) {
   // Past the run's --exact-samples both fold into the same histogram: still the summary's numbers.
   ChunkLatencyPool folded_pool(4);
   for (const Case& c : cases) EXPECT_TRUE(folded_pool.add(line_of(c)));
-  const metrics::LoadPointSummary folded_want =
-      metrics::summarize(records, metrics::LoadSpec{}, metrics::Slo{}, {.exact_samples = 4});
+  const metrics::LoadPointSummary folded_want = metrics::summarize(
+      records, metrics::LoadSpec{}, metrics::Slo{}, {.exact_samples = 4, .in_flight_horizon = std::nullopt});
   const ChunkLatencies folded = folded_pool.reduce();
   ASSERT_GT(folded_want.latency.itl_ms.relative_error, 0.0);
   expect_same(folded.itl_ms, folded_want.latency.itl_ms);

@@ -204,7 +204,7 @@ json run_data(const ResultsDir& run, const HtmlReportOptions& options) {
     const json& point = summary["runs"][i];
     json cdf = json::object();
     for (const char* key : {"ttft_ms", "tpot_ms", "max_itl_ms", "e2e_ms"})
-      cdf[key] = to_json(cdf_points(std::move(values[i][key])));
+      cdf[key] = to_json(cdf_points(values[i][key]));
     // ITL over every token (not per request) and the raw gaps, from the chunk timelines.
     cdf["itl_ms"] = json::array();
     cdf["inter_chunk_ms"] = json::array();

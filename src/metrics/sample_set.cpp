@@ -72,12 +72,7 @@ Distribution SampleSet::describe() const {
   d.min = min_;
   d.max = max_;
   // Percentiles from the histogram, kept within the exact extremes.
-  const auto percentile = [&](double p) { return std::clamp(histogram_->percentile(p) / 1e6, min_, max_); };
-  d.p50 = percentile(50.0);
-  d.p90 = percentile(90.0);
-  d.p95 = percentile(95.0);
-  d.p99 = percentile(99.0);
-  d.p99_9 = percentile(99.9);
+  set_percentiles(d, [&](double p) { return std::clamp(histogram_->percentile(p) / 1e6, min_, max_); });
   return d;
 }
 

@@ -40,11 +40,7 @@ Distribution describe(std::vector<double> samples) {
   d.std = std::sqrt(squares / n);
   d.min = samples.front();
   d.max = samples.back();
-  d.p50 = percentile_sorted(samples, 50.0);
-  d.p90 = percentile_sorted(samples, 90.0);
-  d.p95 = percentile_sorted(samples, 95.0);
-  d.p99 = percentile_sorted(samples, 99.0);
-  d.p99_9 = percentile_sorted(samples, 99.9);
+  set_percentiles(d, [&](double p) { return percentile_sorted(samples, p); });
   return d;
 }
 
@@ -88,11 +84,7 @@ Distribution describe_weighted(std::vector<WeightedSample> samples) {
     const double t = index - floor_index;
     return numpy_lerp(at(lo), at(hi), t);
   };
-  d.p50 = percentile(50.0);
-  d.p90 = percentile(90.0);
-  d.p95 = percentile(95.0);
-  d.p99 = percentile(99.0);
-  d.p99_9 = percentile(99.9);
+  set_percentiles(d, percentile);
   return d;
 }
 

@@ -28,6 +28,16 @@ struct Distribution {
   double relative_error = 0.0;
 };
 
+// Sets the reported percentiles of `d` (p50 … p99.9) from `percentile(p)`, p in [0, 100].
+template <class Percentile>
+void set_percentiles(Distribution& d, Percentile percentile) {
+  d.p50 = percentile(50.0);
+  d.p90 = percentile(90.0);
+  d.p95 = percentile(95.0);
+  d.p99 = percentile(99.0);
+  d.p99_9 = percentile(99.9);
+}
+
 // The p-th percentile (p in [0, 100], clamped) of ascending-sorted samples, interpolating
 // linearly between the closest ranks exactly as numpy's default np.percentile; NaN when empty.
 double percentile_sorted(std::span<const double> sorted, double p);

@@ -114,7 +114,7 @@ MergeOutcome merge_results(const std::vector<std::string>& inputs, const std::st
   for (std::size_t p = 0; p < merged.points.size(); ++p) {
     const results::MergedPoint& point = merged.points[p];
     for (const auto& r : point.records) {
-      lines += report::to_text(results::request_line(r, p, merged.anchor));
+      lines += results::request_line_text(r, p, merged.anchor);
       lines += '\n';
     }
     json point_json = report::to_json(point.summary);

@@ -27,7 +27,7 @@ ResultsWriter::~ResultsWriter() {
 }
 
 void ResultsWriter::write_request(std::size_t load_point, const metrics::RequestRecord& record) {
-  line_ = report::to_text(results::request_line(record, load_point, anchor_));
+  line_ = results::request_line_text(record, load_point, anchor_);
   line_ += '\n';
   // in the OS's hands after the flush: survives the process dying. A write that fails loses
   // the record, so the run must know (disk full, quota, I/O error).

@@ -40,6 +40,7 @@ void SampleSet::add(double value_ms, std::uint64_t weight) {
     weighted_ = true;
     weights_.assign(values_.size(), 1);
   }
+  if (values_sorted_ && !values_.empty() && value_ms < values_.back()) values_sorted_ = false;
   values_.push_back(value_ms);
   if (weighted_) weights_.push_back(weight);
   if (values_.size() > limit_) fold_into_histogram();
@@ -55,9 +56,18 @@ void SampleSet::fold_into_histogram() {
   std::vector<std::uint64_t>().swap(weights_);
 }
 
+void SampleSet::sort_values() const {
+  if (values_sorted_) return;
+  std::sort(values_.begin(), values_.end());
+  values_sorted_ = true;
+}
+
 Distribution SampleSet::describe() const {
   if (!histogram_) {
-    if (!weighted_) return metrics::describe(values_);
+    if (!weighted_) {
+      sort_values();
+      return describe_sorted(values_);
+    }
     std::vector<WeightedSample> samples(values_.size());
     for (std::size_t i = 0; i < values_.size(); ++i) samples[i] = {values_[i], weights_[i]};
     return describe_weighted(std::move(samples));
@@ -84,6 +94,11 @@ std::vector<double> SampleSet::at_ranks(std::span<const std::uint64_t> ranks) co
     return out;
   }
   if (values_.empty()) return out;
+  if (!weighted_) {
+    sort_values();
+    for (const std::uint64_t rank : ranks) out.push_back(values_[std::min<std::uint64_t>(rank, values_.size() - 1)]);
+    return out;
+  }
   std::vector<WeightedSample> sorted(values_.size());
   for (std::size_t i = 0; i < values_.size(); ++i) sorted[i] = {values_[i], weighted_ ? weights_[i] : 1};
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.value < b.value; });

@@ -44,9 +44,13 @@ class SampleSet {
 
  private:
   void fold_into_histogram();
+  // Puts unweighted values_ in ascending order once, for describe() and at_ranks() alike (the
+  // order of values_ means nothing else; an add() after it appends out of order).
+  void sort_values() const;
 
   std::size_t limit_;
-  std::vector<double> values_;          // while exact
+  mutable std::vector<double> values_;  // while exact
+  mutable bool values_sorted_ = true;   // (unweighted only)
   std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
   bool weighted_ = false;
   std::unique_ptr<Histogram> histogram_;

@@ -27,10 +27,14 @@ double percentile_sorted(std::span<const double> sorted, double p) {
 }
 
 Distribution describe(std::vector<double> samples) {
+  std::sort(samples.begin(), samples.end());
+  return describe_sorted(samples);
+}
+
+Distribution describe_sorted(std::span<const double> samples) {
   Distribution d;
   d.count = samples.size();
   if (samples.empty()) return d;
-  std::sort(samples.begin(), samples.end());
   const double n = static_cast<double>(samples.size());
   double sum = 0.0;
   for (double x : samples) sum += x;

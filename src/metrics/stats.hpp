@@ -44,6 +44,8 @@ double percentile_sorted(std::span<const double> sorted, double p);
 
 // Describes `samples` (taken by value and sorted in place). Samples must be finite.
 Distribution describe(std::vector<double> samples);
+// describe() of samples already in ascending order (no copy, no sort).
+Distribution describe_sorted(std::span<const double> sorted);
 
 // `weight` equal observations of `value`: a token-weighted ITL sample is one gap spread over the
 // chunk's tokens. Kept as one entry so memory follows the chunks received, never a count a

@@ -57,33 +57,45 @@ TimePoint at(TimePoint anchor, std::int64_t offset_ns) {
   return anchor + std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(offset_ns));
 }
 
-}  // namespace
-
-void add_timeline(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
+// The timeline's single times (everything of add_timeline but the chunk arrays).
+void add_times(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
   line["sched_ns"] = to_ns(r.scheduled - anchor);
   line["sent_ns"] = r.sent ? json(to_ns(*r.sent - anchor)) : json(nullptr);
   line["headers_ns"] = r.headers == TimePoint{} ? json(nullptr) : json(to_ns(r.headers - anchor));
   line["done_ns"] = to_ns(r.done - anchor);
-  // Chunk times as deltas (the first from the send, or the anchor when never sent): short
-  // numbers, exact integers.
-  json times = json::array();
-  json tokens = json::array();
+}
+
+// Chunk times as deltas (the first from the send, or the anchor when never sent): short
+// numbers, exact integers. Calls chunk(delta_ns, tokens) per chunk; true when any chunk
+// carried a token count.
+template <class Chunk>
+bool for_each_chunk(const metrics::RequestRecord& r, TimePoint anchor, Chunk chunk) {
   bool any_tokens = false;
   TimePoint previous = r.sent.value_or(anchor);
   for (const metrics::ChunkTime& c : r.chunks) {
-    times.push_back(to_ns(c.t - previous));
+    chunk(to_ns(c.t - previous), c.tokens);
     previous = c.t;
-    tokens.push_back(c.tokens);
     any_tokens = any_tokens || c.tokens != 0;
   }
+  return any_tokens;
+}
+
+void add_chunks(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
+  json times = json::array();
+  json tokens = json::array();
+  const bool any_tokens = for_each_chunk(r, anchor, [&](std::int64_t delta_ns, std::int64_t n) {
+    times.push_back(delta_ns);
+    tokens.push_back(n);
+  });
   line["chunk_ns"] = std::move(times);
   line["chunk_tokens"] = any_tokens ? std::move(tokens) : json(nullptr);
 }
 
-json request_line(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
+// request_line without "chunk_ns" and "chunk_tokens".
+json line_without_chunks(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
   json line = report::request_line(record, metrics::derive(record));
   line["load_point"] = load_point;
-  add_timeline(line, record, anchor.steady);
+  add_times(line, record, anchor.steady);
   // When it was sent, for people: seconds from the anchor, and the wall clock as a label
   // (never used for a duration).
   const std::chrono::system_clock::time_point wall_start{
@@ -100,6 +112,59 @@ json request_line(const metrics::RequestRecord& record, std::size_t load_point, 
   }
   line["scheduled_offset_s"] = to_s(record.scheduled - anchor.steady);
   return line;
+}
+
+}  // namespace
+
+void add_timeline(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
+  add_times(line, r, anchor);
+  add_chunks(line, r, anchor);
+}
+
+json request_line(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
+  json line = line_without_chunks(record, load_point, anchor);
+  add_chunks(line, record, anchor.steady);
+  return line;
+}
+
+std::string request_line_text(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
+  // The chunk arrays (two numbers per chunk, thousands in a long response) are formatted
+  // here rather than built as JSON values: the rest of the line is dumped with placeholders,
+  // which are then replaced. The placeholder cannot occur anywhere else in the text: every
+  // quote inside a JSON string is escaped.
+  json line = line_without_chunks(record, load_point, anchor);
+  line["chunk_ns"] = 0;
+  line["chunk_tokens"] = 0;
+  std::string text = report::to_text(line);
+  constexpr std::string_view kPlaceholder = R"("chunk_ns":0,"chunk_tokens":0)";
+  std::string arrays = R"("chunk_ns":[)";
+  std::string tokens = R"("chunk_tokens":[)";
+  arrays.reserve(arrays.size() + record.chunks.size() * 9 + 2);
+  tokens.reserve(tokens.size() + record.chunks.size() * 2 + 2);
+  const auto append = [](std::string& out, std::int64_t n) {
+    const fmt::format_int digits(n);
+    out.append(digits.data(), digits.size());
+    out += ',';
+  };
+  const bool any_tokens = for_each_chunk(record, anchor.steady, [&](std::int64_t delta_ns, std::int64_t n) {
+    append(arrays, delta_ns);
+    append(tokens, n);
+  });
+  // Each list ends in a comma (or is empty): the bracket replaces it, or follows "[".
+  const auto close = [](std::string& list) {
+    if (list.back() == ',') list.pop_back();
+    list += ']';
+  };
+  close(arrays);
+  arrays += ',';
+  if (any_tokens) {
+    close(tokens);
+    arrays += tokens;
+  } else {
+    arrays += R"("chunk_tokens":null)";
+  }
+  text.replace(text.find(kPlaceholder), kPlaceholder.size(), arrays);
+  return text;
 }
 
 metrics::RequestRecord parse_record(const json& line, TimePoint anchor) {

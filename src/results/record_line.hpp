@@ -2,6 +2,7 @@
 // The raw timeline in each line of requests.jsonl: enough to rebuild the RequestRecord that
 // metrics::summarize reads, exactly (the line format is in docs/results-format.md).
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "core/clock.hpp"
 #include "metrics/request_record.hpp"
@@ -13,6 +14,10 @@ namespace inferbench::results {
 // metrics (report::request_line), the raw timeline, and the send time for people
 // ("sent_offset_s", "sent_at"). Off the hot path only.
 nlohmann::json request_line(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor);
+
+// request_line as the text of one JSON line (no newline), as report::to_text would dump it,
+// but cheaper: a long response's chunk arrays are formatted without building JSON values.
+std::string request_line_text(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor);
 
 // Adds the timeline keys ("sched_ns", "sent_ns", "headers_ns", "done_ns", "chunk_ns",
 // "chunk_tokens") to `line`, times as integer ns from `anchor`. Off the hot path only.

@@ -43,6 +43,33 @@ TEST(SampleSet, UpToTheLimitItIsDescribeExactly) {
   EXPECT_EQ(set.describe().relative_error, 0.0);
 }
 
+// describe() and at_ranks() sort the kept samples once, in place: samples added afterwards, in
+// any order, and a later weight or fold, still count as if nothing had been asked before.
+TEST(SampleSet, AskingMidwayChangesNothing) {
+  const std::vector<double> x = latencies(3000, 5);
+  SampleSet set(3000);
+  std::vector<double> so_far;
+  const std::uint64_t ranks[] = {0, 10, 999};
+  for (std::size_t i = 0; i < 1000; ++i) {
+    set.add(x[i]);
+    so_far.push_back(x[i]);
+  }
+  expect_same(set.describe(), describe(so_far));
+  std::vector<double> sorted = so_far;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(set.at_ranks(ranks), (std::vector<double>{sorted[0], sorted[10], sorted[999]}));
+  for (std::size_t i = 1000; i < 2000; ++i) {  // after the sort: appended out of order
+    set.add(x[i]);
+    so_far.push_back(x[i]);
+  }
+  expect_same(set.describe(), describe(so_far));
+  set.add(x[2000], 3);  // now weighted
+  std::vector<WeightedSample> weighted;
+  for (double v : so_far) weighted.push_back({v, 1});
+  weighted.push_back({x[2000], 3});
+  expect_same(set.describe(), describe_weighted(weighted));
+}
+
 TEST(SampleSet, WeightedSamplesAreDescribeWeightedExactly) {
   std::vector<WeightedSample> w;
   SampleSet set(100);

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 
 #include "loadgen/http_target.hpp"
@@ -60,7 +61,10 @@ WrittenRun run_and_write(const loadgen::LoadPlan& plan, const metrics::Slo& slo,
   std::ofstream requests(run.dir / "requests.jsonl", std::ios::binary);
   loadgen::RunHooks hooks;
   hooks.on_record = [&](const metrics::RequestRecord& r) {
-    requests << report::to_text(request_line(r, 0, anchor)) << '\n';
+    // As ResultsWriter writes it; the text must be the JSON line's dump.
+    const std::string text = request_line_text(r, 0, anchor);
+    EXPECT_EQ(text, report::to_text(request_line(r, 0, anchor)));
+    requests << text << '\n';
   };
   loadgen::LoadResult result = loadgen::run_load(targets, specs, plan, hooks);
   requests.close();
@@ -71,6 +75,42 @@ WrittenRun run_and_write(const loadgen::LoadPlan& plan, const metrics::Slo& slo,
       {"tool", "inferbench"}, {"clock", to_json(anchor)}, {"runs", {report::to_json(run.summary)}}};
   std::ofstream(run.dir / "summary.json") << summary.dump(2);
   return run;
+}
+
+// request_line_text formats the chunk arrays itself: it must give the JSON line's dump byte
+// for byte, whatever the record holds.
+TEST(RequestLineText, IsTheJsonLinesDump) {
+  const Anchor anchor = Anchor::now();
+  metrics::RequestRecord base;
+  base.id = 7;
+  base.scheduled = anchor.steady + std::chrono::milliseconds(3);
+  base.done = base.scheduled + std::chrono::seconds(2);
+  std::vector<metrics::RequestRecord> records;
+  records.push_back(base);  // never sent, no chunk
+  metrics::RequestRecord sent = base;
+  sent.sent = base.scheduled + std::chrono::microseconds(40);
+  sent.headers = *sent.sent + std::chrono::milliseconds(20);
+  for (int k = 0; k < 1000; ++k) sent.chunks.push_back({*sent.sent + std::chrono::microseconds(20'000 + 5'003 * k), 0});
+  records.push_back(sent);  // no token counts: "chunk_tokens" is null
+  metrics::RequestRecord counted = sent;
+  for (auto& c : counted.chunks) c.tokens = 3;
+  counted.chunks.back().tokens = std::numeric_limits<std::uint32_t>::max();
+  records.push_back(counted);
+  metrics::RequestRecord early = sent;
+  early.chunks.front().t = base.scheduled - std::chrono::seconds(1);  // a negative delta
+  records.push_back(early);
+  // A server's error text that holds the placeholder the formatting replaces.
+  metrics::RequestRecord hostile = sent;
+  hostile.failure = metrics::Failure::StreamError;
+  hostile.error_detail = R"("chunk_ns":0,"chunk_tokens":0 {"chunk_ns":0,"chunk_tokens":0})";
+  records.push_back(hostile);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    SCOPED_TRACE(fmt::format("record {}", i));
+    const std::string text = request_line_text(records[i], 2, anchor);
+    EXPECT_EQ(text, report::to_text(request_line(records[i], 2, anchor)));
+    const auto back = parse_record(nlohmann::json::parse(text), anchor.steady);
+    EXPECT_EQ(back.chunks.size(), records[i].chunks.size());
+  }
 }
 
 void expect_same_record(const metrics::RequestRecord& a, const metrics::RequestRecord& b) {

@@ -99,7 +99,7 @@ TEST(RequestLineText, IsTheJsonLinesDump) {
   metrics::RequestRecord early = sent;
   early.chunks.front().t = base.scheduled - std::chrono::seconds(1);  // a negative delta
   records.push_back(early);
-  // A server's error text that holds the placeholder the formatting replaces.
+  // A server's error text that repeats the placeholder the formatting replaces: it stays as it is.
   metrics::RequestRecord hostile = sent;
   hostile.failure = metrics::Failure::StreamError;
   hostile.error_detail = R"("chunk_ns":0,"chunk_tokens":0 {"chunk_ns":0,"chunk_tokens":0})";

@@ -100,11 +100,11 @@ std::vector<double> SampleSet::at_ranks(std::span<const std::uint64_t> ranks) co
     return out;
   }
   std::vector<WeightedSample> sorted(values_.size());
-  for (std::size_t i = 0; i < values_.size(); ++i) sorted[i] = {values_[i], weighted_ ? weights_[i] : 1};
+  for (std::size_t i = 0; i < values_.size(); ++i) sorted[i] = {values_[i], weights_[i]};
   std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
   // Ranks ascend: walk the samples once, `end` one past the current sample's expanded ranks.
   std::size_t at = 0;
-  std::uint64_t end = sorted.empty() ? 0 : sorted.front().weight;
+  std::uint64_t end = sorted.front().weight;
   for (const std::uint64_t rank : ranks) {
     while (rank >= end && at + 1 < sorted.size()) end += sorted[++at].weight;
     out.push_back(sorted[at].value);

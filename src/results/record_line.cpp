@@ -57,7 +57,7 @@ TimePoint at(TimePoint anchor, std::int64_t offset_ns) {
   return anchor + std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(offset_ns));
 }
 
-// The timeline's single times (everything of add_timeline but the chunk arrays).
+// The raw timeline's single times, integer ns from `anchor` (the chunk arrays: add_chunks).
 void add_times(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
   line["sched_ns"] = to_ns(r.scheduled - anchor);
   line["sent_ns"] = r.sent ? json(to_ns(*r.sent - anchor)) : json(nullptr);
@@ -115,11 +115,6 @@ json line_without_chunks(const metrics::RequestRecord& record, std::size_t load_
 }
 
 }  // namespace
-
-void add_timeline(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
-  add_times(line, r, anchor);
-  add_chunks(line, r, anchor);
-}
 
 json request_line(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
   json line = line_without_chunks(record, load_point, anchor);

@@ -19,11 +19,7 @@ nlohmann::json request_line(const metrics::RequestRecord& record, std::size_t lo
 // but cheaper: a long response's chunk arrays are formatted without building JSON values.
 std::string request_line_text(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor);
 
-// Adds the timeline keys ("sched_ns", "sent_ns", "headers_ns", "done_ns", "chunk_ns",
-// "chunk_tokens") to `line`, times as integer ns from `anchor`. Off the hot path only.
-void add_timeline(nlohmann::json& line, const metrics::RequestRecord& record, TimePoint anchor);
-
-// Rebuilds the record of one line (report::request_line + add_timeline), its times placed at
+// Rebuilds the record of one line (report::request_line plus the raw timeline), its times placed at
 // `anchor` + offset. Throws inferbench::Error with a one-line reason naming the key.
 metrics::RequestRecord parse_record(const nlohmann::json& line, TimePoint anchor);
 

@@ -1,7 +1,8 @@
 // libFuzzer target: results::read_results on a requests.jsonl (the input) beside a fixed
 // summary.json with two load points, as merge and reports read results folders. Only
 // inferbench::Error may escape. Invariants: no more records than lines; every record read
-// survives a round trip (results::request_line, then parse_record) unchanged; and the summary
+// survives a round trip (results::request_line, then parse_record) unchanged, and its line as the
+// app writes it (results::request_line_text) is that JSON's dump; and the summary
 // over the records, exact or folded into histograms, never crashes and counts what it was given.
 #include <algorithm>
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include "core/error.hpp"
 #include "fuzz_support.hpp"
 #include "metrics/summary.hpp"
+#include "report/json.hpp"
 #include "results/reader.hpp"
 #include "results/record_line.hpp"
 
@@ -74,9 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const results::LoadPointRecords& p : read.points) {
     records += p.records.size();
     for (const metrics::RequestRecord& r : p.records) {
-      const metrics::RequestRecord again =
-          results::parse_record(results::request_line(r, p.index, read.anchor), read.anchor.steady);
+      const nlohmann::json line = results::request_line(r, p.index, read.anchor);
+      const metrics::RequestRecord again = results::parse_record(line, read.anchor.steady);
       if (!same(r, again)) fail();
+      // The text the app writes is the line's JSON dump, whatever the record holds.
+      if (results::request_line_text(r, p.index, read.anchor) != report::to_text(line)) fail();
     }
     for (const std::size_t exact : {std::size_t{1}, metrics::kDefaultExactSamples}) {
       const metrics::LoadPointSummary s =

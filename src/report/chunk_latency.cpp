@@ -5,13 +5,14 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "metrics/request_metrics.hpp"
 
 namespace inferbench::report {
 
-using nlohmann::json;
+namespace dom = simdjson::dom;
 
 namespace {
 
@@ -20,19 +21,50 @@ namespace {
 constexpr std::int64_t kMaxOffsetNs = std::int64_t{1} << 61;
 
 // An integer in [lo, hi], or nullopt (absent, null, a float, a string, out of range).
-std::optional<std::int64_t> integer_in(const json& v, std::int64_t lo, std::int64_t hi) {
-  if (!v.is_number_integer()) return std::nullopt;
-  if (v.is_number_unsigned() && v.get<std::uint64_t>() > static_cast<std::uint64_t>(hi)) return std::nullopt;
-  const auto x = v.get<std::int64_t>();
+// simdjson types a whole number above INT64_MAX as UINT64, so every other integer is INT64.
+std::optional<std::int64_t> integer_in(dom::element v, std::int64_t lo, std::int64_t hi) {
+  if (v.type() != dom::element_type::INT64) return std::nullopt;
+  const std::int64_t x = v.get_int64().value_unsafe();
   if (x < lo || x > hi) return std::nullopt;
   return x;
 }
 
-std::optional<std::int64_t> integer_at(const json& line, const char* key) {
-  const auto it = line.find(key);
-  if (it == line.end()) return std::nullopt;
-  return integer_in(*it, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
+// An optional field's integer (nullopt when the field is absent).
+std::optional<std::int64_t> integer_of(const std::optional<dom::element>& v) {
+  if (!v) return std::nullopt;
+  return integer_in(*v, std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max());
 }
+
+// The fields of a line the ITL depends on. A key given twice counts by its last value, as
+// nlohmann (results::read_results, the summary's reader) takes it; simdjson's lookup would
+// take the first.
+struct TimelineFields {
+  std::optional<dom::element> chunk_ns, chunk_tokens, prompt_tokens, completion_tokens, cached_tokens,
+      client_prompt_tokens, client_output_tokens, max_tokens;
+
+  explicit TimelineFields(dom::object line) {
+    for (const dom::key_value_pair field : line) {
+      const std::string_view key = field.key;
+      if (key == "chunk_ns") {
+        chunk_ns = field.value;
+      } else if (key == "chunk_tokens") {
+        chunk_tokens = field.value;
+      } else if (key == "prompt_tokens") {
+        prompt_tokens = field.value;
+      } else if (key == "completion_tokens") {
+        completion_tokens = field.value;
+      } else if (key == "cached_tokens") {
+        cached_tokens = field.value;
+      } else if (key == "client_prompt_tokens") {
+        client_prompt_tokens = field.value;
+      } else if (key == "client_output_tokens") {
+        client_output_tokens = field.value;
+      } else if (key == "max_tokens") {
+        max_tokens = field.value;
+      }
+    }
+  }
+};
 
 // The ranks k·(n−1)/(steps−1), k < steps = min(n, max_points), of n sorted samples: evenly
 // spaced, the first and the last always included.
@@ -75,12 +107,13 @@ std::vector<CdfPoint> cdf_points(const std::vector<metrics::WeightedSample>& sam
 
 ChunkLatencyPool::ChunkLatencyPool(std::size_t exact_samples) : itl_(exact_samples), gaps_(exact_samples) {}
 
-bool ChunkLatencyPool::add(const json& line) {
-  const auto times = line.find("chunk_ns");
-  if (times == line.end() || !times->is_array()) return false;
-  const auto tokens = line.find("chunk_tokens");
-  const bool counted = tokens != line.end() && !tokens->is_null();
-  if (counted && (!tokens->is_array() || tokens->size() != times->size())) return false;
+bool ChunkLatencyPool::add(dom::object line) {
+  const TimelineFields f(line);
+  dom::array times;
+  if (!f.chunk_ns || f.chunk_ns->get(times) != simdjson::SUCCESS) return false;
+  const bool counted = f.chunk_tokens && !f.chunk_tokens->is_null();
+  dom::array tokens;
+  if (counted && f.chunk_tokens->get(tokens) != simdjson::SUCCESS) return false;
 
   // The record metrics::summarize held, as far as the ITL depends on it: chunk times (from a
   // send at the clock's epoch: only differences matter) and counts, and what out_i comes from.
@@ -88,26 +121,33 @@ bool ChunkLatencyPool::add(const json& line) {
   r.chunks.clear();
   r.sent = TimePoint{};
   std::int64_t t = 0;
-  for (std::size_t k = 0; k < times->size(); ++k) {
-    const auto delta = integer_in((*times)[k], -kMaxOffsetNs, kMaxOffsetNs);
+  // The two arrays are walked together, not compared by size(): simdjson's size() stops
+  // counting at 2^24 - 1.
+  dom::array::iterator said_it;
+  if (counted) said_it = tokens.begin();
+  for (const dom::element time : times) {
+    const auto delta = integer_in(time, -kMaxOffsetNs, kMaxOffsetNs);
     if (!delta) return false;
     t += *delta;
     if (t < -kMaxOffsetNs || t > kMaxOffsetNs) return false;
     std::int64_t n = 0;  // 0 = unknown, as the engine records it
     if (counted) {
-      const auto said = integer_in((*tokens)[k], 0, std::numeric_limits<std::uint32_t>::max());
+      if (said_it == tokens.end()) return false;
+      const auto said = integer_in(*said_it, 0, std::numeric_limits<std::uint32_t>::max());
       if (!said) return false;
       n = *said;
+      ++said_it;
     }
     r.chunks.push_back({TimePoint{} + std::chrono::duration_cast<Duration>(std::chrono::nanoseconds(t)),
                         static_cast<std::uint32_t>(n)});
   }
-  r.usage.prompt_tokens = integer_at(line, "prompt_tokens");
-  r.usage.completion_tokens = integer_at(line, "completion_tokens");
-  r.usage.cached_tokens = integer_at(line, "cached_tokens");
-  r.client_prompt_tokens = integer_at(line, "client_prompt_tokens").value_or(-1);
-  r.client_output_tokens = integer_at(line, "client_output_tokens").value_or(-1);
-  r.max_tokens = integer_at(line, "max_tokens").value_or(0);
+  if (counted && said_it != tokens.end()) return false;
+  r.usage.prompt_tokens = integer_of(f.prompt_tokens);
+  r.usage.completion_tokens = integer_of(f.completion_tokens);
+  r.usage.cached_tokens = integer_of(f.cached_tokens);
+  r.client_prompt_tokens = integer_of(f.client_prompt_tokens).value_or(-1);
+  r.client_output_tokens = integer_of(f.client_output_tokens).value_or(-1);
+  r.max_tokens = integer_of(f.max_tokens).value_or(0);
 
   const metrics::RequestMetrics m = metrics::derive(r);
   itl_scratch_.clear();

@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <string_view>
+
+#include <simdjson.h>
 
 #include "core/error.hpp"
 #include "report/json.hpp"
@@ -15,15 +18,51 @@ using nlohmann::json;
 
 namespace {
 
-std::optional<double> number_at(const json& line, const char* key) {
-  const auto it = line.find(key);
-  if (it == line.end() || !it->is_number()) return std::nullopt;
-  return it->get<double>();
+namespace dom = simdjson::dom;
+
+// A number field's value (an integer too large for a double's 53 bits reads as the nearest
+// double, as nlohmann gave it); nullopt for any other type.
+std::optional<double> number_of(dom::element v) {
+  double x = 0.0;
+  if (v.get(x) != simdjson::SUCCESS) return std::nullopt;
+  return x;
 }
 
-bool bool_at(const json& line, const char* key) {
-  const auto it = line.find(key);
-  return it != line.end() && it->is_boolean() && it->get<bool>();
+// The fields the report uses, in one pass over the line. A key given twice counts by its last
+// value, as nlohmann (results::read_results) takes it; simdjson's lookup would take the first.
+RequestLine request_line_of(dom::object line) {
+  RequestLine r;
+  for (const dom::key_value_pair field : line) {
+    const std::string_view key = field.key;
+    const dom::element v = field.value;
+    if (key == "load_point") {
+      const auto lp = number_of(v);
+      r.load_point = lp && *lp >= 0 && *lp < 1e6 ? static_cast<std::size_t>(*lp) : 0;
+    } else if (key == "warmup") {
+      r.warmup = v.is_bool() && v.get_bool().value_unsafe();
+    } else if (key == "ok") {
+      r.ok = v.is_bool() && v.get_bool().value_unsafe();
+    } else if (key == "error") {
+      r.error = v.is_string() ? std::string(v.get_string().value_unsafe()) : std::string();
+    } else if (key == "sent_offset_s") {
+      r.sent_offset_s = number_of(v);
+    } else if (key == "ttft_ms") {
+      r.ttft_ms = number_of(v);
+    } else if (key == "tpot_ms") {
+      r.tpot_ms = number_of(v);
+    } else if (key == "max_itl_ms") {
+      r.max_itl_ms = number_of(v);
+    } else if (key == "e2e_ms") {
+      r.e2e_ms = number_of(v);
+    } else if (key == "done_ms") {
+      r.done_ms = number_of(v);
+    } else if (key == "schedule_lag_ms") {
+      r.schedule_lag_ms = number_of(v);
+    } else if (key == "output_tokens") {
+      r.output_tokens = number_of(v);
+    }
+  }
+  return r;
 }
 
 }  // namespace
@@ -33,28 +72,18 @@ RequestLines read_request_lines(const std::filesystem::path& path, std::size_t e
   require(static_cast<bool>(in), "cannot read " + path.string());
   RequestLines out;
   std::map<std::size_t, ChunkLatencyPool> pools;
+  // simdjson, not nlohmann: a long run's file holds millions of chunk times, and the run writes
+  // report.html from it at its end. Line by line, so memory stays one line's.
+  dom::parser parser;
   std::string text;
   while (std::getline(in, text)) {
     if (text.empty()) continue;
-    const json line = json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (!line.is_object()) {
+    dom::object line;
+    if (parser.parse(text).get(line) != simdjson::SUCCESS) {
       ++out.unreadable;
       continue;
     }
-    RequestLine r;
-    if (const auto lp = number_at(line, "load_point"); lp && *lp >= 0 && *lp < 1e6)
-      r.load_point = static_cast<std::size_t>(*lp);
-    r.warmup = bool_at(line, "warmup");
-    r.ok = bool_at(line, "ok");
-    if (const auto it = line.find("error"); it != line.end() && it->is_string()) r.error = it->get<std::string>();
-    r.sent_offset_s = number_at(line, "sent_offset_s");
-    r.ttft_ms = number_at(line, "ttft_ms");
-    r.tpot_ms = number_at(line, "tpot_ms");
-    r.max_itl_ms = number_at(line, "max_itl_ms");
-    r.e2e_ms = number_at(line, "e2e_ms");
-    r.done_ms = number_at(line, "done_ms");
-    r.schedule_lag_ms = number_at(line, "schedule_lag_ms");
-    r.output_tokens = number_at(line, "output_tokens");
+    RequestLine r = request_line_of(line);
     // The requests metrics::summarize takes the ITL of: successful and not warm-up.
     if (r.ok && !r.warmup && !pools.try_emplace(r.load_point, exact_samples).first->second.add(line)) {
       ++out.no_timeline;

@@ -1,6 +1,7 @@
 #pragma once
 // Reading a finished run back from its results directory (summary.json, requests.jsonl): what
-// the HTML report, and any later look at a run, is built from. Parsed with nlohmann::json.
+// the HTML report, and any later look at a run, is built from. summary.json is parsed with
+// nlohmann::json; requests.jsonl, which holds every chunk time of the run, with simdjson.
 #include <cstddef>
 #include <filesystem>
 #include <map>

@@ -16,6 +16,7 @@
 #include "fuzz_support.hpp"
 #include "metrics/summary.hpp"
 #include "report/json.hpp"
+#include "report/results_dir.hpp"
 #include "results/reader.hpp"
 #include "results/record_line.hpp"
 
@@ -65,6 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       .write(text.data(), static_cast<std::streamsize>(text.size()));
   const std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
 
+  // The report's own reader (simdjson) of the same file: every line is read or counted unreadable.
+  const report::RequestLines report_lines = report::read_request_lines(dir / "requests.jsonl");
+  if (report_lines.lines.size() + report_lines.unreadable > lines) fail();
+
   results::Results read;
   try {
     read = results::read_results(dir);
@@ -86,6 +91,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const metrics::LoadPointSummary s =
           metrics::summarize(p.records, p.load, p.slo, {.exact_samples = exact, .in_flight_horizon = std::nullopt});
       if (s.requests.completed + s.requests.failed + s.requests.warmup != p.records.size()) fail();
+      // Lines both readers accept: the report's ITL and gaps are the summary's samples.
+      if (exact != metrics::kDefaultExactSamples || report_lines.unreadable != 0 || report_lines.no_timeline != 0) {
+        continue;
+      }
+      const auto it = report_lines.chunk_latencies.find(p.index);
+      const std::size_t itl = it == report_lines.chunk_latencies.end() ? 0 : it->second.itl_ms.count;
+      const std::size_t gaps = it == report_lines.chunk_latencies.end() ? 0 : it->second.inter_chunk_ms.count;
+      if (itl != s.latency.itl_ms.count || gaps != s.latency.inter_chunk_ms.count) fail();
+      if (itl > 0 && (it->second.itl_ms.min != s.latency.itl_ms.min || it->second.itl_ms.max != s.latency.itl_ms.max)) {
+        fail();
+      }
     }
   }
   if (records > lines) fail();

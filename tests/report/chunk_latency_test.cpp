@@ -86,6 +86,20 @@ metrics::RequestRecord record_of(const Case& c) {
   return r;
 }
 
+// A line as the report reads it: its text parsed by simdjson.
+class Parsed {
+ public:
+  explicit Parsed(const json& line) : text_(line.dump()) {
+    EXPECT_EQ(parser_.parse(text_).get(object_), simdjson::SUCCESS) << text_;
+  }
+  operator simdjson::dom::object() const { return object_; }  // NOLINT(google-explicit-constructor)
+
+ private:
+  std::string text_;
+  simdjson::dom::parser parser_;
+  simdjson::dom::object object_;
+};
+
 json line_of(const Case& c) {
   json times = json::array({5'000'000});
   for (const auto g : c.gaps_ns) times.push_back(g);
@@ -127,7 +141,7 @@ TEST(ChunkLatencyPool, SamplesAreTheSummarys) {
   ChunkLatencyPool pool;
   for (const Case& c : cases) {
     records.push_back(record_of(c));
-    EXPECT_TRUE(pool.add(line_of(c)));
+    EXPECT_TRUE(pool.add(Parsed(line_of(c))));
   }
   const metrics::LoadPointSummary want = metrics::summarize(records, metrics::LoadSpec{}, metrics::Slo{});
   const ChunkLatencies got = pool.reduce();
@@ -139,7 +153,7 @@ TEST(ChunkLatencyPool, SamplesAreTheSummarys) {
   EXPECT_EQ(got.inter_chunk_cdf.size(), want.latency.inter_chunk_ms.count);
   // The first case alone, by hand: 1 ms over 3 tokens, 3 ms over 3 tokens.
   ChunkLatencyPool one;
-  ASSERT_TRUE(one.add(line_of(cases[0])));
+  ASSERT_TRUE(one.add(Parsed(line_of(cases[0]))));
   const ChunkLatencies first = one.reduce();
   EXPECT_EQ(first.itl_ms.count, 6u);
   EXPECT_DOUBLE_EQ(first.itl_ms.min, 1.0 / 3.0);
@@ -148,7 +162,7 @@ TEST(ChunkLatencyPool, SamplesAreTheSummarys) {
 
   // Past the run's --exact-samples both fold into the same histogram: still the summary's numbers.
   ChunkLatencyPool folded_pool(4);
-  for (const Case& c : cases) EXPECT_TRUE(folded_pool.add(line_of(c)));
+  for (const Case& c : cases) EXPECT_TRUE(folded_pool.add(Parsed(line_of(c))));
   const metrics::LoadPointSummary folded_want = metrics::summarize(
       records, metrics::LoadSpec{}, metrics::Slo{}, {.exact_samples = 4, .in_flight_horizon = std::nullopt});
   const ChunkLatencies folded = folded_pool.reduce();
@@ -172,18 +186,19 @@ TEST(ChunkLatencyPool, MalformedTimelinesAddNothing) {
   ChunkLatencyPool pool;
   json absent = good;
   absent.erase("chunk_ns");
-  EXPECT_FALSE(pool.add(absent));
-  EXPECT_FALSE(pool.add(with("chunk_ns", "1,2")));
-  EXPECT_FALSE(pool.add(with("chunk_ns", json::array({1, 2.5}))));
-  EXPECT_FALSE(pool.add(with("chunk_ns", json::array({1, std::uint64_t{1} << 63}))));
-  EXPECT_FALSE(pool.add(with("chunk_ns", json::array({std::int64_t{1} << 61, std::int64_t{1} << 61}))));
-  EXPECT_FALSE(pool.add(with("chunk_tokens", json::array({1}))));
-  EXPECT_FALSE(pool.add(with("chunk_tokens", json::array({1, -1}))));
-  EXPECT_FALSE(pool.add(with("chunk_tokens", json::array({1, std::int64_t{1} << 40}))));
-  EXPECT_FALSE(pool.add(with("chunk_tokens", "many")));
+  EXPECT_FALSE(pool.add(Parsed(absent)));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_ns", "1,2"))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_ns", json::array({1, 2.5})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_ns", json::array({1, std::uint64_t{1} << 63})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_ns", json::array({std::int64_t{1} << 61, std::int64_t{1} << 61})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_tokens", json::array({1})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_tokens", json::array({1, 1, 1})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_tokens", json::array({1, -1})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_tokens", json::array({1, std::int64_t{1} << 40})))));
+  EXPECT_FALSE(pool.add(Parsed(with("chunk_tokens", "many"))));
   EXPECT_EQ(pool.reduce().itl_ms.count, 0u);
   // Hostile counts elsewhere fall back as the summary's would: unknown, one token per chunk.
-  EXPECT_TRUE(pool.add(with("completion_tokens", "lots")));
+  EXPECT_TRUE(pool.add(Parsed(with("completion_tokens", "lots"))));
   EXPECT_EQ(pool.reduce().itl_ms.count, 1u);
 }
 
@@ -227,6 +242,27 @@ TEST(ChunkLatencyPool, ReadsOnlySuccessfulMeasuredRequestsOfEachLoadPoint) {
     noted = noted || note.get<std::string>().find("chunk_ns") != std::string::npos;
   EXPECT_TRUE(noted);
   fs::remove_all(run);
+}
+
+// A key given twice counts by its last value, as the summary's reader (nlohmann) takes it:
+// the report must not file a request under another load point, or read another timeline.
+TEST(ReadRequestLines, ADuplicatedKeyCountsByItsLastValue) {
+  const std::string pattern = (fs::temp_directory_path() / "inferbench-dup-XXXXXX").string();
+  std::string dir = pattern;
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  const fs::path file = fs::path(dir) / "requests.jsonl";
+  std::ofstream(file) << R"({"load_point":0,"ok":false,"chunk_ns":[5],"e2e_ms":"x","warmup":false,)"
+                      << R"("chunk_ns":[5,1000000,3000000],"ok":true,"load_point":1,"e2e_ms":4.5})"
+                      << "\n";
+  const RequestLines read = read_request_lines(file);
+  ASSERT_EQ(read.lines.size(), 1u);
+  EXPECT_EQ(read.lines[0].load_point, 1u);
+  EXPECT_TRUE(read.lines[0].ok);
+  EXPECT_EQ(read.lines[0].e2e_ms, 4.5);
+  ASSERT_EQ(read.chunk_latencies.count(1), 1u);
+  EXPECT_EQ(read.chunk_latencies.at(1).inter_chunk_ms.count, 2u);
+  EXPECT_EQ(read.chunk_latencies.at(1).inter_chunk_ms.max, 3.0);
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -1,7 +1,11 @@
 #include "sim/stream_emitter.hpp"
 
 #include <liburing.h>
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <boost/asio/bind_executor.hpp>
@@ -10,6 +14,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
+#include <cstring>
+#include <optional>
 #include <queue>
 
 namespace inferbench::sim {
@@ -38,6 +44,73 @@ void append_hex(std::string& out, std::size_t n) {
   while (k > 0) out += digits[--k];
 }
 
+// ---- Transmit stamps (record_times only) ---------------------------------------------------
+//
+// A chunk's recorded time should be when its bytes left, the reference the client's receive
+// stamps are checked against (tests, bench/loopback_streams.cpp). The pass's time is not that:
+// one pass hands up to thousands of sends to the kernel in one submission, ~3 µs each, so the
+// last leaves milliseconds after it. The kernel's software transmit stamp (SO_TIMESTAMPING,
+// SOF_TIMESTAMPING_TX_SOFTWARE) is taken as the bytes go to the device; with OPT_ID each stamp
+// names the offset of the last byte of the send it belongs to, counted from when the option
+// was set, which is done afresh at each stream's start.
+
+// Reads every transmit stamp waiting on fd's error queue: on_stamp(offset of the last byte of
+// the send, when it left, on Clock).
+template <class OnStamp>
+void drain_tx_stamps(int fd, OnStamp on_stamp) {
+  for (;;) {
+    alignas(cmsghdr) char control[512];
+    msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+      if (errno == EINTR) continue;
+      return;  // EAGAIN: none left
+    }
+    // The stamp is CLOCK_REALTIME; the offset to Clock is taken now (vDSO calls).
+    const TimePoint now = Clock::now();
+    timespec wall_now{};
+    ::clock_gettime(CLOCK_REALTIME, &wall_now);
+    std::optional<timespec> stamp;
+    std::optional<std::uint32_t> key;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+        scm_timestamping ts{};
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        stamp = ts.ts[0];
+      } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                 (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+        sock_extended_err err{};
+        std::memcpy(&err, CMSG_DATA(c), sizeof err);
+        if (err.ee_errno == ENOMSG && err.ee_origin == SO_EE_ORIGIN_TIMESTAMPING && err.ee_info == SCM_TSTAMP_SND) {
+          key = err.ee_data;
+        }
+      }
+    }
+    if (!stamp || !key) continue;
+    const auto age = std::chrono::seconds(wall_now.tv_sec - stamp->tv_sec) +
+                     std::chrono::nanoseconds(wall_now.tv_nsec - stamp->tv_nsec);
+    if (age < std::chrono::nanoseconds::zero() || age > std::chrono::seconds(1)) continue;  // a stepped wall clock
+    on_stamp(*key, now - std::chrono::duration_cast<Duration>(age));
+  }
+}
+
+// Counts from the next byte written (Linux 6.2; Debian 12's headers predate it). Without it the
+// count would start at the oldest unacknowledged byte, which may be the response header's: an
+// older kernel refuses the flag, and the pass times are recorded instead.
+constexpr unsigned kOptIdTcp = 1U << 16;  // SOF_TIMESTAMPING_OPT_ID_TCP
+constexpr unsigned kTxStampFlags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                                   SOF_TIMESTAMPING_OPT_TSONLY | kOptIdTcp;
+
+// Drops stamps of an earlier stream on this connection, then restarts the byte count at the
+// next byte written. False when the kernel refuses (the pass times are recorded instead).
+bool start_tx_stamps(int fd) {
+  drain_tx_stamps(fd, [](std::uint32_t, TimePoint) {});
+  const unsigned off = 0;
+  if (::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &off, sizeof off) != 0) return false;
+  return ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &kTxStampFlags, sizeof kTxStampFlags) == 0;
+}
+
 }  // namespace
 
 struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
@@ -59,6 +132,7 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
 
   void add(Stream* s) {
     if (s->due.empty()) return finish(s);
+    if (s->record_times) s->tx_stamps = start_tx_stamps(s->socket.native_handle());
     push(s);
     schedule();
   }
@@ -109,6 +183,7 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     scratch.clear();
     s->format(scratch, s->next);
     std::string& target = s->in_flight ? s->waiting : s->sending;
+    const std::size_t before = target.size();
     if (!scratch.empty()) {  // an empty chunk would read as the last-chunk marker
       append_hex(target, scratch.size());
       target += "\r\n";
@@ -117,6 +192,10 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     }
     ++s->next;
     if (s->next == s->due.size()) target += "0\r\n\r\n";
+    if (s->tx_stamps) {
+      s->bytes_formatted += target.size() - before;
+      s->chunk_end.push_back(s->bytes_formatted);
+    }
     if (s->in_flight) {
       ++s->waiting_chunks;  // its time is taken when it follows the send in flight
       return;
@@ -168,6 +247,7 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
     if (result == -EAGAIN || result == -EWOULDBLOCK || result == -EINTR) return when_writable(s);
     if (result < 0) return fail(s, error_code(-result, boost::system::system_category()));
     s->sending_offset += static_cast<std::size_t>(result);
+    if (s->tx_stamps) take_tx_stamps(s);
     if (s->sending_offset < s->sending.size()) return send(s);  // a short send: the rest
     s->sending.clear();
     s->sending_offset = 0;
@@ -178,6 +258,18 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
       return send(s);
     }
     if (s->next == s->due.size()) finish(s);
+  }
+
+  // Gives each chunk whose last byte a waiting transmit stamp covers that stamp's time. On
+  // loopback the stamp is taken inside the send itself, so it is there when the send completes.
+  static void take_tx_stamps(Stream* s) {
+    drain_tx_stamps(s->socket.native_handle(), [s](std::uint32_t last_byte, TimePoint t) {
+      // Offsets are 32-bit in the kernel's count; a stream stays far below 4 GiB.
+      while (s->unstamped < s->chunk_end.size() && s->unstamped < s->sent.size() &&
+             s->chunk_end[s->unstamped] <= std::uint64_t{last_byte} + 1) {
+        s->sent[s->unstamped++] = t;
+      }
+    });
   }
 
   void fail(Stream* s, error_code ec) {

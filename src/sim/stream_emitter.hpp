@@ -32,7 +32,9 @@ class StreamEmitter {
     // Appends chunk k's payload (SSE events) to out; the emitter adds the chunked framing.
     std::function<void(std::string& out, std::size_t k)> format;
     bool record_times = false;
-    std::vector<TimePoint> sent;      // when each chunk was handed to the kernel (if record_times)
+    // When each chunk left (if record_times): the kernel's transmit stamp of the send that
+    // carried its last byte, or, where the kernel gives none, the time its send was started.
+    std::vector<TimePoint> sent;
     boost::system::error_code error;  // the socket's failure, if any (read it after run())
 
    private:
@@ -42,6 +44,12 @@ class StreamEmitter {
     std::size_t sending_offset = 0;
     std::string waiting;  // formatted while `sending` was in flight
     std::size_t waiting_chunks = 0;
+    // Transmit stamps (record_times): each chunk's end as a byte offset from the stream's first
+    // byte, the bytes handed to the kernel so far, and the first chunk not yet stamped.
+    bool tx_stamps = false;
+    std::vector<std::uint64_t> chunk_end;
+    std::uint64_t bytes_formatted = 0;
+    std::size_t unstamped = 0;
     bool in_flight = false;
     bool in_heap = false;   // queued for its next due time
     bool finished = false;  // the emitter is done with it (emitter side)

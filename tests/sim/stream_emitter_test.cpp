@@ -5,6 +5,7 @@
 
 #include <utility>  // before Asio (Boost 1.74)
 
+#include <algorithm>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -130,6 +131,58 @@ TEST_P(StreamEmitterPaths, AReaderThatLeavesFreesItsStreamAndTheServerGoesOn) {
   boost::beast::flat_buffer buffer;
   EXPECT_TRUE(read_body(again, buffer).ends_with("data: [DONE]\n\n"));
   server.stop();  // returns: no stream is left waiting for its abandoned socket
+}
+
+// The recorded time of each chunk is when it left (the kernel's transmit stamp of the send that
+// carried it), on every response of a kept-alive connection: never after the client had it, and
+// mostly within a fraction of the ITL of the read that got it. A chunk given the stamp of another
+// send (the byte count not restarted per response, or started at the wrong byte) would be off by
+// whole ITLs. Medians, so that a stalled read on a loaded machine cannot fail the test.
+TEST_P(StreamEmitterPaths, RecordedTimesAreWhenEachChunkLeft) {
+  SimOptions o = options(GetParam(), 20.0);
+  o.record_emissions = true;
+  SimServer server(o);
+  server.start();
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  constexpr int kTokens = 12;
+  std::vector<std::vector<TimePoint>> read_at(2);  // per response: when the client had chunk k
+  for (std::size_t round = 0; round < 2; ++round) {
+    std::string request = completion_request(kTokens);
+    request.insert(request.find("\r\n") + 2, "x-request-id: r" + std::to_string(round) + "\r\n");
+    net::write(socket, net::buffer(request));
+    std::string got;
+    char block[4096];
+    while (!got.ends_with("data: [DONE]\n\n\r\n0\r\n\r\n")) {
+      got.append(block, socket.read_some(net::buffer(block)));
+      const TimePoint now = Clock::now();
+      while (read_at[round].size() < count(got, "\"finish_reason\"")) read_at[round].push_back(now);
+    }
+  }
+  // The server records a response once its last send has completed, which may be just after the
+  // client has read it.
+  auto emissions = server.emissions();
+  for (int wait = 0; emissions.size() < 2 && wait < 200; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    emissions = server.emissions();
+  }
+  for (std::size_t round = 0; round < 2; ++round) {
+    const std::vector<TimePoint>& left = emissions.at("r" + std::to_string(round)).chunk_times;
+    const std::vector<TimePoint>& had = read_at[round];
+    ASSERT_EQ(left.size(), static_cast<std::size_t>(kTokens));
+    ASSERT_EQ(had.size(), left.size());
+    std::vector<double> lead_ms, gap_ms;
+    for (std::size_t k = 0; k < left.size(); ++k) {
+      EXPECT_LE(left[k], had[k]) << "response " << round << ", chunk " << k << " left after the client read it";
+      lead_ms.push_back(to_ms(had[k] - left[k]));
+      if (k > 0) gap_ms.push_back(to_ms(left[k] - left[k - 1]));
+    }
+    std::nth_element(lead_ms.begin(), lead_ms.begin() + lead_ms.size() / 2, lead_ms.end());
+    std::nth_element(gap_ms.begin(), gap_ms.begin() + gap_ms.size() / 2, gap_ms.end());
+    EXPECT_LT(lead_ms[lead_ms.size() / 2], 5.0) << "response " << round;
+    EXPECT_GT(gap_ms[gap_ms.size() / 2], 10.0) << "response " << round;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(SendPaths, StreamEmitterPaths, ::testing::Values(true, false),

@@ -111,6 +111,11 @@ bool start_tx_stamps(int fd) {
   return ::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &kTxStampFlags, sizeof kTxStampFlags) == 0;
 }
 
+void stop_tx_stamps(int fd) {
+  const unsigned off = 0;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &off, sizeof off);
+}
+
 }  // namespace
 
 struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
@@ -283,6 +288,12 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
   void finish(Stream* s) {
     if (s->finished) return;
     s->finished = true;
+    if (s->tx_stamps) {
+      take_tx_stamps(s);
+      // Stamps wait in the socket's error queue and take receive-buffer space: none for what
+      // this connection sends next outside a recorded stream.
+      stop_tx_stamps(s->socket.native_handle());
+    }
     net::post(s->done_signal.get_executor(), [s] {
       s->done = true;
       s->done_signal.cancel();

@@ -54,14 +54,17 @@ start=$(date +%s)
   --timeout 15 --workers 2 --exact-samples 10000 --output "$WORK/out" --json >"$WORK/summary.json" 2>"$WORK/run.err" &
 RUN_PID=$!
 # RSS of inferbench run every 2 s while the load runs (the drain after it, up to the 15 s
-# timeout of the last stalls, is left out: the load's memory is what must stay flat).
+# timeout of the last stalls, is left out: the load's memory is what must stay flat). `t` is
+# the time since the launch, which the load starts after: a sample is kept only when it was
+# taken at least 1 s before the load's end. (Counting 2 s per loop instead drifted: a sample
+# labelled 60 s was taken as the 60 s load ended, and caught the end of the run growing 1 MB.)
 : >"$WORK/rss"
-t=0
+launched_us=${EPOCHREALTIME/./}
 while kill -0 "$RUN_PID" 2>/dev/null; do
   rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$RUN_PID/status" 2>/dev/null)
-  if [ -n "$rss" ] && [ "$t" -le "$SECONDS_LOAD" ]; then echo "$t $rss" >>"$WORK/rss"; fi
+  t=$(((${EPOCHREALTIME/./} - launched_us) / 1000000))
+  if [ -n "$rss" ] && [ "$t" -lt $((SECONDS_LOAD - 1)) ]; then echo "$t $rss" >>"$WORK/rss"; fi
   sleep 2
-  t=$((t + 2))
 done
 wait "$RUN_PID"
 rc=$?

@@ -3,6 +3,8 @@
 // the wall clock (std::chrono::system_clock) only labels exported records.
 #include <chrono>
 #include <cstdint>
+#include <ctime>
+#include <optional>
 
 namespace inferbench {
 
@@ -19,5 +21,11 @@ inline Duration from_s(double s) { return std::chrono::duration_cast<Duration>(s
 inline Duration from_ms(double ms) {
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(ms));
 }
+
+// A kernel timestamp (CLOCK_REALTIME, as SO_TIMESTAMPNS and SO_TIMESTAMPING give them) on Clock,
+// `now` being a Clock reading just taken. The offset between the two clocks is read here (vDSO
+// calls, no system call), so a wall-clock step between two stamps cannot skew either. nullopt
+// for a stamp later than now or older than `max_age` (the wall clock was stepped in between).
+std::optional<TimePoint> kernel_stamp_on_clock(const timespec& stamp, TimePoint now, Duration max_age);
 
 }  // namespace inferbench

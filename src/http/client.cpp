@@ -84,11 +84,7 @@ StampedRead stamped_read(int fd, net::mutable_buffer into) {
     got = ::recvmsg(fd, &msg, MSG_DONTWAIT);
   } while (got < 0 && errno == EINTR);
   const int err = got < 0 ? errno : 0;
-  // The offset between the two clocks is taken at this read (vDSO calls, no system call), so
-  // a wall-clock step between two reads cannot skew a stamp.
   r.now = Clock::now();
-  timespec wall_now{};
-  ::clock_gettime(CLOCK_REALTIME, &wall_now);
   r.arrived = r.now;
   if (got < 0) {
     if (err == EAGAIN || err == EWOULDBLOCK) {
@@ -107,12 +103,8 @@ StampedRead stamped_read(int fd, net::mutable_buffer into) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPNS) continue;
     timespec ts{};
     std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-    const auto age =
-        std::chrono::seconds(wall_now.tv_sec - ts.tv_sec) + std::chrono::nanoseconds(wall_now.tv_nsec - ts.tv_nsec);
-    // Never later than now; missing or implausibly old: now.
-    if (age > std::chrono::nanoseconds::zero() && age <= kMaxReceiveAge) {
-      r.arrived = r.now - std::chrono::duration_cast<Duration>(age);
-    }
+    // Never later than now; implausibly old: now.
+    if (const auto arrived = kernel_stamp_on_clock(ts, r.now, kMaxReceiveAge)) r.arrived = *arrived;
   }
   return r;
 }

@@ -5,7 +5,6 @@
 #include <linux/net_tstamp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <boost/asio/bind_executor.hpp>
@@ -67,10 +66,7 @@ void drain_tx_stamps(int fd, OnStamp on_stamp) {
       if (errno == EINTR) continue;
       return;  // EAGAIN: none left
     }
-    // The stamp is CLOCK_REALTIME; the offset to Clock is taken now (vDSO calls).
     const TimePoint now = Clock::now();
-    timespec wall_now{};
-    ::clock_gettime(CLOCK_REALTIME, &wall_now);
     std::optional<timespec> stamp;
     std::optional<std::uint32_t> key;
     for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
@@ -88,10 +84,8 @@ void drain_tx_stamps(int fd, OnStamp on_stamp) {
       }
     }
     if (!stamp || !key) continue;
-    const auto age = std::chrono::seconds(wall_now.tv_sec - stamp->tv_sec) +
-                     std::chrono::nanoseconds(wall_now.tv_nsec - stamp->tv_nsec);
-    if (age < std::chrono::nanoseconds::zero() || age > std::chrono::seconds(1)) continue;  // a stepped wall clock
-    on_stamp(*key, now - std::chrono::duration_cast<Duration>(age));
+    // A stamp from a stepped wall clock is dropped: the chunk keeps its send's start time.
+    if (const auto left = kernel_stamp_on_clock(*stamp, now, std::chrono::seconds(1))) on_stamp(*key, *left);
   }
 }
 

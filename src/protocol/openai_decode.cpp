@@ -2,6 +2,13 @@
 // document order in one pass; unknown fields (id, created, model, system_fingerprint, timings,
 // logprobs, stop_reason, ...) are skipped without being parsed. No allocation per chunk once
 // the padded buffer, the parser and the text buffer have grown to the largest chunk.
+//
+// A stream's chunks mostly differ from the one before only in their text: the same id, model,
+// created and finish_reason null around another token. So after a chunk whose only text came
+// from one string without escapes, the next chunk that is byte for byte that chunk around a
+// different plain string (no quote, backslash or control byte; valid UTF-8) is decoded without
+// parsing: it is valid JSON exactly when the first was, and says the same with the new text.
+// Anything else is parsed in full.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -27,10 +34,13 @@ constexpr std::string_view kFinishReasonError = "finish_reason is \"error\"";
 class TextCollector {
  public:
   explicit TextCollector(std::string& buffer) : buffer_(buffer) {}
-  void add(std::string_view piece) {
+  // raw: the piece's JSON string in the document, quotes included (and maybe whitespace after),
+  // when the piece is a whole string value; empty otherwise.
+  void add(std::string_view piece, std::string_view raw = {}) {
     if (piece.empty()) return;
     if (count_ == 0) {
       first_ = piece;
+      first_raw_ = raw;
     } else {
       if (count_ == 1) buffer_.assign(first_);
       buffer_.append(piece);
@@ -38,10 +48,13 @@ class TextCollector {
     ++count_;
   }
   std::string_view text() const { return count_ <= 1 ? first_ : std::string_view(buffer_); }
+  // The one JSON string the text came from, or empty when it came from several pieces or none.
+  std::string_view only_raw() const { return count_ == 1 ? first_raw_ : std::string_view(); }
 
  private:
   std::string& buffer_;
   std::string_view first_;
+  std::string_view first_raw_;
   int count_ = 0;
 };
 
@@ -68,6 +81,20 @@ Reason read_string_or_null(od::value& v, std::string_view& out) {
   }
   if (type != od::json_type::string) return "expected a string";
   return v.get_string().get(out) ? "invalid string" : nullptr;
+}
+
+// A piece of output text: a string, or null / absent. `seen` is set when it is not empty.
+Reason read_text(od::value& v, Scan& scan, bool& seen) {
+  od::json_type type;
+  if (Reason r = type_of(v, type)) return r;
+  if (type == od::json_type::null) return nullptr;
+  if (type != od::json_type::string) return "expected a string";
+  const std::string_view raw = v.raw_json_token();  // before get_string, which moves past it
+  std::string_view s;
+  if (v.get_string().get(s)) return "invalid string";
+  if (!s.empty()) seen = true;
+  scan.text.add(s, raw);
+  return nullptr;
 }
 
 // A token count: an integer (or an integral double), or null.
@@ -149,15 +176,9 @@ Reason parse_delta(od::value& v, Scan& scan) {
     if (std::move(field_result).get(field)) return "invalid delta";
     const auto key = field.key();
     if (key == "content") {
-      std::string_view s;
-      if (Reason r = read_string_or_null(field.value(), s)) return r;
-      if (!s.empty()) scan.out.has_content = true;
-      scan.text.add(s);
+      if (Reason r = read_text(field.value(), scan, scan.out.has_content)) return r;
     } else if (key == "reasoning_content" || key == "reasoning") {
-      std::string_view s;
-      if (Reason r = read_string_or_null(field.value(), s)) return r;
-      if (!s.empty()) scan.out.has_reasoning = true;
-      scan.text.add(s);
+      if (Reason r = read_text(field.value(), scan, scan.out.has_reasoning)) return r;
     } else if (key == "tool_calls") {
       if (Reason r = parse_tool_calls(field.value(), scan)) return r;
     }
@@ -173,10 +194,7 @@ Reason parse_choice(od::value& v, Scan& scan) {
     if (std::move(field_result).get(field)) return "invalid choice";
     const auto key = field.key();
     if (key == "text") {
-      std::string_view s;
-      if (Reason r = read_string_or_null(field.value(), s)) return r;
-      if (!s.empty()) scan.out.has_content = true;
-      scan.text.add(s);
+      if (Reason r = read_text(field.value(), scan, scan.out.has_content)) return r;
     } else if (key == "delta" || key == "message") {
       if (Reason r = parse_delta(field.value(), scan)) return r;
     } else if (key == "finish_reason") {
@@ -315,6 +333,18 @@ Reason parse_root(od::document& doc, Scan& scan) {
   return nullptr;
 }
 
+// Whether `s`, put between two quotes, is a JSON string that means `s` itself: no quote,
+// backslash or control byte, and valid UTF-8.
+bool is_plain_json_text(std::string_view s) {
+  unsigned char any = 0;
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == '"' || u == '\\') return false;
+    any |= u;
+  }
+  return any < 0x80 || simdjson::validate_utf8(s);
+}
+
 std::string_view trim(std::string_view s) {
   constexpr std::string_view kSpace = " \t\r\n";
   const auto first = s.find_first_not_of(kSpace);
@@ -329,6 +359,16 @@ struct ChunkDecoder::Impl {
   std::unique_ptr<char[]> buffer;  // padded copy of the data (simdjson reads past the end)
   std::size_t capacity = 0;        // bytes in buffer, padding included
   std::string text;                // joined output text when a chunk has several pieces
+
+  // The last chunk parsed in full (its bytes are still in `buffer`), when its text came from one
+  // string value without escapes: where that string's contents are, and what the chunk said.
+  struct Shape {
+    bool valid = false;
+    std::size_t size = 0;        // bytes of the chunk
+    std::size_t text_begin = 0;  // the string's first byte, after its opening quote
+    std::size_t text_end = 0;    // its closing quote
+    ChunkInfo info;              // views into the parser's buffers, valid until it parses again
+  } last;
 
   explicit Impl(std::size_t initial_capacity) {
     reserve(initial_capacity);
@@ -346,6 +386,18 @@ struct ChunkDecoder::Impl {
   }
 
   ChunkInfo decode(std::string_view data) {
+    const std::string_view new_text = text_like_last(data);
+    if (!new_text.empty()) {
+      ChunkInfo out = last.info;
+      text.assign(new_text);
+      out.output_text = text;
+      return out;
+    }
+    return decode_in_full(data);
+  }
+
+  ChunkInfo decode_in_full(std::string_view data) {
+    last.valid = false;  // the buffer is about to change
     ChunkInfo out;
     const std::string_view trimmed = trim(data);
     if (trimmed == "[DONE]") {
@@ -377,7 +429,35 @@ struct ChunkDecoder::Impl {
     }
     out.has_output = out.has_content || out.has_reasoning || out.has_tool_calls;
     out.output_text = scan.text.text();
+    remember_shape(data.size(), scan.text.only_raw(), out);
     return out;
+  }
+
+  // Keeps the chunk's shape when its text came from one string. `raw` is that string's token:
+  // from its opening quote to the next token, so its last byte that is not JSON whitespace is
+  // the closing quote.
+  void remember_shape(std::size_t size, std::string_view raw, const ChunkInfo& info) {
+    const char* start = buffer.get();
+    if (raw.empty() || raw.data() < start || raw.data() + raw.size() > start + size) return;
+    const auto close = raw.find_last_not_of(" \t\r\n");
+    if (close == std::string_view::npos || close == 0 || raw.front() != '"' || raw[close] != '"') return;
+    const auto begin = static_cast<std::size_t>(raw.data() - start);
+    last = {true, size, begin + 1, begin + close, info};
+  }
+
+  // When `data` is the last chunk around another plain text (see the top of this file), that
+  // text (never empty); otherwise an empty view.
+  std::string_view text_like_last(std::string_view data) const {
+    if (!last.valid) return {};
+    const std::size_t suffix = last.size - last.text_end;
+    if (data.size() <= last.text_begin + suffix) return {};  // the new text would be empty
+    const char* was = buffer.get();
+    if (std::memcmp(data.data(), was, last.text_begin) != 0 ||
+        std::memcmp(data.data() + data.size() - suffix, was + last.text_end, suffix) != 0) {
+      return {};
+    }
+    const std::string_view piece = data.substr(last.text_begin, data.size() - suffix - last.text_begin);
+    return is_plain_json_text(piece) ? piece : std::string_view();
   }
 
   static ChunkInfo malformed(std::string_view reason) {

@@ -1,7 +1,9 @@
 // libFuzzer target: protocol::ChunkDecoder::decode (one streamed event's data) and
 // decode_response (a whole non-streamed body). Invariants: the flags agree with each other, a
 // reused decoder gives the same answer as a fresh one, decode_response agrees with decode, and
-// every view stays inside what the decoder could have produced.
+// every view stays inside what the decoder could have produced. An input holding a 0x1E byte is
+// two chunks: the one after it is decoded after the one before (so it may be decoded as that
+// chunk around another text, without parsing) and must say what it says to a fresh decoder.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -68,7 +70,18 @@ void check_chunk(const ChunkInfo& c, std::string_view data) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* bytes, std::size_t size) {
   static ChunkDecoder reused(16);  // starts small so that inputs make it grow
-  const std::string_view data(reinterpret_cast<const char*>(bytes), size);
+  std::string_view data(reinterpret_cast<const char*>(bytes), size);
+  if (const auto split = data.find('\x1e'); split != std::string_view::npos) {
+    ChunkDecoder primed(16);
+    const std::string_view before = data.substr(0, split);
+    check_chunk(primed.decode(before), before);
+    data.remove_prefix(split + 1);
+    reused.decode(before);
+    const ChunkInfo after = primed.decode(data);
+    check_chunk(after, data);
+    ChunkDecoder fresh;
+    if (own(after) != own(fresh.decode(data))) fail();
+  }
 
   const ChunkInfo first = reused.decode(data);
   check_chunk(first, data);

@@ -1,8 +1,12 @@
 // ChunkDecoder (streamed chunks), decode_response (whole bodies) and first_model_id.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 #include <string>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "core/rng.hpp"
 #include "protocol/openai.hpp"
@@ -264,6 +268,65 @@ TEST(ChunkDecoder, LargeChunkGrowsTheBuffers) {
   EXPECT_FALSE(c.malformed);
   EXPECT_EQ(c.output_text, text);
   EXPECT_EQ(d.decode(chat(R"({"content":"small"})")).output_text, "small");
+}
+
+// What a chunk said, owned (a ChunkInfo's views die at the decoder's next call).
+std::string said(const ChunkInfo& c) {
+  auto count = [](const std::optional<std::int64_t>& n) { return n ? std::to_string(*n) : std::string("-"); };
+  return fmt::format(
+      "done={} malformed={}:{} error={}:{}:{}:{} choices={} output={} content={} reasoning={} tools={} "
+      "usage={}:{}:{}:{}:{} text=[{}] finish=[{}]",
+      c.done, c.malformed, c.malformed_reason, c.error, c.error_message, c.error_type, count(c.error_code),
+      c.has_choices, c.has_output, c.has_content, c.has_reasoning, c.has_tool_calls, c.has_usage,
+      count(c.usage.prompt_tokens), count(c.usage.completion_tokens), count(c.usage.total_tokens),
+      count(c.usage.cached_tokens), c.output_text, c.finish_reason);
+}
+
+// A chunk that is the last one around another text is decoded without parsing (openai_decode.cpp):
+// whatever the new text, the answer must be the one a fresh decoder gives.
+TEST(ChunkDecoder, ChunksOfTheLastOnesShapeSayWhatAFreshDecoderSays) {
+  const std::vector<std::string> shapes = {
+      chat(R"({"content":"@"})"),
+      chat(R"({"content":"@" })", R"("stop")"),
+      chat(R"({"reasoning_content":"@"})"),
+      chat(R"({"content":"@","content":"@"})"),
+      chat(R"({"reasoning":"x","content":"@"})"),
+      chat(R"({"content":"@"})", "null", R"(,"usage":{"completion_tokens":7})"),
+      R"({"choices":[{"text":"@","finish_reason":"error"}]})",
+      R"({"choices":[{"text":"@"}],"error":{"message":"@"}})",
+      R"(  {"choices":[{"text":"@"}]}  )",
+  };
+  const std::vector<std::string> texts = {"Hello",       " world",
+                                          "caf\xc3\xa9", "\xc3",
+                                          "\xff",        "a\",\"x\":\"b",
+                                          "a\\",         "\\n",
+                                          "\\u00e9",     "\\\"q\\\"",
+                                          "tab\there",   "",
+                                          "\x7f",        "\"",
+                                          "}]}",         "\xe2\x82\xac\xf0\x9f\x98\x80"};
+  ChunkDecoder reused;
+  Rng rng = make_rng(11, 0);
+  std::uniform_int_distribution<std::size_t> pick_shape(0, shapes.size() - 1), pick_text(0, texts.size() - 1);
+  for (int i = 0; i < 20000; ++i) {
+    std::string chunk;  // the shape with each @ replaced by a text
+    for (const char c : shapes[pick_shape(rng)]) chunk += c == '@' ? texts[pick_text(rng)] : std::string(1, c);
+    const std::string got = said(reused.decode(chunk));
+    ChunkDecoder fresh;
+    ASSERT_EQ(got, said(fresh.decode(chunk))) << chunk;
+  }
+}
+
+TEST(ChunkDecoder, TextOfTheLastChunksShapeThatBreaksTheJsonIsMalformed) {
+  ChunkDecoder d;
+  ASSERT_EQ(d.decode(chat(R"({"content":"Hello"})")).output_text, "Hello");
+  EXPECT_EQ(d.decode(chat(R"({"content":" world"})")).output_text, " world");
+  EXPECT_TRUE(d.decode(chat("{\"content\":\"\xc3\"}")).malformed);  // not UTF-8
+  ASSERT_EQ(d.decode(chat(R"({"content":"Hello"})")).output_text, "Hello");
+  EXPECT_TRUE(d.decode(chat(R"({"content":"a\"})")).malformed);  // the closing quote escaped
+  ASSERT_EQ(d.decode(chat(R"({"content":"Hello"})")).output_text, "Hello");
+  const ChunkInfo c = d.decode(chat(R"({"content":"a","role":"b"})"));
+  EXPECT_FALSE(c.malformed);
+  EXPECT_EQ(c.output_text, "a");
 }
 
 TEST(DecodeResponse, ChatResponse) {

@@ -26,13 +26,11 @@ void SampleSet::add(double value_ms, std::uint64_t weight) {
     max_ = value_ms;
   }
   count_ += weight;
-  const long double d = static_cast<long double>(value_ms) - shift_;
-  sum_ += d * static_cast<long double>(weight);
-  sum_squares_ += d * d * static_cast<long double>(weight);
   min_ = std::min(min_, value_ms);
   max_ = std::max(max_, value_ms);
 
   if (histogram_) {
+    add_moments(value_ms, weight);
     histogram_->record_n(to_ns(value_ms), weight);
     return;
   }
@@ -46,10 +44,20 @@ void SampleSet::add(double value_ms, std::uint64_t weight) {
   if (values_.size() > limit_) fold_into_histogram();
 }
 
+// In long double: the x87 arithmetic is the slowest part of add(), so the exact path, whose
+// describe() does not use the sums, leaves it to fold_into_histogram().
+void SampleSet::add_moments(double value_ms, std::uint64_t weight) {
+  const long double d = static_cast<long double>(value_ms) - shift_;
+  sum_ += d * static_cast<long double>(weight);
+  sum_squares_ += d * d * static_cast<long double>(weight);
+}
+
 void SampleSet::fold_into_histogram() {
   histogram_ = std::make_unique<Histogram>(kHistogramSubBucketBits);
   for (std::size_t i = 0; i < values_.size(); ++i) {
-    histogram_->record_n(to_ns(values_[i]), weighted_ ? weights_[i] : 1);
+    const std::uint64_t weight = weighted_ ? weights_[i] : 1;
+    add_moments(values_[i], weight);
+    histogram_->record_n(to_ns(values_[i]), weight);
   }
   // swap with empty vectors: clear() would keep the capacity, which is the memory to give back.
   std::vector<double>().swap(values_);

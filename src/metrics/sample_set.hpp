@@ -44,6 +44,8 @@ class SampleSet {
 
  private:
   void fold_into_histogram();
+  // Adds to the running moments (kept only once folded).
+  void add_moments(double value_ms, std::uint64_t weight);
   // Puts unweighted values_ in ascending order once, for describe() and at_ranks() alike (the
   // order of values_ means nothing else; an add() after it appends out of order).
   void sort_values() const;
@@ -54,8 +56,8 @@ class SampleSet {
   std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
   bool weighted_ = false;
   std::unique_ptr<Histogram> histogram_;
-  // Running moments about the first sample (so that large offsets keep their precision), used
-  // once the samples are folded; min and max are exact throughout.
+  // Running moments about the first sample (so that large offsets keep their precision), summed
+  // when the samples are folded and from then on; min and max are exact throughout.
   std::uint64_t count_ = 0;
   double shift_ = 0.0;
   long double sum_ = 0.0;

@@ -39,10 +39,11 @@ namespace inferbench::app {
 namespace {
 
 // report.html beside the results, drawn from the files just written by the same code as
-// `inferbench report DIR`. A report that cannot be written costs a warning, never the results.
-void write_run_report(const std::filesystem::path& dir) {
+// `inferbench report DIR`, except the chunk latencies, which the run's summaries already hold.
+// A report that cannot be written costs a warning, never the results.
+void write_run_report(const std::filesystem::path& dir, const report::ChunkLatenciesByPoint& chunk_latencies) {
   try {
-    report::write_html_report({dir}, dir / "report.html", report::HtmlReportOptions{});
+    report::write_run_html_report(dir, chunk_latencies, dir / "report.html", report::HtmlReportOptions{});
   } catch (const std::exception& e) {
     fmt::print(stderr, "inferbench: warning: report.html not written: {}\n", e.what());
   }
@@ -215,7 +216,7 @@ int execute_run(const config::Values& values) {
   }
   if (!points.empty()) record_history(config, summary);
   if (writer) {
-    if (!points.empty()) write_run_report(writer->dir());
+    if (!points.empty()) write_run_report(writer->dir(), session.chunk_latencies());
     fmt::print(stderr, "inferbench: results in {}\n", writer->dir().string());
   }
   if (simulator) simulator->stop();

@@ -167,6 +167,9 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
   }
   interrupted_ = result.interrupted;
   metrics::LoadPointSummary s = builder.finish();
+  if (writer && s.requests.completed > 0) {
+    chunk_latencies_.emplace(i, report::chunk_latencies_of(builder.itl_samples(), builder.inter_chunk_samples()));
+  }
   s.interrupted = result.interrupted;
   s.requests.cancelled = result.cancelled;
   s.aborted = result.aborted;

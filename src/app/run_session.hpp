@@ -16,6 +16,7 @@
 #include "live/live_metrics.hpp"
 #include "loadgen/http_target_options.hpp"
 #include "metrics/summary.hpp"
+#include "report/results_dir.hpp"
 #include "workload/workload.hpp"
 
 namespace inferbench::app {
@@ -47,6 +48,10 @@ class RunSession {
   bool interrupted() const { return interrupted_; }
   bool aborted_run() const { return aborted_run_; }
   const std::vector<metrics::LoadPointSummary>& points() const { return points_; }
+  // Per load point with successful measured requests, its chunk latencies from its summary's
+  // samples: for report.html, which would otherwise read every chunk time back from
+  // requests.jsonl to compute the same (report::write_run_html_report). Kept only with a writer.
+  const report::ChunkLatenciesByPoint& chunk_latencies() const { return chunk_latencies_; }
   // load.stages: the summary of every stage's requests together (load mode left closed). Call
   // once, after the last stage.
   metrics::LoadPointSummary finish_all_stages() { return all_stages_.finish(); }
@@ -61,6 +66,7 @@ class RunSession {
   launch::LaunchedServer* launched_;
   nlohmann::json& summary_;
   std::vector<metrics::LoadPointSummary> points_;
+  report::ChunkLatenciesByPoint chunk_latencies_;
   bool interrupted_ = false;
   bool warned_server_ = false;          // one warning per run when /metrics cannot be read
   ClientErrorStop client_errors_;       // the first requests of the run, across load points

@@ -157,6 +157,10 @@ class SummaryBuilder {
   LoadPointSummary finish();
   // The latest end among the records added (epoch when none).
   TimePoint last_done() const { return any_done_; }
+  // The token-weighted ITL and the inter-chunk gaps of the successful measured records added:
+  // the samples finish() describes (sorted by it), for a report that draws their CDFs.
+  const SampleSet& itl_samples() const { return itl_; }
+  const SampleSet& inter_chunk_samples() const { return gaps_; }
 
  private:
   LoadPointSummary s_;

@@ -159,13 +159,15 @@ bool ChunkLatencyPool::add(dom::object line) {
   return true;
 }
 
-ChunkLatencies ChunkLatencyPool::reduce() const {
+ChunkLatencies chunk_latencies_of(const metrics::SampleSet& itl, const metrics::SampleSet& inter_chunk) {
   ChunkLatencies out;
-  out.itl_ms = itl_.describe();
-  out.itl_cdf = cdf_of(itl_, kMaxCdfPoints);
-  out.inter_chunk_ms = gaps_.describe();
-  out.inter_chunk_cdf = cdf_of(gaps_, kMaxCdfPoints);
+  out.itl_ms = itl.describe();
+  out.itl_cdf = cdf_of(itl, kMaxCdfPoints);
+  out.inter_chunk_ms = inter_chunk.describe();
+  out.inter_chunk_cdf = cdf_of(inter_chunk, kMaxCdfPoints);
   return out;
 }
+
+ChunkLatencies ChunkLatencyPool::reduce() const { return chunk_latencies_of(itl_, gaps_); }
 
 }  // namespace inferbench::report

@@ -43,6 +43,9 @@ struct ChunkLatencies {
   metrics::Distribution inter_chunk_ms;
 };
 
+// The CDFs and statistics of a load point's ITL and inter-chunk samples.
+ChunkLatencies chunk_latencies_of(const metrics::SampleSet& itl, const metrics::SampleSet& inter_chunk);
+
 // Gathers the chunk samples of one load point's requests while requests.jsonl is read, then
 // reduces them. Its samples are metrics::SampleSets like the run's summary: exact up to
 // `exact_samples` (the run's --exact-samples, so the statistics equal summary.json's), then a

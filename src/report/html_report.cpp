@@ -277,4 +277,9 @@ void write_html_report(const std::vector<std::filesystem::path>& dirs, const std
   replace_file(output, html_report(runs, options));
 }
 
+void write_run_html_report(const std::filesystem::path& dir, const ChunkLatenciesByPoint& chunk_latencies,
+                           const std::filesystem::path& output, const HtmlReportOptions& options) {
+  replace_file(output, html_report({read_results_dir(dir, &chunk_latencies)}, options));
+}
+
 }  // namespace inferbench::report

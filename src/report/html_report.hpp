@@ -30,6 +30,12 @@ std::string html_report(const std::vector<ResultsDir>& runs, const HtmlReportOpt
 void write_html_report(const std::vector<std::filesystem::path>& dirs, const std::filesystem::path& output,
                        const HtmlReportOptions& options);
 
+// The report of the one run just written to `dir`, whose chunk latencies per load point the run
+// already holds (from its summary's samples, the ones requests.jsonl's timelines give again):
+// the same page as write_html_report({dir}, ...), without reading every chunk time back.
+void write_run_html_report(const std::filesystem::path& dir, const ChunkLatenciesByPoint& chunk_latencies,
+                           const std::filesystem::path& output, const HtmlReportOptions& options);
+
 // `text` as JSON that is safe inside a <script> element: '<', '>', '&' and every non-ASCII
 // character escaped as \uXXXX, so no string from the results can end the element or open a tag.
 std::string script_safe_json(const nlohmann::json& j);

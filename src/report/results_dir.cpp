@@ -67,7 +67,8 @@ RequestLine request_line_of(dom::object line) {
 
 }  // namespace
 
-RequestLines read_request_lines(const std::filesystem::path& path, std::size_t exact_samples) {
+RequestLines read_request_lines(const std::filesystem::path& path, std::size_t exact_samples,
+                                const ChunkLatenciesByPoint* known) {
   std::ifstream in(path, std::ios::binary);
   require(static_cast<bool>(in), "cannot read " + path.string());
   RequestLines out;
@@ -85,16 +86,20 @@ RequestLines read_request_lines(const std::filesystem::path& path, std::size_t e
     }
     RequestLine r = request_line_of(line);
     // The requests metrics::summarize takes the ITL of: successful and not warm-up.
-    if (r.ok && !r.warmup && !pools.try_emplace(r.load_point, exact_samples).first->second.add(line)) {
+    if (!known && r.ok && !r.warmup && !pools.try_emplace(r.load_point, exact_samples).first->second.add(line)) {
       ++out.no_timeline;
     }
     out.lines.push_back(std::move(r));
   }
-  for (auto& [point, pool] : pools) out.chunk_latencies.emplace(point, pool.reduce());
+  if (known) {
+    out.chunk_latencies = *known;
+  } else {
+    for (auto& [point, pool] : pools) out.chunk_latencies.emplace(point, pool.reduce());
+  }
   return out;
 }
 
-ResultsDir read_results_dir(const std::filesystem::path& dir) {
+ResultsDir read_results_dir(const std::filesystem::path& dir, const ChunkLatenciesByPoint* known) {
   ResultsDir out;
   out.dir = dir;
   const auto summary_path = dir / "summary.json";
@@ -110,7 +115,7 @@ ResultsDir read_results_dir(const std::filesystem::path& dir) {
   const auto requests_path = dir / "requests.jsonl";
   // The run's --exact-samples: the report's chunk statistics fold as the summary's did.
   if (std::filesystem::exists(requests_path)) {
-    out.requests = read_request_lines(requests_path, summary_options_of(out.summary).exact_samples);
+    out.requests = read_request_lines(requests_path, summary_options_of(out.summary).exact_samples, known);
   }
   return out;
 }

@@ -32,20 +32,26 @@ struct RequestLine {
   std::optional<double> output_tokens;
 };
 
+// Per load point (the key), its chunk latencies.
+using ChunkLatenciesByPoint = std::map<std::size_t, ChunkLatencies>;
+
 struct RequestLines {
   std::vector<RequestLine> lines;
   std::size_t unreadable = 0;  // lines that are not a JSON object (a torn last line, say)
   // Per load point (the key), the ITL and inter-chunk latencies of its successful measured
   // requests, from their chunk timelines: reduced while reading, so no request's chunk list is
   // kept past its line.
-  std::map<std::size_t, ChunkLatencies> chunk_latencies;
+  ChunkLatenciesByPoint chunk_latencies;
   std::size_t no_timeline = 0;  // successful measured requests without a readable "chunk_ns"
 };
 
 // Reads requests.jsonl. The one place this file is read for the report, so it can move onto a
-// shared reader later. Throws inferbench::Error when the file cannot be opened.
+// shared reader later. Throws inferbench::Error when the file cannot be opened. With `known`
+// (the run that just wrote the file, from its own summary's samples), the chunk timelines are
+// not read again: chunk_latencies is `known`.
 RequestLines read_request_lines(const std::filesystem::path& path,
-                                std::size_t exact_samples = metrics::kDefaultExactSamples);
+                                std::size_t exact_samples = metrics::kDefaultExactSamples,
+                                const ChunkLatenciesByPoint* known = nullptr);
 
 struct ResultsDir {
   std::filesystem::path dir;
@@ -54,8 +60,9 @@ struct ResultsDir {
 };
 
 // Reads DIR/summary.json (required: a one-line inferbench::Error naming the file when it is
-// missing, not JSON or not an inferbench summary) and DIR/requests.jsonl (optional).
-ResultsDir read_results_dir(const std::filesystem::path& dir);
+// missing, not JSON or not an inferbench summary) and DIR/requests.jsonl (optional; `known` as
+// for read_request_lines).
+ResultsDir read_results_dir(const std::filesystem::path& dir, const ChunkLatenciesByPoint* known = nullptr);
 
 // A load point's name from its summary.json element: "concurrency 8", "rate 10/s poisson", or
 // "load point N" (from 1) when its "load" is not readable.

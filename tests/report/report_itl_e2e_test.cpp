@@ -2,7 +2,8 @@
 // (one token per chunk) and against `inferbench sim --tokens-per-chunk 3` (chunk_tokens null, so
 // each chunk's tokens are estimated from out_i), each with warm-up requests, then the report data
 // read back from DIR. Per load point, the page's ITL CDF and the statistics of the same samples
-// must give summary.json's latency.itl_ms p50 and p99 exactly (and inter_chunk_ms likewise).
+// must give summary.json's latency.itl_ms p50 and p99 exactly (and inter_chunk_ms likewise), and
+// the run's own report.html must be the page `inferbench report DIR` draws from the files.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -80,6 +81,11 @@ double percentile_of(const json& cdf, double p) {
 }
 
 void expect_report_matches_summary(const fs::path& dir, const char* what) {
+  // The run wrote report.html with the chunk latencies of its own summaries; drawn again from the
+  // files, which recomputes them from every chunk time, the page is the same byte for byte.
+  const fs::path again = dir.parent_path() / "again.html";
+  write_html_report({dir}, again, HtmlReportOptions{});
+  EXPECT_TRUE(slurp(dir / "report.html") == slurp(again)) << what << ": the run's report.html differs from " << again;
   const ResultsDir run = read_results_dir(dir);
   ASSERT_TRUE(run.requests);
   EXPECT_EQ(run.requests->no_timeline, 0u);

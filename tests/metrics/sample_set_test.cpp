@@ -161,6 +161,25 @@ TEST(SampleSet, NegativeAndZeroSamplesStayWithinTheExtremes) {
   EXPECT_LE(d.p99, d.max);
 }
 
+// sort_values() sets exact zeros apart before sorting (most ITL samples of chunks read together
+// are 0): with negative, zero and positive samples mixed, the order and statistics are a sort's.
+TEST(SampleSet, ZerosAmongNegativeAndPositiveSamplesSortAsWithoutThem) {
+  std::mt19937_64 rng(3);
+  std::vector<double> x = latencies(4000, 9);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (rng() % 4 != 0) x[i] = 0.0;
+    if (rng() % 10 == 0) x[i] = -x[i] - 0.5;
+  }
+  SampleSet set(x.size());
+  for (const double v : x) set.add(v);
+  expect_same(set.describe(), describe(x));
+  std::vector<double> sorted = x;
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::uint64_t> ranks(sorted.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = i;
+  EXPECT_EQ(set.at_ranks(ranks), sorted);
+}
+
 TEST(SampleSet, EmptyIsUndefined) {
   const Distribution d = SampleSet(10).describe();
   EXPECT_EQ(d.count, 0u);

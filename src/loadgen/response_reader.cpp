@@ -159,7 +159,7 @@ void ResponseReader::on_event(std::string_view data, TimePoint t) {
   ++events_;
   sink_.on_event();
   if (done_seen_) return;  // nothing after [DONE] belongs to this response
-  const protocol::ChunkInfo chunk = decoder_.decode(data);
+  const protocol::ChunkInfo& chunk = decoder_.decode(data);
   if (chunk.done) {
     done_seen_ = true;
     done_at_ = t;

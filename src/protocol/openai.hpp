@@ -90,8 +90,9 @@ class ChunkDecoder {
   ChunkDecoder(ChunkDecoder&&) noexcept;
   ChunkDecoder& operator=(ChunkDecoder&&) noexcept;
 
-  // Decodes one SSE event's data. Never throws; problems are reported in the result.
-  ChunkInfo decode(std::string_view data);
+  // Decodes one SSE event's data. Never throws; problems are reported in the result, which
+  // (like its views) is valid until the decoder's next call.
+  const ChunkInfo& decode(std::string_view data);
 
   // Decodes a complete non-streamed response body (same field rules, `message` for `delta`).
   ResponseInfo decode_response(std::string_view body);

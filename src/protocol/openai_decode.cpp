@@ -4,11 +4,11 @@
 // the padded buffer, the parser and the text buffer have grown to the largest chunk.
 //
 // A stream's chunks mostly differ from the one before only in their text: the same id, model,
-// created and finish_reason null around another token. So after a chunk whose only text came
-// from one string without escapes, the next chunk that is byte for byte that chunk around a
-// different plain string (no quote, backslash or control byte; valid UTF-8) is decoded without
-// parsing: it is valid JSON exactly when the first was, and says the same with the new text.
-// Anything else is parsed in full.
+// created and finish_reason null around another token. So after a chunk whose text came from one
+// string value, the next chunk that is byte for byte that chunk around a different plain string
+// (no quote, backslash or control byte; valid UTF-8; not empty) is decoded without parsing: it is
+// valid JSON exactly when the first was, and says the same with the new text. Anything else is
+// parsed in full.
 #include <simdjson.h>
 
 #include <algorithm>
@@ -362,7 +362,7 @@ struct ChunkDecoder::Impl {
   ChunkInfo result;                // the last answer of decode()
 
   // The last chunk parsed in full (its bytes are still in `buffer`), when its text came from one
-  // string value without escapes: where that string's contents are, and what the chunk said.
+  // string value: where that string's contents are, and what the chunk said.
   struct Shape {
     bool valid = false;
     std::size_t size = 0;        // bytes of the chunk
@@ -387,8 +387,8 @@ struct ChunkDecoder::Impl {
   }
 
   // The answer is kept here rather than returned by value: building a copy on the stack and
-  // reading it back stalled on store forwarding, which cost as much as the rest of a chunk
-  // decoded like the last.
+  // reading it back stalled on store forwarding, a fifth of the time of a chunk decoded like the
+  // last.
   const ChunkInfo& decode(std::string_view data) {
     const std::string_view new_text = text_like_last(data);
     if (new_text.empty()) {

@@ -80,12 +80,16 @@ double percentile_of(const json& cdf, double p) {
   return metrics::percentile_sorted(values, p);
 }
 
-void expect_report_matches_summary(const fs::path& dir, const char* what) {
-  // The run wrote report.html with the chunk latencies of its own summaries; drawn again from the
-  // files, which recomputes them from every chunk time, the page is the same byte for byte.
+// The run wrote report.html with the chunk latencies of its own summaries; drawn again from the
+// files, which recomputes them from every chunk time, the page is the same byte for byte.
+void expect_run_page_is_redrawn_page(const fs::path& dir, const char* what) {
   const fs::path again = dir.parent_path() / "again.html";
   write_html_report({dir}, again, HtmlReportOptions{});
   EXPECT_TRUE(slurp(dir / "report.html") == slurp(again)) << what << ": the run's report.html differs from " << again;
+}
+
+void expect_report_matches_summary(const fs::path& dir, const char* what) {
+  expect_run_page_is_redrawn_page(dir, what);
   const ResultsDir run = read_results_dir(dir);
   ASSERT_TRUE(run.requests);
   EXPECT_EQ(run.requests->no_timeline, 0u);
@@ -124,6 +128,22 @@ TEST(ReportItlEndToEnd, BuiltInSimulatorOneTokenPerChunk) {
   TempDir tmp;
   ASSERT_NO_FATAL_FAILURE(run_inferbench(tmp, "--sim-ttft-ms 5 --sim-itl-ms 1", tmp.path() / "out"));
   expect_report_matches_summary(tmp.path() / "out", "built-in sim");
+}
+
+// Past --exact-samples the samples fold into a histogram, in the summary and in the report's
+// recomputation alike: the CDF points are the histogram's, and still the same page.
+TEST(ReportItlEndToEnd, FoldedIntoAHistogramTheRunsPageIsStillTheRedrawnOne) {
+  TempDir tmp;
+  const fs::path out = tmp.path() / "out";
+  const std::string command = std::string("'") + INFERBENCH_BINARY +
+                              "' run --sim-ttft-ms 1 --sim-itl-ms 0 --input-tokens 32 --output-tokens 100"
+                              " --no-server-metrics --concurrency 1,4 --num-requests 30 --warmup 2"
+                              " --exact-samples 1000 --no-history --output '" +
+                              out.string() + "' >'" + out.string() + ".log' 2>&1";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command << "\n" << slurp(out.string() + ".log");
+  const json summary = json::parse(slurp(out / "summary.json"));
+  for (const json& point : summary["runs"]) ASSERT_GT(point["latency"]["itl_ms"]["relative_error"], 0.0);
+  expect_run_page_is_redrawn_page(out, "folded");
 }
 
 TEST(ReportItlEndToEnd, ThreeTokensPerChunkOfUnknownCount) {

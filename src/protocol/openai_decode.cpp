@@ -71,8 +71,9 @@ struct Scan {
 
 Reason type_of(od::value& v, od::json_type& type) { return v.type().get(type) ? "invalid JSON value" : nullptr; }
 
-// A string, or null / absent (empty view).
-Reason read_string_or_null(od::value& v, std::string_view& out) {
+// A string, or null / absent (empty view). `raw`, when given, is set to the string's token in
+// the document (quotes included, maybe whitespace after).
+Reason read_string_or_null(od::value& v, std::string_view& out, std::string_view* raw = nullptr) {
   od::json_type type;
   if (Reason r = type_of(v, type)) return r;
   if (type == od::json_type::null) {
@@ -80,18 +81,15 @@ Reason read_string_or_null(od::value& v, std::string_view& out) {
     return nullptr;
   }
   if (type != od::json_type::string) return "expected a string";
+  if (raw != nullptr) *raw = v.raw_json_token();  // before get_string, which moves past it
   return v.get_string().get(out) ? "invalid string" : nullptr;
 }
 
 // A piece of output text: a string, or null / absent. `seen` is set when it is not empty.
 Reason read_text(od::value& v, Scan& scan, bool& seen) {
-  od::json_type type;
-  if (Reason r = type_of(v, type)) return r;
-  if (type == od::json_type::null) return nullptr;
-  if (type != od::json_type::string) return "expected a string";
-  const std::string_view raw = v.raw_json_token();  // before get_string, which moves past it
   std::string_view s;
-  if (v.get_string().get(s)) return "invalid string";
+  std::string_view raw;
+  if (Reason r = read_string_or_null(v, s, &raw)) return r;
   if (!s.empty()) seen = true;
   scan.text.add(s, raw);
   return nullptr;

@@ -167,8 +167,10 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
   }
   interrupted_ = result.interrupted;
   metrics::LoadPointSummary s = builder.finish();
-  if (writer && s.requests.completed > 0) {
-    chunk_latencies_.emplace(i, report::chunk_latencies_of(builder.itl_samples(), builder.inter_chunk_samples()));
+  if (writer && s.requests.completed > 0) {  // the statistics are the summary's, already described
+    chunk_latencies_.emplace(i, report::ChunkLatencies{report::cdf_points(builder.itl_samples()),
+                                                       report::cdf_points(builder.inter_chunk_samples()),
+                                                       s.latency.itl_ms, s.latency.inter_chunk_ms});
   }
   s.interrupted = result.interrupted;
   s.requests.cancelled = result.cancelled;

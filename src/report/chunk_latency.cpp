@@ -81,8 +81,9 @@ std::vector<std::uint64_t> cdf_ranks(std::uint64_t n, std::size_t max_points) {
   return ranks;
 }
 
-// The CDF of a sample set's observations at those ranks.
-std::vector<CdfPoint> cdf_of(const metrics::SampleSet& set, std::size_t max_points) {
+}  // namespace
+
+std::vector<CdfPoint> cdf_points(const metrics::SampleSet& set, std::size_t max_points) {
   const std::vector<std::uint64_t> ranks = cdf_ranks(set.count(), max_points);
   const std::vector<double> values = set.at_ranks(ranks);
   std::vector<CdfPoint> points(ranks.size());
@@ -91,18 +92,16 @@ std::vector<CdfPoint> cdf_of(const metrics::SampleSet& set, std::size_t max_poin
   return points;
 }
 
-}  // namespace
-
 std::vector<CdfPoint> cdf_points(const std::vector<double>& values, std::size_t max_points) {
   metrics::SampleSet set(std::max<std::size_t>(values.size(), 1));  // every sample kept
   for (const double v : values) set.add(v);
-  return cdf_of(set, max_points);
+  return cdf_points(set, max_points);
 }
 
 std::vector<CdfPoint> cdf_points(const std::vector<metrics::WeightedSample>& samples, std::size_t max_points) {
   metrics::SampleSet set(std::max<std::size_t>(samples.size(), 1));
   for (const auto& s : samples) set.add(s.value, s.weight);
-  return cdf_of(set, max_points);
+  return cdf_points(set, max_points);
 }
 
 ChunkLatencyPool::ChunkLatencyPool(std::size_t exact_samples) : itl_(exact_samples), gaps_(exact_samples) {}
@@ -159,15 +158,8 @@ bool ChunkLatencyPool::add(dom::object line) {
   return true;
 }
 
-ChunkLatencies chunk_latencies_of(const metrics::SampleSet& itl, const metrics::SampleSet& inter_chunk) {
-  ChunkLatencies out;
-  out.itl_ms = itl.describe();
-  out.itl_cdf = cdf_of(itl, kMaxCdfPoints);
-  out.inter_chunk_ms = inter_chunk.describe();
-  out.inter_chunk_cdf = cdf_of(inter_chunk, kMaxCdfPoints);
-  return out;
+ChunkLatencies ChunkLatencyPool::reduce() const {
+  return {cdf_points(itl_), cdf_points(gaps_), itl_.describe(), gaps_.describe()};
 }
-
-ChunkLatencies ChunkLatencyPool::reduce() const { return chunk_latencies_of(itl_, gaps_); }
 
 }  // namespace inferbench::report

@@ -34,6 +34,10 @@ std::vector<CdfPoint> cdf_points(const std::vector<double>& values, std::size_t 
 std::vector<CdfPoint> cdf_points(const std::vector<metrics::WeightedSample>& samples,
                                  std::size_t max_points = kMaxCdfPoints);
 
+// The same over a sample set's observations (sorted in place once, as describe() sorts them;
+// the histogram's estimates once it has folded).
+std::vector<CdfPoint> cdf_points(const metrics::SampleSet& set, std::size_t max_points = kMaxCdfPoints);
+
 // One load point's chunk latencies, reduced to what the page draws and the statistics of the
 // same samples (equal to summary.json's latency.itl_ms and inter_chunk_ms for the same requests).
 struct ChunkLatencies {
@@ -42,9 +46,6 @@ struct ChunkLatencies {
   metrics::Distribution itl_ms;
   metrics::Distribution inter_chunk_ms;
 };
-
-// The CDFs and statistics of a load point's ITL and inter-chunk samples.
-ChunkLatencies chunk_latencies_of(const metrics::SampleSet& itl, const metrics::SampleSet& inter_chunk);
 
 // Gathers the chunk samples of one load point's requests while requests.jsonl is read, then
 // reduces them. Its samples are metrics::SampleSets like the run's summary: exact up to

@@ -216,6 +216,9 @@ int execute_offline(OfflineFlags f) {
   hooks.on_record = [&writer](const metrics::RequestRecord& r) {
     if (writer) writer->write_request(0, r);
   };
+  hooks.on_batch_end = [&writer] {
+    if (writer) writer->flush();
+  };
   hooks.stop_requested = [&writer, &server] {
     return stop_requested() || (writer && writer->write_error()) || (server && server->exited().has_value());
   };

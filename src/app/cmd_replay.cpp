@@ -317,6 +317,9 @@ int execute_replay(const config::Values& values, const ReplayArgs& args) {
     detailed.write(row);
     if (csv) csv->write(row);
   };
+  hooks.on_batch_end = [&writer] {
+    if (writer) writer->flush();
+  };
   hooks.stop_requested = [&writer, &launched] {
     return stop_requested() || (writer && writer->write_error()) || (launched && launched->exited().has_value());
   };

@@ -23,22 +23,31 @@ ResultsWriter::ResultsWriter(std::filesystem::path dir) : dir_(std::move(dir)), 
 }
 
 ResultsWriter::~ResultsWriter() {
+  flush();
   if (requests_) std::fclose(requests_);
 }
 
 void ResultsWriter::write_request(std::size_t load_point, const metrics::RequestRecord& record) {
-  line_ = results::request_line_text(record, load_point, anchor_);
-  line_ += '\n';
-  // in the OS's hands after the flush: survives the process dying. A write that fails loses
-  // the record, so the run must know (disk full, quota, I/O error).
+  pending_ += results::request_line_text(record, load_point, anchor_);
+  pending_ += '\n';
+  if (pending_.size() >= kFlushAt) flush();
+}
+
+void ResultsWriter::flush() {
+  if (pending_.empty()) return;
+  // Whole lines only reach the file: a process killed between two flushes leaves no half line.
+  // A write that fails loses the records, so the run must know (disk full, quota, I/O error).
   errno = 0;
-  const bool written = std::fwrite(line_.data(), 1, line_.size(), requests_) == line_.size();
-  if (!written || std::fflush(requests_) != 0) {
-    std::lock_guard lock(error_mutex_);
-    if (!error_)
-      error_ = fmt::format("cannot write {}: {}", (dir_ / "requests.jsonl").string(),
-                           errno != 0 ? std::strerror(errno) : "write failed");
-  }
+  const bool written = std::fwrite(pending_.data(), 1, pending_.size(), requests_) == pending_.size();
+  if (!written || std::fflush(requests_) != 0) keep_write_error();
+  pending_.clear();
+}
+
+void ResultsWriter::keep_write_error() {
+  std::lock_guard lock(error_mutex_);
+  if (!error_)
+    error_ = fmt::format("cannot write {}: {}", (dir_ / "requests.jsonl").string(),
+                         errno != 0 ? std::strerror(errno) : "write failed");
 }
 
 std::optional<std::string> ResultsWriter::write_error() const {

@@ -1,6 +1,7 @@
 #pragma once
-// The files of `--output DIR`: requests.jsonl appended as each request finishes, and
-// summary.json / summary.csv rewritten after each load point (atomically, by rename).
+// The files of `--output DIR`: requests.jsonl appended as requests finish (a batch at a time, at
+// most loadgen::Collector::kPoll after they end), and summary.json / summary.csv rewritten
+// after each load point (atomically, by rename).
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -26,9 +27,12 @@ class ResultsWriter {
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
-  // Appends one request line and flushes it to the OS. Called from one thread at a time. A
-  // failed write (disk full) is kept, not thrown: see write_error().
+  // Appends one request line to the file's buffer; flush() hands the lines to the OS. Called
+  // from one thread at a time. A failed write (disk full) is kept, not thrown: see write_error().
   void write_request(std::size_t load_point, const metrics::RequestRecord& record);
+  // Hands every line written so far to the OS: from then on they survive the process dying.
+  // The load generator calls it after each batch of finished requests (RunHooks::on_batch_end).
+  void flush();
   // Why requests.jsonl could not be written, once a write failed. Any thread.
   std::optional<std::string> write_error() const;
   // Replaces summary.json and summary.csv.
@@ -41,8 +45,11 @@ class ResultsWriter {
  private:
   std::filesystem::path dir_;
   std::FILE* requests_ = nullptr;
-  std::string line_;
+  std::string pending_;  // whole lines written since the last flush
+  // A batch of long responses can hold megabytes of lines: they go out in pieces of about this.
+  static constexpr std::size_t kFlushAt = std::size_t{4} << 20;
   results::Anchor anchor_;
+  void keep_write_error();
   mutable std::mutex error_mutex_;
   std::optional<std::string> error_;  // the first failed write
 };

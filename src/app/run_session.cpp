@@ -125,6 +125,9 @@ std::optional<Measured> RunSession::measure(const PlannedPoint& point) {
     served.add(r);
     if (config.staged) all_stages_.add(r);
   };
+  hooks.on_batch_end = [writer] {
+    if (writer) writer->flush();
+  };
   // A run that cannot keep its records stops: what it measures would be lost. So does one
   // whose first requests all got the same client error: the rest would only repeat it.
   hooks.stop_requested = [writer, &client_errors, launched] {

@@ -6,8 +6,11 @@
 
 namespace inferbench::loadgen {
 
-Collector::Collector(Sink sink, bool keep_records)
-    : sink_(std::move(sink)), keep_records_(keep_records), thread_([this] { run(); }) {}
+Collector::Collector(Sink sink, BatchEnd batch_end, bool keep_records)
+    : sink_(std::move(sink)),
+      batch_end_(std::move(batch_end)),
+      keep_records_(keep_records),
+      thread_([this] { run(); }) {}
 
 Collector::~Collector() {
   if (thread_.joinable()) finish();
@@ -84,6 +87,7 @@ void Collector::run() {
         kept_.push_back(std::move(record));
       }
     }
+    if (!batch.empty() && batch_end_) batch_end_();
     batch.clear();
   }
 }

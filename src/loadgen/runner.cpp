@@ -16,7 +16,7 @@ LoadResult run_load(const target::TargetFactory& targets, const std::vector<work
   require(!specs.empty(), "the workload has no requests");
   const bool open = plan.load.mode == metrics::LoadSpec::Mode::Open;
   const int workers = std::max(1, plan.workers);
-  Collector collector(hooks.on_record, hooks.keep_records);
+  Collector collector(hooks.on_record, hooks.on_batch_end, hooks.keep_records);
   SharedRun run;
   run.targets = &targets;
   run.specs = &specs;

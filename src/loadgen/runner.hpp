@@ -48,6 +48,9 @@ struct LoadResult {
 
 struct RunHooks {
   Collector::Sink on_record;  // each finished record (cancelled ones too), on the collector thread
+  // After each batch of on_record calls (at most Collector::kPoll after its records ended): flush
+  // what on_record wrote.
+  Collector::BatchEnd on_batch_end;
   // Return every record in LoadResult::records. A long run that summarizes in on_record turns it
   // off, so that its memory does not grow with the records (metrics::SummaryBuilder).
   bool keep_records = true;

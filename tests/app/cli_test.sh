@@ -66,6 +66,23 @@ completed=$(jq '.runs[0].requests.completed + .runs[0].requests.failed' "$WORK/i
 ok_lines=$(jq -s 'map(select(.error != "cancelled")) | length' "$WORK/int/requests.jsonl")
 check "requests.jsonl holds every ended request ($ok_lines vs $completed)" test "$ok_lines" -eq "$completed"
 
+# 3a. SIGKILL: no chance to clean up, yet the requests that ended are on disk. Lines go out a batch
+# at a time (every 10 ms), so the file grows while the run goes, and holds whole lines only.
+"$BIN" run --concurrency 2 --num-requests 100000 --input-tokens 8 --output-tokens 32 --output "$WORK/kill" \
+  >/dev/null 2>&1 &
+pid=$!
+wait_until 10 test -s "$WORK/kill/requests.jsonl"
+before=$(wc -l <"$WORK/kill/requests.jsonl")
+sleep 1
+during=$(wc -l <"$WORK/kill/requests.jsonl")
+kill -KILL $pid
+wait $pid 2>/dev/null
+after=$(wc -l <"$WORK/kill/requests.jsonl")
+check "requests.jsonl grows while the run goes ($before, then $during lines)" test "$during" -gt "$before"
+check "after SIGKILL it keeps them ($after >= $during lines)" test "$after" -ge "$during"
+check "after SIGKILL every line is whole JSON" jq -e -s 'map(has("id") and has("ok")) | all' "$WORK/kill/requests.jsonl" >/dev/null
+check "after SIGKILL the file ends at a line's end" test "$(tail -c 1 "$WORK/kill/requests.jsonl" | od -An -c | tr -d ' ')" = '\n'
+
 # 3b. Ctrl-C while the start-up probe (model discovery) waits on a server that accepts and never
 # answers: the run ends at once with 130 and one line, not after 2 x --connect-timeout with 2.
 cat >"$WORK/silent.py" <<'PY'

@@ -12,6 +12,7 @@
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -22,6 +23,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
 #include <type_traits>
 #include <variant>
 
@@ -203,8 +206,8 @@ constexpr std::size_t kReadSize = std::size_t{64} * 1024;
 // time; TLS reads through the SSL stream and stamps the read when it returns.
 template <class Stream>
 net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, ReadDeadline& read_timer,
-                                    const Request& request, ResponseHandler& handler, bool& response_started,
-                                    bool& keep_alive) {
+                                    const std::array<net::const_buffer, 3>& request, ResponseHandler& handler,
+                                    bool& response_started, bool& keep_alive) {
   using Kind = Outcome::Kind;
   constexpr bool kPlain = std::is_same_v<Stream, beast::tcp_stream>;
   auto& tcp_layer = beast::get_lowest_layer(stream);
@@ -217,7 +220,7 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
   if (sent >= write_deadline) co_return Outcome{Kind::Timeout, "the deadline passed before the request was sent"};
   tcp_layer.expires_at(write_deadline);
   handler.on_sent(sent);
-  co_await bhttp::async_write(stream, request, redirect_error(use_awaitable, ec));
+  co_await net::async_write(stream, request, redirect_error(use_awaitable, ec));
   if (ec) {
     if (ec == beast::error::timeout) co_return Outcome{Kind::Timeout, "timed out sending the request"};
     co_return Outcome{Kind::ClosedBeforeResponse, "sending the request failed: " + ec.message()};
@@ -394,8 +397,8 @@ net::awaitable<Outcome> ConnectionPool::connect(Connection& conn) {
   co_return Outcome{};
 }
 
-net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request& request, ResponseHandler& handler,
-                                                bool& response_started) {
+net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const std::array<net::const_buffer, 3>& request,
+                                                ResponseHandler& handler, bool& response_started) {
   bool keep_alive = false;
   Outcome out = co_await std::visit(
       [&](auto& s) {
@@ -407,6 +410,13 @@ net::awaitable<Outcome> ConnectionPool::attempt(Connection& conn, const Request&
 }
 
 net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, ResponseHandler& handler) {
+  const WireRequest wire(request);
+  co_return co_await exchange(wire, handler);
+}
+
+net::awaitable<Outcome> ConnectionPool::exchange(const WireRequest& request, ResponseHandler& handler,
+                                                 std::string_view fields) {
+  const std::array<net::const_buffer, 3> bytes = request.buffers(fields);
   for (int attempt_no = 0;; ++attempt_no) {
     if (shut_down_) co_return Outcome{Outcome::Kind::Cancelled, "the run was interrupted"};
     std::unique_ptr<Connection> conn;
@@ -421,7 +431,7 @@ net::awaitable<Outcome> ConnectionPool::exchange(const Request& request, Respons
     Outcome out;
     bool response_started = false;
     if (!conn->open) out = co_await connect(*conn);
-    if (out.kind == Outcome::Kind::Complete) out = co_await attempt(*conn, request, handler, response_started);
+    if (out.kind == Outcome::Kind::Complete) out = co_await attempt(*conn, bytes, handler, response_started);
     busy_.erase(std::find(busy_.begin(), busy_.end(), conn.get()));
     if (shut_down_ && out.kind != Outcome::Kind::Complete)
       out = Outcome{Outcome::Kind::Cancelled, "the run was interrupted"};
@@ -448,6 +458,27 @@ void ConnectionPool::shutdown() {
   shut_down_ = true;
   for (auto* conn : busy_) conn->close();
   idle_.clear();
+}
+
+WireRequest::WireRequest(const Request& request) {
+  std::ostringstream header;
+  header << request.base();
+  std::ostringstream whole;
+  whole << request;
+  bytes_ = std::move(whole).str();
+  const std::string head = std::move(header).str();
+  // Beast writes the header, its empty line, then the body: the added fields go before that line.
+  if (head.size() < 4 || !head.ends_with("\r\n\r\n") || !bytes_.starts_with(head))
+    throw std::logic_error("WireRequest: Beast's serialization has no header where expected");
+  header_end_ = head.size() - 2;
+}
+
+std::array<net::const_buffer, 3> WireRequest::buffers(std::string_view fields) const {
+  const std::string_view all(bytes_);
+  const std::string_view head = all.substr(0, header_end_);
+  const std::string_view rest = all.substr(header_end_);
+  return {net::buffer(head.data(), head.size()), net::buffer(fields.data(), fields.size()),
+          net::buffer(rest.data(), rest.size())};
 }
 
 Request make_request(const Url& url, bhttp::verb method, std::string_view target, std::string body,

@@ -6,7 +6,9 @@
 // the read returned.
 #include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 
+#include <array>
 #include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -29,6 +31,21 @@ struct ClientOptions {
   Url url;
   bool insecure = false;                                // skip TLS certificate verification
   Duration connect_timeout = std::chrono::seconds(10);  // TCP connect plus TLS handshake
+};
+
+// A request as the bytes that go on the wire, serialized once by Beast. The load generator sends
+// one prepared request many times, each with a header line of its own (x-request-id): this
+// splices that line in at write time instead of copying and re-serializing the message.
+class WireRequest {
+ public:
+  explicit WireRequest(const Request& request);
+  // The request's bytes with `fields` (whole header lines, each ending in CRLF) at the end of its
+  // header. The buffers view this object and `fields`.
+  std::array<net::const_buffer, 3> buffers(std::string_view fields) const;
+
+ private:
+  std::string bytes_;
+  std::size_t header_end_ = 0;  // where the empty line that ends the header starts
 };
 
 // Receives one response as it arrives. Called on the worker thread that owns the pool.
@@ -74,9 +91,12 @@ class ConnectionPool {
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
-  // Sends `request` and streams the response to `handler`. Never throws for transport
-  // problems: they are reported in the Outcome. A request on a reused connection that the
-  // server had closed is retried once on a fresh connection (before any response byte).
+  // Sends `request`, with the header lines `fields` added (see WireRequest), and streams the
+  // response to `handler`. Never throws for transport problems: they are reported in the
+  // Outcome. A request on a reused connection that the server had closed is retried once on a
+  // fresh connection (before any response byte).
+  net::awaitable<Outcome> exchange(const WireRequest& request, ResponseHandler& handler, std::string_view fields = {});
+  // The same for a request that is sent once (probes, scrapes, tests).
   net::awaitable<Outcome> exchange(const Request& request, ResponseHandler& handler);
 
   // Closes every connection, idle and busy; exchanges in flight end with Kind::Cancelled.
@@ -90,8 +110,8 @@ class ConnectionPool {
   // The most recently used idle connection that is still fit to reuse (others are closed).
   std::unique_ptr<Connection> take_idle();
   net::awaitable<Outcome> connect(Connection& conn);
-  net::awaitable<Outcome> attempt(Connection& conn, const Request& request, ResponseHandler& handler,
-                                  bool& response_started);
+  net::awaitable<Outcome> attempt(Connection& conn, const std::array<net::const_buffer, 3>& request,
+                                  ResponseHandler& handler, bool& response_started);
 
   net::io_context& ioc_;
   ClientOptions options_;

@@ -1,7 +1,12 @@
 #include "loadgen/http_target.hpp"
 
+#include <fmt/format.h>
+
+#include <array>
 #include <functional>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/error.hpp"
 #include "loadgen/response_reader.hpp"
@@ -19,15 +24,18 @@ class HttpTarget final : public target::Target {
   boost::asio::awaitable<void> start(const workload::RequestSpec& spec, std::uint64_t request_id,
                                      target::StreamSink& sink) override {
     const HttpTargetOptions& options = shared_.options();
-    const http::Request* prepared = shared_.prepared(spec);
-    http::Request message = prepared ? *prepared : make_http_request(options, spec);  // per request, not per token
-    message.set("x-request-id", std::to_string(request_id));
+    const http::WireRequest* prepared = shared_.prepared(spec);
+    std::optional<http::WireRequest> own;  // a spec outside the workload (per request, not per token)
+    if (!prepared) own.emplace(make_http_request(options, spec));
+    std::array<char, 48> id_field{};
+    const auto id_end = fmt::format_to_n(id_field.data(), id_field.size(), "x-request-id: {}\r\n", request_id);
     const std::int64_t max_chunks =
         spec.max_tokens > 0 ? spec.max_tokens + metrics::output_token_slack(spec.max_tokens) : 0;
     ResponseReader reader(
         sink, decoder_,
         {options.stream, options.first_token_timeout, options.request_timeout, &options.secrets, max_chunks});
-    const http::Outcome outcome = co_await pool_.exchange(message, reader);
+    const http::Outcome outcome =
+        co_await pool_.exchange(prepared ? *prepared : *own, reader, std::string_view(id_field.data(), id_end.size));
     reader.finish(outcome);
   }
 
@@ -80,24 +88,26 @@ http::Request make_http_request(const HttpTargetOptions& options, const workload
   body.include_usage = true;
   body.ignore_eos = options.ignore_eos;
   body.extra_body = options.extra_body;
-  return http::make_request(options.client.url, boost::beast::http::verb::post, protocol::path_for(options.api),
-                            protocol::encode(body), options.headers);
+  http::Request request = http::make_request(options.client.url, boost::beast::http::verb::post,
+                                             protocol::path_for(options.api), protocol::encode(body), options.headers);
+  request.erase("x-request-id");  // a user's header of that name gives way to each request's own
+  return request;
 }
 
 HttpTargets::HttpTargets(const HttpTargetOptions& options, const std::vector<workload::RequestSpec>& specs)
     : options_(options), specs_(specs) {
-  messages_.reserve(specs.size());
-  for (const auto& spec : specs) messages_.push_back(make_http_request(options, spec));
+  requests_.reserve(specs.size());
+  for (const auto& spec : specs) requests_.emplace_back(make_http_request(options, spec));
 }
 
 std::unique_ptr<target::Target> HttpTargets::make(boost::asio::io_context& ioc) const {
   return std::make_unique<HttpTarget>(ioc, *this);
 }
 
-const http::Request* HttpTargets::prepared(const workload::RequestSpec& spec) const {
+const http::WireRequest* HttpTargets::prepared(const workload::RequestSpec& spec) const {
   const std::less<const workload::RequestSpec*> before;
   if (specs_.empty() || before(&spec, specs_.data()) || !before(&spec, specs_.data() + specs_.size())) return nullptr;
-  return &messages_[static_cast<std::size_t>(&spec - specs_.data())];
+  return &requests_[static_cast<std::size_t>(&spec - specs_.data())];
 }
 
 }  // namespace inferbench::loadgen

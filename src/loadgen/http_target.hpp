@@ -25,11 +25,12 @@ struct ApiBase {
 // trailing `/`) from `url`'s path.
 ApiBase api_base(http::Url url);
 
-// Builds the HTTP message of one spec (also done ahead for a whole workload, see HttpTargets).
+// Builds the HTTP message of one spec (also done ahead for a whole workload, see HttpTargets),
+// without x-request-id: each request adds its own.
 http::Request make_http_request(const HttpTargetOptions& options, const workload::RequestSpec& spec);
 
-// Makes the HTTP target of each worker. Every spec of the workload is encoded once, here,
-// before the run; start() then copies the prepared message.
+// Makes the HTTP target of each worker. Every spec of the workload is encoded and serialized
+// once, here, before the run; start() then writes the prepared bytes with its own x-request-id.
 class HttpTargets final : public target::TargetFactory {
  public:
   // `options` and `specs` must outlive the factory and its targets.
@@ -37,13 +38,13 @@ class HttpTargets final : public target::TargetFactory {
   std::unique_ptr<target::Target> make(boost::asio::io_context& ioc) const override;
 
   const HttpTargetOptions& options() const { return options_; }
-  // The prepared message of `spec` when it is one of the workload's specs, else null.
-  const http::Request* prepared(const workload::RequestSpec& spec) const;
+  // The prepared request of `spec` when it is one of the workload's specs, else null.
+  const http::WireRequest* prepared(const workload::RequestSpec& spec) const;
 
  private:
   const HttpTargetOptions& options_;
   const std::vector<workload::RequestSpec>& specs_;
-  std::vector<http::Request> messages_;  // messages_[i] is specs_[i] encoded
+  std::vector<http::WireRequest> requests_;  // requests_[i] is specs_[i] encoded
 };
 
 }  // namespace inferbench::loadgen

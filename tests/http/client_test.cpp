@@ -8,6 +8,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <mutex>
+#include <sstream>
 
 #include "sim/server.hpp"
 
@@ -62,6 +64,77 @@ TEST(MakeRequest, SetsHostPathPrefixAndLength) {
   EXPECT_EQ(req["authorization"], "Bearer k");
   EXPECT_EQ(req[bhttp::field::accept_encoding], "identity");  // no compression is decoded
   EXPECT_TRUE(req.keep_alive());
+}
+
+std::string serialized(const Request& request) {
+  std::ostringstream out;
+  out << request;
+  return std::move(out).str();
+}
+
+std::string joined(const std::array<net::const_buffer, 3>& buffers) {
+  std::string out;
+  for (const auto& b : buffers) out.append(static_cast<const char*>(b.data()), b.size());
+  return out;
+}
+
+TEST(WireRequest, IsBeastsSerializationWithTheFieldsAtTheHeadersEnd) {
+  const Url url = Url::parse("http://127.0.0.1:8000");
+  const Request chat = chat_request(url, {{"authorization", "Bearer k"}});
+  // A body that holds what ends a header: the split is where Beast ended it, not a search.
+  const Request tricky = make_request(url, bhttp::verb::post, "/x", "a\r\n\r\nb: c\r\n", {});
+  for (const Request& request : {chat, tricky}) {
+    const WireRequest wire(request);
+    EXPECT_EQ(joined(wire.buffers("")), serialized(request));
+    Request with_id = request;
+    with_id.set("x-request-id", "42");  // Beast appends a new field after the others
+    EXPECT_EQ(joined(wire.buffers("x-request-id: 42\r\n")), serialized(with_id));
+  }
+}
+
+TEST(WireRequest, TheServerReadsTheAddedFieldsAsHeadersOfThatRequest) {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, std::string>> seen;  // x-request-id, body
+  LoopbackServer server([&](tcp::socket socket) -> net::awaitable<void> {
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request<bhttp::string_body> req;
+      error_code ec;
+      co_await bhttp::async_read(socket, buffer, req, net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
+      {
+        const std::lock_guard lock(mutex);
+        seen.emplace_back(std::string(req["x-request-id"]), req.body());
+      }
+      const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+      co_await net::async_write(socket, net::buffer(answer), net::redirect_error(net::use_awaitable, ec));
+      if (ec) co_return;
+    }
+  });
+  net::io_context ioc;
+  const Url url = Url::parse(server.url());
+  ConnectionPool pool(ioc, ClientOptions{url});
+  const WireRequest wire(chat_request(url));
+  std::vector<Outcome> outs;
+  net::co_spawn(
+      ioc,
+      [&]() -> net::awaitable<void> {
+        // One connection, kept alive: each request's field reaches the server with it.
+        for (const std::string_view field : {"x-request-id: 1\r\n", "x-request-id: 2\r\n"}) {
+          Recorder rec;
+          outs.push_back(co_await pool.exchange(wire, rec, field));
+          EXPECT_EQ(rec.body, "ok");
+        }
+      },
+      rethrow);
+  ioc.run();
+  ASSERT_EQ(outs.size(), 2u);
+  for (const auto& out : outs) EXPECT_EQ(out.kind, Kind::Complete) << describe(out);
+  EXPECT_EQ(pool.connections_opened(), 1u);
+  const std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], std::make_pair(std::string("1"), std::string(kChatBody)));
+  EXPECT_EQ(seen[1], std::make_pair(std::string("2"), std::string(kChatBody)));
 }
 
 TEST_F(SimClient, StreamsAWholeChunkedResponse) {

@@ -1,5 +1,5 @@
-// The API base as users write it (the seeds' configs, OpenAI's SDKs): with or without /v1,
-// under a root path, or the whole endpoint.
+// The HTTP target's pure parts: the API base as users write it (the seeds' configs, OpenAI's SDKs:
+// with or without /v1, under a root path, or the whole endpoint), and the message it builds.
 #include <gtest/gtest.h>
 
 #include "loadgen/http_target.hpp"
@@ -32,6 +32,20 @@ TEST(ApiBase, AWholeEndpointNamesItsApi) {
   EXPECT_EQ(completions.api, protocol::Api::Completions);
   EXPECT_EQ(base("http://h:8000/v1/models").url.base_path, "");
   EXPECT_EQ(base("http://h:8000/v1/models").url.host, "h");
+}
+
+// Each request sends its own x-request-id (the record's id, which the simulator's trace and
+// server logs are matched by): a header of that name from the user would be a second one.
+TEST(MakeHttpRequest, AUsersRequestIdGivesWayToEachRequestsOwn) {
+  HttpTargetOptions options;
+  options.client.url = http::Url::parse("http://127.0.0.1:8000");
+  options.headers = {{"X-Request-Id", "mine"}, {"x-team", "a"}};
+  workload::RequestSpec spec;
+  spec.prompt = "hi";
+  spec.max_tokens = 3;
+  const http::Request request = make_http_request(options, spec);
+  EXPECT_EQ(request.count("x-request-id"), 0u);
+  EXPECT_EQ(request["x-team"], "a");
 }
 
 }  // namespace

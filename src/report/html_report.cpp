@@ -279,7 +279,10 @@ void write_html_report(const std::vector<std::filesystem::path>& dirs, const std
 
 void write_run_html_report(const std::filesystem::path& dir, const ChunkLatenciesByPoint& chunk_latencies,
                            const std::filesystem::path& output, const HtmlReportOptions& options) {
-  replace_file(output, html_report({read_results_dir(dir, &chunk_latencies)}, options));
+  // Moved in, not braced: an initializer list would copy the run and every request line in it.
+  std::vector<ResultsDir> runs;
+  runs.push_back(read_results_dir(dir, &chunk_latencies));
+  replace_file(output, html_report(runs, options));
 }
 
 }  // namespace inferbench::report

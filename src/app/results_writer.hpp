@@ -43,13 +43,14 @@ class ResultsWriter {
   const results::Anchor& anchor() const { return anchor_; }
 
  private:
+  void keep_write_error();  // records the first failed write (errno says why)
+
   std::filesystem::path dir_;
   std::FILE* requests_ = nullptr;
   std::string pending_;  // whole lines written since the last flush
   // A batch of long responses can hold megabytes of lines: they go out in pieces of about this.
   static constexpr std::size_t kFlushAt = std::size_t{4} << 20;
   results::Anchor anchor_;
-  void keep_write_error();
   mutable std::mutex error_mutex_;
   std::optional<std::string> error_;  // the first failed write
 };

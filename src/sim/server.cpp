@@ -241,13 +241,9 @@ net::awaitable<bool> SimServer::Impl::completion(beast::tcp_stream& stream, cons
   const WriteContext ctx{
       .model = opt.model, .words = words, .metrics = metrics, .emitter = emitter, .log = emission_log};
   if (!a.request.stream) co_return co_await write_full(stream, a, keep, ctx);
-  if (!co_await write_sse_header(stream, keep)) {
-    a.tokens.abandon();
-    co_return false;
-  }
   const std::string_view request_id = req["x-request-id"];
-  if (emitter_can_write(a)) co_return co_await write_emitted(stream, a, request_id, ctx);
-  co_return co_await write_chunked(stream, a, request_id, ctx);
+  if (emitter_can_write(a)) co_return co_await write_emitted(stream, a, keep, request_id, ctx);
+  co_return co_await write_chunked(stream, a, keep, request_id, ctx);
 }
 
 SimServer::SimServer(SimOptions options) : options_(std::move(options)) {

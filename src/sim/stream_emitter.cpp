@@ -130,9 +130,24 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
   }
 
   void add(Stream* s) {
-    if (s->due.empty()) return finish(s);
     if (s->record_times) s->tx_stamps = start_tx_stamps(s->socket.native_handle());
+    s->sending = std::move(s->head);
+    s->bytes_formatted = s->sending.size();  // the transmit stamps' byte count starts with the head
+    const TimePoint now = Clock::now();
+    const bool first_due = !s->due.empty() && s->due.front() <= now;
+    if (!first_due && !s->sending.empty()) {  // the head goes now, alone
+      send(s);
+      submit();
+      if (s->finished) return;  // the send failed: s is the session's again
+    }
+    if (s->due.empty()) {
+      if (!s->in_flight) finish(s);  // else sent() finishes it
+      return;
+    }
     push(s);
+    // A first chunk that is due already leaves with the head in this pass, unless a pass ran
+    // within kMinPassInterval (then the timer gathers it with whatever else falls due).
+    if (first_due && now >= last_pass + kMinPassInterval) return pass();
     schedule();
   }
 
@@ -169,37 +184,41 @@ struct StreamEmitter::Impl : std::enable_shared_from_this<Impl> {
         finish(s);
         continue;
       }
-      emit(s, now);
+      emit_due(s, now);
       if (s->next < s->due.size() && !s->error) push(s);  // a failed send() has finished it already
     }
     submit();
     schedule();
   }
 
-  // Formats the next chunk of s (with HTTP/1.1 chunk framing) and sends it, or queues it behind
-  // the chunk still in flight.
-  void emit(Stream* s, TimePoint now) {
-    scratch.clear();
-    s->format(scratch, s->next);
+  // Formats every chunk of s that is due by `now` (with HTTP/1.1 chunk framing) and sends them
+  // together, or queues them behind the send still in flight.
+  void emit_due(Stream* s, TimePoint now) {
     std::string& target = s->in_flight ? s->waiting : s->sending;
-    const std::size_t before = target.size();
-    if (!scratch.empty()) {  // an empty chunk would read as the last-chunk marker
-      append_hex(target, scratch.size());
-      target += "\r\n";
-      target += scratch;
-      target += "\r\n";
-    }
-    ++s->next;
-    if (s->next == s->due.size()) target += "0\r\n\r\n";
-    if (s->tx_stamps) {
-      s->bytes_formatted += target.size() - before;
-      s->chunk_end.push_back(s->bytes_formatted);
-    }
+    std::size_t chunks = 0;
+    do {
+      scratch.clear();
+      s->format(scratch, s->next);
+      const std::size_t before = target.size();
+      if (!scratch.empty()) {  // an empty chunk would read as the last-chunk marker
+        append_hex(target, scratch.size());
+        target += "\r\n";
+        target += scratch;
+        target += "\r\n";
+      }
+      ++s->next;
+      ++chunks;
+      if (s->next == s->due.size()) target += "0\r\n\r\n";
+      if (s->tx_stamps) {
+        s->bytes_formatted += target.size() - before;
+        s->chunk_end.push_back(s->bytes_formatted);
+      }
+    } while (s->next < s->due.size() && s->due[s->next] <= now);
     if (s->in_flight) {
-      ++s->waiting_chunks;  // its time is taken when it follows the send in flight
+      s->waiting_chunks += chunks;  // their time is taken when they follow the send in flight
       return;
     }
-    if (s->record_times) s->sent.push_back(now);
+    if (s->record_times) s->sent.insert(s->sent.end(), chunks, now);
     send(s);
   }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Writes the chunks of many streamed responses at their due times, from one timer for all of
-// them, with every chunk due in the same pass sent by one io_uring submission. The per-stream
+// them, with every chunk due in the same pass sent by one io_uring submission (and the chunks of
+// one stream that are due together by one send). The per-stream
 // alternative (a timer wait and an async write per chunk) costs two to three times more CPU
 // per token, most of it system calls; see docs/simulator.md ("Streaming at scale").
 // Falls back to one non-blocking send() per chunk where io_uring is unavailable.
@@ -23,11 +24,14 @@ namespace inferbench::sim {
 
 class StreamEmitter {
  public:
-  // One response body, sent as HTTP/1.1 chunks (the header must already be written).
+  // One response, its body sent as HTTP/1.1 chunks.
   struct Stream {
     // `session` is the executor of the coroutine that will call run() (its strand, if any).
     Stream(boost::asio::ip::tcp::socket& s, boost::asio::any_io_executor session) : socket(s), done_signal(session) {}
     boost::asio::ip::tcp::socket& socket;
+    // The response header, sent as the stream is added; with the first chunk instead when that
+    // is due already, so that a response due at once costs one segment, not two.
+    std::string head;
     std::vector<TimePoint> due;  // when each chunk is ready (ascending)
     // Appends chunk k's payload (SSE events) to out; the emitter adds the chunked framing.
     std::function<void(std::string& out, std::size_t k)> format;
@@ -45,7 +49,7 @@ class StreamEmitter {
     std::string waiting;  // formatted while `sending` was in flight
     std::size_t waiting_chunks = 0;
     // Transmit stamps (record_times): each chunk's end as a byte offset from the stream's first
-    // byte, the bytes handed to the kernel so far, and the first chunk not yet stamped.
+    // byte (the head's), the bytes handed to the kernel so far, and the first chunk not yet stamped.
     bool tx_stamps = false;
     std::vector<std::uint64_t> chunk_end;
     std::uint64_t bytes_formatted = 0;
@@ -64,8 +68,8 @@ class StreamEmitter {
   StreamEmitter(const StreamEmitter&) = delete;
   StreamEmitter& operator=(const StreamEmitter&) = delete;
 
-  // Sends every chunk of s at its due time, then the last-chunk marker; completes when all
-  // bytes are with the kernel or the socket failed (s.error). s must outlive the call.
+  // Sends s.head, every chunk of s at its due time, then the last-chunk marker; completes when
+  // all bytes are with the kernel or the socket failed (s.error). s must outlive the call.
   boost::asio::awaitable<void> run(Stream& s);
   // Whether chunks go out through io_uring (false: one send() each).
   bool uses_io_uring() const;

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http.hpp>
+#include <sstream>
 #include <vector>
 
 #include "sim/responses.hpp"
@@ -79,6 +80,23 @@ net::awaitable<bool> stall(beast::tcp_stream& stream, TokenSource& tokens) {
   co_return false;
 }
 
+// The SSE response header (chunked transfer encoding), serialized once by Beast.
+const std::string& sse_header(bool keep_alive) {
+  static const auto serialize = [](bool keep) {
+    http::response<http::empty_body> res{http::status::ok, 11};
+    res.set(http::field::server, "inferbench-sim");
+    res.set(http::field::content_type, "text/event-stream");
+    res.set(http::field::cache_control, "no-cache");
+    res.keep_alive(keep);
+    res.chunked(true);
+    std::ostringstream out;
+    out << res.base();
+    return out.str();
+  };
+  static const std::string kept = serialize(true), closing = serialize(false);
+  return keep_alive ? kept : closing;
+}
+
 }  // namespace
 
 net::awaitable<bool> send(beast::tcp_stream& stream, http::status status, std::string body, bool keep_alive,
@@ -113,29 +131,17 @@ net::awaitable<bool> write_full(beast::tcp_stream& stream, Admitted& a, bool kee
                           keep_alive);
 }
 
-net::awaitable<bool> write_sse_header(beast::tcp_stream& stream, bool keep_alive) {
-  http::response<http::empty_body> res{http::status::ok, 11};
-  res.set(http::field::server, "inferbench-sim");
-  res.set(http::field::content_type, "text/event-stream");
-  res.set(http::field::cache_control, "no-cache");
-  res.keep_alive(keep_alive);
-  res.chunked(true);
-  http::response_serializer<http::empty_body> serializer{res};
-  error_code ec;
-  co_await http::async_write_header(stream, serializer, redirect_error(use_awaitable, ec));
-  co_return !ec;
-}
-
 bool emitter_can_write(const Admitted& a) {
   const std::vector<Emission>* plan = a.tokens.plan();
   return plan != nullptr && a.fault == Fault::None && !plan->empty();
 }
 
-net::awaitable<bool> write_emitted(beast::tcp_stream& stream, Admitted& a, std::string_view request_id,
+net::awaitable<bool> write_emitted(beast::tcp_stream& stream, Admitted& a, bool keep_alive, std::string_view request_id,
                                    const WriteContext& ctx) {
   const std::vector<Emission>& plan = *a.tokens.plan();
   SseFormatter sse(a, ctx);
   StreamEmitter::Stream s(stream.socket(), co_await net::this_coro::executor);
+  s.head = sse_header(keep_alive);
   s.due.reserve(plan.size());
   for (const Emission& e : plan) s.due.push_back(e.due);
   s.record_times = ctx.log.enabled();
@@ -157,8 +163,14 @@ net::awaitable<bool> write_emitted(beast::tcp_stream& stream, Admitted& a, std::
   co_return true;
 }
 
-net::awaitable<bool> write_chunked(beast::tcp_stream& stream, Admitted& a, std::string_view request_id,
+net::awaitable<bool> write_chunked(beast::tcp_stream& stream, Admitted& a, bool keep_alive, std::string_view request_id,
                                    const WriteContext& ctx) {
+  error_code ec;
+  co_await net::async_write(stream, net::buffer(sse_header(keep_alive)), redirect_error(use_awaitable, ec));
+  if (ec) {
+    a.tokens.abandon();
+    co_return false;
+  }
   net::steady_timer timer(co_await net::this_coro::executor);
   const std::int64_t chunks = a.length.chunks();
   const bool tracing = ctx.log.enabled();
@@ -167,7 +179,6 @@ net::awaitable<bool> write_chunked(beast::tcp_stream& stream, Admitted& a, std::
   SseFormatter sse(a, ctx);
   std::string out;  // reused for every chunk
   out.reserve(1024);
-  error_code ec;
   std::int64_t chunk = 0;
   Emission em;
   while (co_await a.tokens.next(em)) {

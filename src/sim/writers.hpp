@@ -41,21 +41,18 @@ boost::asio::awaitable<bool> send(boost::beast::tcp_stream& stream, boost::beast
 boost::asio::awaitable<bool> write_full(boost::beast::tcp_stream& stream, Admitted& a, bool keep_alive,
                                         const WriteContext& ctx);
 
-// Streamed: writes the SSE response header (chunked transfer encoding); false on a socket error.
-boost::asio::awaitable<bool> write_sse_header(boost::beast::tcp_stream& stream, bool keep_alive);
-
 // Whether write_emitted() can write `a`: its whole schedule is known, it has chunks and no
 // fault is to be injected.
 bool emitter_can_write(const Admitted& a);
 
-// Streamed, after the header: hands every chunk to the stream emitter, then records the true
+// Streamed: hands the SSE header and every chunk to the stream emitter, then records the true
 // emission times under `request_id` (x-request-id).
-boost::asio::awaitable<bool> write_emitted(boost::beast::tcp_stream& stream, Admitted& a, std::string_view request_id,
-                                           const WriteContext& ctx);
+boost::asio::awaitable<bool> write_emitted(boost::beast::tcp_stream& stream, Admitted& a, bool keep_alive,
+                                           std::string_view request_id, const WriteContext& ctx);
 
-// Streamed, after the header: waits for each chunk and writes it from this coroutine,
+// Streamed: writes the SSE header, then waits for each chunk and writes it from this coroutine,
 // injecting a.fault; then records the true emission times under `request_id`.
-boost::asio::awaitable<bool> write_chunked(boost::beast::tcp_stream& stream, Admitted& a, std::string_view request_id,
-                                           const WriteContext& ctx);
+boost::asio::awaitable<bool> write_chunked(boost::beast::tcp_stream& stream, Admitted& a, bool keep_alive,
+                                           std::string_view request_id, const WriteContext& ctx);
 
 }  // namespace inferbench::sim

@@ -1,6 +1,7 @@
 // The simulator's streamed writes (sim/stream_emitter) over real loopback, through io_uring and
 // through the send() fallback: every chunk arrives in order, both paths write the same bytes, a
-// reader that stops reading gets everything later, and a reader that leaves frees its stream.
+// reader that stops reading gets everything later, and a reader that leaves frees its stream;
+// the header leaves at once, and with the chunks when they are due at once.
 #include <gtest/gtest.h>
 
 #include <utility>  // before Asio (Boost 1.74)
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "sim/server.hpp"
+#include "tcp_segments.hpp"
 
 namespace inferbench::sim {
 namespace {
@@ -27,10 +29,10 @@ namespace net = boost::asio;
 namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 
-SimOptions options(bool io_uring, double itl_ms) {
+SimOptions options(bool io_uring, double itl_ms, double ttft_ms = 1) {
   SimOptions o;
   o.port = 0;
-  o.ttft_ms = 1;
+  o.ttft_ms = ttft_ms;
   o.itl_ms = itl_ms;
   o.io_uring = io_uring;
   return o;
@@ -131,6 +133,41 @@ TEST_P(StreamEmitterPaths, AReaderThatLeavesFreesItsStreamAndTheServerGoesOn) {
   boost::beast::flat_buffer buffer;
   EXPECT_TRUE(read_body(again, buffer).ends_with("data: [DONE]\n\n"));
   server.stop();  // returns: no stream is left waiting for its abandoned socket
+}
+
+TEST_P(StreamEmitterPaths, TheHeaderLeavesBeforeTheFirstChunkIsDue) {
+  // Real servers answer 200 before the first token; a client may time out waiting for it.
+  SimServer server(options(GetParam(), 1.0, 400.0));
+  server.start();
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  const TimePoint sent = Clock::now();
+  net::write(socket, net::buffer(completion_request(3)));
+  char block[4096];
+  const std::string first(block, socket.read_some(net::buffer(block)));
+  EXPECT_LT(to_ms(Clock::now() - sent), 200.0);
+  EXPECT_TRUE(first.starts_with("HTTP/1.1 200 OK\r\n")) << first;
+  EXPECT_TRUE(first.ends_with("\r\n\r\n")) << first;  // the header alone: no chunk yet
+  boost::beast::flat_buffer buffer;
+  buffer.commit(net::buffer_copy(buffer.prepare(first.size()), net::buffer(first)));
+  EXPECT_TRUE(read_body(socket, buffer).ends_with("data: [DONE]\n\n"));
+}
+
+TEST_P(StreamEmitterPaths, AResponseDueAtOnceLeavesInOneSegment) {
+  // Header, chunks and the last-chunk marker in one send: each segment costs both ends a trip
+  // through the kernel, and short requests at high rates are mostly that cost.
+  SimServer server(options(GetParam(), 0.0, 0.0));
+  server.start();
+  net::io_context ioc;
+  tcp::socket socket(ioc);
+  socket.connect({net::ip::make_address("127.0.0.1"), server.port()});
+  boost::beast::flat_buffer buffer;
+  for (int round = 0; round < 3; ++round) {  // kept alive: each response in one segment
+    net::write(socket, net::buffer(completion_request(4)));
+    EXPECT_TRUE(read_body(socket, buffer).ends_with("data: [DONE]\n\n"));
+    EXPECT_EQ(data_segments_received(socket.native_handle()), static_cast<unsigned>(round + 1));
+  }
 }
 
 // The recorded time of each chunk is when it left (the kernel's transmit stamp of the send that

@@ -1,9 +1,9 @@
 #pragma once
 // Writes the chunks of many streamed responses at their due times, from one timer for all of
-// them, with every chunk due in the same pass sent by one io_uring submission (and the chunks of
-// one stream that are due together by one send). The per-stream
-// alternative (a timer wait and an async write per chunk) costs two to three times more CPU
-// per token, most of it system calls; see docs/simulator.md ("Streaming at scale").
+// them: the chunks of one stream that are due together go in one send, and every send of a pass
+// in one io_uring submission. The per-stream alternative (a timer wait and an async write per
+// chunk) costs two to three times more CPU per token, most of it system calls; see
+// docs/simulator.md ("Streaming at scale").
 // Falls back to one non-blocking send() per chunk where io_uring is unavailable.
 #include <utility>  // before Asio: awaitable.hpp uses std::exchange without including it
 

@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/write.hpp>
 #include <cmath>
 #include <memory>
 #include <thread>
+#include <vector>
 
 #include "../http/test_support.hpp"
 #include "loadgen/http_target.hpp"
@@ -74,6 +76,7 @@ TEST(EngineLoopback, CountsEqualServerUsageAndTimingMatchesTheSimulator) {
     Bench bench(latency(40, 10), api);
     const LoadResult result = bench.run(closed(4, 12), 32, 16);
     ASSERT_EQ(result.records.size(), 12u);
+    std::vector<double> ttft_ms, tpot_ms;
     for (const auto& r : result.records) {
       ASSERT_TRUE(r.ok()) << report::failure_label(r) << ": " << r.error_detail;
       EXPECT_EQ(r.http_status, 200);
@@ -84,11 +87,19 @@ TEST(EngineLoopback, CountsEqualServerUsageAndTimingMatchesTheSimulator) {
       EXPECT_EQ(r.chunks.size(), 16u);  // one token per chunk from this simulator
       const auto m = metrics::derive(r);
       ASSERT_TRUE(m.ttft_ms && m.tpot_ms);
-      // Loopback adds well under a few ms; the simulator's own timer adds less than that.
-      EXPECT_GE(*m.ttft_ms, 40.0 - 0.5);
-      EXPECT_LE(*m.ttft_ms, 40.0 + 8.0);
-      EXPECT_NEAR(*m.tpot_ms, 10.0, 1.0);
+      EXPECT_GE(*m.ttft_ms, 40.0 - 0.5);  // never before the simulator's first token
+      ttft_ms.push_back(*m.ttft_ms);
+      tpot_ms.push_back(*m.tpot_ms);
     }
+    // Loopback adds well under a few ms; the simulator's own timer adds less than that. Medians:
+    // in CI a parallel test once held the simulator's thread for ~25 ms while one round of four
+    // first tokens was due, which moved those four TTFTs (65 ms) and TPOTs (8.3 ms) alike.
+    const auto median = [](std::vector<double> v) {
+      std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2), v.end());
+      return v[v.size() / 2];
+    };
+    EXPECT_LE(median(ttft_ms), 40.0 + 8.0);
+    EXPECT_NEAR(median(tpot_ms), 10.0, 1.0);
     const auto s = metrics::summarize(result.records, closed(4, 12).load, {});
     EXPECT_EQ(s.requests.completed, 12u);
     EXPECT_EQ(s.requests.failed, 0u);

@@ -114,7 +114,7 @@ MergeOutcome merge_results(const std::vector<std::string>& inputs, const std::st
   for (std::size_t p = 0; p < merged.points.size(); ++p) {
     const results::MergedPoint& point = merged.points[p];
     for (const auto& r : point.records) {
-      lines += results::request_line_text(r, p, merged.anchor);
+      results::append_request_line(lines, r, p, merged.anchor);
       lines += '\n';
     }
     json point_json = report::to_json(point.summary);

@@ -28,7 +28,7 @@ ResultsWriter::~ResultsWriter() {
 }
 
 void ResultsWriter::write_request(std::size_t load_point, const metrics::RequestRecord& record) {
-  pending_ += results::request_line_text(record, load_point, anchor_);
+  results::append_request_line(pending_, record, load_point, anchor_);
   pending_ += '\n';
   if (pending_.size() >= kFlushAt) flush();
 }

@@ -158,13 +158,10 @@ json to_json(const metrics::LoadPointSummary& s) {
 
 std::string to_text(const json& j, int indent) { return j.dump(indent, ' ', false, json::error_handler_t::replace); }
 
-namespace {
-
-// Why the usage was not believed, with the numbers (docs/metrics.md, "Implausible usage").
-json usage_rejection(const metrics::RequestRecord& r, metrics::UsageProblem problem) {
+std::string usage_rejection(const metrics::RequestRecord& r, metrics::UsageProblem problem) {
   using metrics::UsageProblem;
   switch (problem) {
-    case UsageProblem::None: return nullptr;
+    case UsageProblem::None: return {};
     case UsageProblem::Negative: return "a negative count";
     case UsageProblem::AboveLimit: return fmt::format("a count above {} tokens", metrics::kMaxPlausibleTokens);
     case UsageProblem::AboveMaxTokens:
@@ -174,8 +171,6 @@ json usage_rejection(const metrics::RequestRecord& r, metrics::UsageProblem prob
   }
   return "implausible";
 }
-
-}  // namespace
 
 json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m) {
   json j;
@@ -189,7 +184,8 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["prompt_tokens"] = optional_or_null(r.usage.prompt_tokens);
   j["completion_tokens"] = optional_or_null(r.usage.completion_tokens);
   j["cached_tokens"] = optional_or_null(r.usage.cached_tokens);
-  j["usage_rejected"] = usage_rejection(r, m.usage_problem);
+  j["usage_rejected"] = m.usage_problem == metrics::UsageProblem::None ? json(nullptr)
+                                                                       : json(usage_rejection(r, m.usage_problem));
   j["over_max_tokens"] = m.over_max_tokens;
   j["client_prompt_tokens"] = r.client_prompt_tokens >= 0 ? json(r.client_prompt_tokens) : json(nullptr);
   j["client_output_tokens"] = r.client_output_tokens >= 0 ? json(r.client_output_tokens) : json(nullptr);

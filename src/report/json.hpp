@@ -29,6 +29,10 @@ metrics::SummaryOptions summary_options_of(const nlohmann::json& summary);
 // One line of requests.jsonl; `m` must be metrics::derive(r). Safe to call off the hot path only.
 nlohmann::json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics& m);
 
+// Why a request's usage was not believed, with the numbers (docs/metrics.md, "Implausible
+// usage"); empty when `problem` is None.
+std::string usage_rejection(const metrics::RequestRecord& r, metrics::UsageProblem problem);
+
 // JSON text of `j` (indented by `indent` spaces, -1 = one line). Bytes that are not UTF-8 (a
 // server's Latin-1 error page, say) become U+FFFD instead of aborting the write.
 std::string to_text(const nlohmann::json& j, int indent = -1);

@@ -3,7 +3,12 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include <array>
+#include <cmath>
 #include <limits>
+#include <optional>
+#include <string_view>
+#include <type_traits>
 
 #include "core/error.hpp"
 #include "metrics/request_metrics.hpp"
@@ -91,75 +96,196 @@ void add_chunks(json& line, const metrics::RequestRecord& r, TimePoint anchor) {
   line["chunk_tokens"] = any_tokens ? std::move(tokens) : json(nullptr);
 }
 
-// request_line without "chunk_ns" and "chunk_tokens".
-json line_without_chunks(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
-  json line = report::request_line(record, metrics::derive(record));
-  line["load_point"] = load_point;
-  add_times(line, record, anchor.steady);
-  // When it was sent, for people: seconds from the anchor, and the wall clock as a label
-  // (never used for a duration).
+// The wall clock at `t`, as a label for people (never used for a duration): "2026-12-04T08:35:49.123456Z".
+std::string sent_at(TimePoint t, const Anchor& anchor) {
   const std::chrono::system_clock::time_point wall_start{
       std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::nanoseconds(anchor.wall_ns))};
-  if (record.sent) {
-    const Duration offset = *record.sent - anchor.steady;
-    line["sent_offset_s"] = to_s(offset);
-    const auto wall = std::chrono::time_point_cast<std::chrono::microseconds>(
-        wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(offset));
-    line["sent_at"] = fmt::format("{:%FT%T}Z", wall);
-  } else {
-    line["sent_offset_s"] = nullptr;
-    line["sent_at"] = nullptr;
-  }
-  line["scheduled_offset_s"] = to_s(record.scheduled - anchor.steady);
-  return line;
+  const auto wall = std::chrono::time_point_cast<std::chrono::microseconds>(
+      wall_start + std::chrono::duration_cast<std::chrono::system_clock::duration>(t - anchor.steady));
+  return fmt::format("{:%FT%T}Z", wall);
 }
 
 }  // namespace
 
 json request_line(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
-  json line = line_without_chunks(record, load_point, anchor);
+  json line = report::request_line(record, metrics::derive(record));
+  line["load_point"] = load_point;
+  add_times(line, record, anchor.steady);
+  // When it was sent, for people: seconds from the anchor, and the wall clock.
+  if (record.sent) {
+    line["sent_offset_s"] = to_s(*record.sent - anchor.steady);
+    line["sent_at"] = sent_at(*record.sent, anchor);
+  } else {
+    line["sent_offset_s"] = nullptr;
+    line["sent_at"] = nullptr;
+  }
+  line["scheduled_offset_s"] = to_s(record.scheduled - anchor.steady);
   add_chunks(line, record, anchor.steady);
   return line;
 }
 
-std::string request_line_text(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor) {
-  // The chunk arrays (two numbers per chunk, thousands in a long response) are formatted
-  // here rather than built as JSON values: the rest of the line is dumped with placeholders,
-  // which are then replaced. The placeholder cannot occur anywhere else in the text: every
-  // quote inside a JSON string is escaped.
-  json line = line_without_chunks(record, load_point, anchor);
-  line["chunk_ns"] = 0;
-  line["chunk_tokens"] = 0;
-  std::string text = report::to_text(line);
-  constexpr std::string_view kPlaceholder = R"("chunk_ns":0,"chunk_tokens":0)";
-  std::string arrays = R"("chunk_ns":[)";
-  std::string tokens = R"("chunk_tokens":[)";
-  arrays.reserve(arrays.size() + record.chunks.size() * 9 + 2);
-  tokens.reserve(tokens.size() + record.chunks.size() * 2 + 2);
-  const auto append = [](std::string& out, std::int64_t n) {
-    const fmt::format_int digits(n);
-    out.append(digits.data(), digits.size());
+namespace {
+
+// JSON values appended to a line's text exactly as nlohmann's dump (report::to_text) writes
+// them, so that append_request_line gives the text of request_line without building the object:
+// building it (a std::map node and a string per key) and dumping it cost more than the rest of a
+// short request's work in the collector. tests/results and tests/fuzz/results_fuzz.cpp hold the
+// text to to_text(request_line(...)) byte for byte.
+struct Null {};
+
+void put(std::string& out, Null) { out += "null"; }
+
+void put(std::string& out, bool v) { out += v ? "true" : "false"; }
+
+template <class Integer>
+  requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>)
+void put(std::string& out, Integer v) {
+  const fmt::format_int digits(v);
+  out.append(digits.data(), digits.size());
+}
+
+// nlohmann's own shortest round-trip form (Grisu2, "1.0" for a whole number): another algorithm
+// may pick other digits for the same double.
+void put(std::string& out, double v) {
+  if (!std::isfinite(v)) return put(out, Null{});
+  std::array<char, 64> buffer{};
+  const char* end = nlohmann::detail::to_chars(buffer.data(), buffer.data() + buffer.size(), v);
+  out.append(buffer.data(), static_cast<std::size_t>(end - buffer.data()));
+}
+
+template <class T>
+void put(std::string& out, const std::optional<T>& v) {
+  if (v) return put(out, *v);
+  put(out, Null{});
+}
+
+// Text known to need no escaping (ASCII letters, digits and punctuation other than quotes and
+// backslashes).
+void put_plain(std::string& out, std::string_view text) {
+  out += '"';
+  out += text;
+  out += '"';
+}
+
+// Any text (a server's error body: quotes, control characters, bytes that are not UTF-8).
+void put_text(std::string& out, const std::string& text) { out += report::to_text(json(text)); }
+
+// "name": then the value put writes.
+template <class T>
+void field(std::string& out, std::string_view name, const T& value) {
+  put_plain(out, name);
+  out += ':';
+  put(out, value);
+  out += ',';
+}
+
+void name(std::string& out, std::string_view key) {
+  put_plain(out, key);
+  out += ':';
+}
+
+void append_chunk_arrays(std::string& out, const metrics::RequestRecord& record, TimePoint anchor) {
+  std::string tokens;  // appended after the times
+  tokens.reserve(record.chunks.size() * 2 + 2);
+  out += R"("chunk_ns":[)";
+  const bool any_tokens = for_each_chunk(record, anchor, [&](std::int64_t delta_ns, std::int64_t n) {
+    put(out, delta_ns);
     out += ',';
-  };
-  const bool any_tokens = for_each_chunk(record, anchor.steady, [&](std::int64_t delta_ns, std::int64_t n) {
-    append(arrays, delta_ns);
-    append(tokens, n);
+    put(tokens, n);
+    tokens += ',';
   });
   // Each list ends in a comma (or is empty): the bracket replaces it, or follows "[".
-  const auto close = [](std::string& list) {
-    if (list.back() == ',') list.pop_back();
-    list += ']';
-  };
-  close(arrays);
-  arrays += ',';
+  if (out.back() == ',') out.pop_back();
+  out += "],";
+  name(out, "chunk_tokens");
   if (any_tokens) {
-    close(tokens);
-    arrays += tokens;
+    tokens.back() = ']';
+    out += '[';
+    out += tokens;
   } else {
-    arrays += R"("chunk_tokens":null)";
+    out += "null";
   }
-  text.replace(text.find(kPlaceholder), kPlaceholder.size(), arrays);
-  return text;
+  out += ',';
+}
+
+}  // namespace
+
+void append_request_line(std::string& out, const metrics::RequestRecord& record, std::size_t load_point,
+                         const Anchor& anchor) {
+  const metrics::RequestMetrics m = metrics::derive(record);
+  const TimePoint origin = anchor.steady;
+  // The keys in the order nlohmann's std::map sorts them (bytewise), as request_line dumps.
+  out += '{';
+  field(out, "cached_tokens", record.usage.cached_tokens);
+  append_chunk_arrays(out, record, origin);
+  field(out, "chunks", m.chunks);
+  field(out, "client_output_tokens",
+        record.client_output_tokens >= 0 ? std::optional(record.client_output_tokens) : std::nullopt);
+  field(out, "client_prompt_tokens",
+        record.client_prompt_tokens >= 0 ? std::optional(record.client_prompt_tokens) : std::nullopt);
+  field(out, "completion_tokens", record.usage.completion_tokens);
+  field(out, "done_ms", m.done_ms);
+  field(out, "done_ns", to_ns(record.done - origin));
+  field(out, "e2e_ms", m.e2e_ms);
+  name(out, "error");
+  if (record.ok()) {
+    put(out, Null{});
+  } else {
+    put_text(out, report::failure_label(record));
+  }
+  out += ',';
+  name(out, "error_detail");
+  if (record.error_detail.empty()) {
+    put(out, Null{});
+  } else {
+    put_text(out, record.error_detail);
+  }
+  out += ',';
+  field(out, "events", record.events);
+  field(out, "headers_ns",
+        record.headers == TimePoint{} ? std::nullopt : std::optional(to_ns(record.headers - origin)));
+  field(out, "http_status", record.http_status != 0 ? std::optional(record.http_status) : std::nullopt);
+  field(out, "id", record.id);
+  field(out, "input_tokens", m.input_tokens);
+  field(out, "load_point", load_point);
+  field(out, "max_itl_ms", m.max_itl_ms);
+  field(out, "max_tokens", record.max_tokens);
+  field(out, "ntpot_ms", m.ntpot_ms);
+  field(out, "ok", record.ok());
+  field(out, "output_tokens", m.output_tokens);
+  name(out, "output_tokens_source");
+  if (!m.output_tokens) {
+    put(out, Null{});
+  } else {
+    put_plain(out, m.output_tokens_from_usage ? "usage" : "client");
+  }
+  out += ',';
+  field(out, "over_max_tokens", m.over_max_tokens);
+  field(out, "prompt_tokens", record.usage.prompt_tokens);
+  field(out, "retried", record.retried);
+  field(out, "sched_ns", to_ns(record.scheduled - origin));
+  field(out, "schedule_lag_ms", m.schedule_lag_ms);
+  field(out, "scheduled_offset_s", to_s(record.scheduled - origin));
+  name(out, "sent_at");
+  if (record.sent) {
+    put_plain(out, sent_at(*record.sent, anchor));
+  } else {
+    put(out, Null{});
+  }
+  out += ',';
+  field(out, "sent_ns", record.sent ? std::optional(to_ns(*record.sent - origin)) : std::nullopt);
+  field(out, "sent_offset_s", record.sent ? std::optional(to_s(*record.sent - origin)) : std::nullopt);
+  field(out, "tpot_ms", m.tpot_ms);
+  field(out, "ttft_ms", m.ttft_ms);
+  name(out, "usage_rejected");
+  if (m.usage_problem == metrics::UsageProblem::None) {
+    put(out, Null{});
+  } else {
+    put_text(out, report::usage_rejection(record, m.usage_problem));
+  }
+  out += ',';
+  field(out, "warmup", record.warmup);
+  out.back() = '}';
 }
 
 metrics::RequestRecord parse_record(const json& line, TimePoint anchor) {

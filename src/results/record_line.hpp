@@ -15,9 +15,10 @@ namespace inferbench::results {
 // ("sent_offset_s", "sent_at"). Off the hot path only.
 nlohmann::json request_line(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor);
 
-// request_line as the text of one JSON line (no newline), as report::to_text would dump it,
-// but cheaper: a long response's chunk arrays are formatted without building JSON values.
-std::string request_line_text(const metrics::RequestRecord& record, std::size_t load_point, const Anchor& anchor);
+// Appends the text of request_line (no newline) to `out`, byte for byte as report::to_text would
+// dump it, without building the JSON object: what the collector writes for every request.
+void append_request_line(std::string& out, const metrics::RequestRecord& record, std::size_t load_point,
+                         const Anchor& anchor);
 
 // Rebuilds the record of one line (report::request_line plus the raw timeline), its times placed at
 // `anchor` + offset. Throws inferbench::Error with a one-line reason naming the key.

@@ -2,7 +2,7 @@
 // summary.json with two load points, as merge and reports read results folders. Only
 // inferbench::Error may escape. Invariants: no more records than lines; every record read
 // survives a round trip (results::request_line, then parse_record) unchanged, and its line as the
-// app writes it (results::request_line_text) is that JSON's dump; and the summary
+// app writes it (results::append_request_line) is that JSON's dump; and the summary
 // over the records, exact or folded into histograms, never crashes and counts what it was given.
 #include <algorithm>
 #include <cstddef>
@@ -85,7 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       const metrics::RequestRecord again = results::parse_record(line, read.anchor.steady);
       if (!same(r, again)) fail();
       // The text the app writes is the line's JSON dump, whatever the record holds.
-      if (results::request_line_text(r, p.index, read.anchor) != report::to_text(line)) fail();
+      std::string text;
+      results::append_request_line(text, r, p.index, read.anchor);
+      if (text != report::to_text(line)) fail();
     }
     for (const std::size_t exact : {std::size_t{1}, metrics::kDefaultExactSamples}) {
       const metrics::LoadPointSummary s =

@@ -62,7 +62,8 @@ WrittenRun run_and_write(const loadgen::LoadPlan& plan, const metrics::Slo& slo,
   loadgen::RunHooks hooks;
   hooks.on_record = [&](const metrics::RequestRecord& r) {
     // As ResultsWriter writes it; the text must be the JSON line's dump.
-    const std::string text = request_line_text(r, 0, anchor);
+    std::string text;
+    append_request_line(text, r, 0, anchor);
     EXPECT_EQ(text, report::to_text(request_line(r, 0, anchor)));
     requests << text << '\n';
   };
@@ -77,8 +78,8 @@ WrittenRun run_and_write(const loadgen::LoadPlan& plan, const metrics::Slo& slo,
   return run;
 }
 
-// request_line_text formats the chunk arrays itself: it must give the JSON line's dump byte
-// for byte, whatever the record holds.
+// append_request_line writes the line without building its JSON: it must give the JSON line's
+// dump byte for byte, whatever the record holds.
 TEST(RequestLineText, IsTheJsonLinesDump) {
   const Anchor anchor = Anchor::now();
   metrics::RequestRecord base;
@@ -104,9 +105,62 @@ TEST(RequestLineText, IsTheJsonLinesDump) {
   hostile.failure = metrics::Failure::StreamError;
   hostile.error_detail = R"("chunk_ns":0,"chunk_tokens":0 {"chunk_ns":0,"chunk_tokens":0})";
   records.push_back(hostile);
+  // Every field set, a usage the server lied in, and an error text that is not UTF-8.
+  metrics::RequestRecord full = counted;
+  full.warmup = true;
+  full.retried = true;
+  full.http_status = 200;
+  full.events = 1003;
+  full.max_tokens = 10;
+  full.usage = {.prompt_tokens = 12, .completion_tokens = 5000, .cached_tokens = 3};
+  full.client_prompt_tokens = 12;
+  full.client_output_tokens = 999;
+  records.push_back(full);
+  metrics::RequestRecord garbled = full;
+  garbled.failure = metrics::Failure::HttpStatus;
+  garbled.http_status = 503;
+  garbled.error_detail = "caf\xe9 \"quoted\" \\ \x01\t\n\xff\xfe end";
+  records.push_back(garbled);
+  // Times from one nanosecond to days: the doubles span fixed and exponent notation.
+  std::mt19937_64 random(42);
+  for (int n = 0; n < 2000; ++n) {
+    metrics::RequestRecord r;
+    r.id = random() >> 1;  // ids above int64 are refused when read back
+    const auto pick = [&](std::int64_t max_ns) {
+      return std::chrono::nanoseconds(static_cast<std::int64_t>(random() % static_cast<std::uint64_t>(max_ns)));
+    };
+    const std::int64_t scale = std::int64_t{1} << (random() % 50);  // 1 ns to ~13 days
+    r.scheduled = anchor.steady + pick(scale + 1);
+    if (random() % 4 != 0) {
+      r.sent = r.scheduled + pick(scale + 1);
+      TimePoint t = *r.sent + pick(scale + 1);
+      if (random() % 2 == 0) r.headers = t;
+      const auto chunks = random() % 5;
+      for (std::uint64_t k = 0; k < chunks; ++k) {
+        t += pick(scale + 1);
+        r.chunks.push_back({t, static_cast<std::uint32_t>(random() % 3)});
+      }
+      r.done = t + pick(scale + 1);
+    } else {
+      r.done = r.scheduled + pick(scale + 1);
+    }
+    if (random() % 3 == 0) r.usage.prompt_tokens = static_cast<std::int64_t>(random() % 100'000) - 10;
+    if (random() % 3 == 0) r.usage.completion_tokens = static_cast<std::int64_t>(random() % 5'000);
+    if (random() % 5 == 0) r.usage.cached_tokens = static_cast<std::int64_t>(random() % 50);
+    r.max_tokens = static_cast<std::int64_t>(random() % 3'000);
+    if (random() % 2 == 0) r.client_output_tokens = static_cast<std::int64_t>(random() % 3'000);
+    if (random() % 6 == 0) {
+      r.failure = metrics::Failure::TimeoutRequest;
+      r.error_detail = "no data before the deadline";
+    }
+    records.push_back(r);
+  }
   for (std::size_t i = 0; i < records.size(); ++i) {
     SCOPED_TRACE(fmt::format("record {}", i));
-    const std::string text = request_line_text(records[i], 2, anchor);
+    std::string text = "earlier text\n";  // appended to, not replaced
+    append_request_line(text, records[i], 2, anchor);
+    ASSERT_TRUE(text.starts_with("earlier text\n"));
+    text.erase(0, std::string_view("earlier text\n").size());
     EXPECT_EQ(text, report::to_text(request_line(records[i], 2, anchor)));
     const auto back = parse_record(nlohmann::json::parse(text), anchor.steady);
     EXPECT_EQ(back.chunks.size(), records[i].chunks.size());

@@ -15,7 +15,13 @@ namespace inferbench::loadgen {
 
 namespace net = boost::asio;
 
-Worker::Worker(SharedRun& run) : run_(run), ioc_(1), target_(run.targets->make(ioc_)), dispatch_timer_(ioc_) {}
+// Only the worker's thread touches its sockets and timers (stop() posts to it), so the reactor
+// needs no lock per socket operation; posting from other threads stays locked.
+Worker::Worker(SharedRun& run)
+    : run_(run),
+      ioc_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+      target_(run.targets->make(ioc_)),
+      dispatch_timer_(ioc_) {}
 
 Worker::~Worker() {
   stop();

@@ -174,15 +174,18 @@ json run_data(const ResultsDir& run, const HtmlReportOptions& options) {
 
   // Per load point, the latencies of its measured (not warm-up) successful requests.
   const std::size_t point_count = summary["runs"].size();
-  std::vector<std::map<std::string, std::vector<double>>> values(point_count);
+  struct Latencies {
+    std::vector<double> ttft_ms, tpot_ms, max_itl_ms, e2e_ms;
+  };
+  std::vector<Latencies> values(point_count);
   if (run.requests) {
     for (const RequestLine& r : run.requests->lines) {
       if (r.warmup || !r.ok || r.load_point >= point_count) continue;
-      auto& v = values[r.load_point];
-      if (r.ttft_ms) v["ttft_ms"].push_back(*r.ttft_ms);
-      if (r.tpot_ms) v["tpot_ms"].push_back(*r.tpot_ms);
-      if (r.max_itl_ms) v["max_itl_ms"].push_back(*r.max_itl_ms);
-      if (r.e2e_ms) v["e2e_ms"].push_back(*r.e2e_ms);
+      Latencies& v = values[r.load_point];
+      if (r.ttft_ms) v.ttft_ms.push_back(*r.ttft_ms);
+      if (r.tpot_ms) v.tpot_ms.push_back(*r.tpot_ms);
+      if (r.max_itl_ms) v.max_itl_ms.push_back(*r.max_itl_ms);
+      if (r.e2e_ms) v.e2e_ms.push_back(*r.e2e_ms);
     }
     if (run.requests->no_timeline > 0) {
       notes.push_back(
@@ -203,8 +206,10 @@ json run_data(const ResultsDir& run, const HtmlReportOptions& options) {
   for (std::size_t i = 0; i < point_count; ++i) {
     const json& point = summary["runs"][i];
     json cdf = json::object();
-    for (const char* key : {"ttft_ms", "tpot_ms", "max_itl_ms", "e2e_ms"})
-      cdf[key] = to_json(cdf_points(values[i][key]));
+    cdf["ttft_ms"] = to_json(cdf_points(values[i].ttft_ms));
+    cdf["tpot_ms"] = to_json(cdf_points(values[i].tpot_ms));
+    cdf["max_itl_ms"] = to_json(cdf_points(values[i].max_itl_ms));
+    cdf["e2e_ms"] = to_json(cdf_points(values[i].e2e_ms));
     // ITL over every token (not per request) and the raw gaps, from the chunk timelines.
     cdf["itl_ms"] = json::array();
     cdf["inter_chunk_ms"] = json::array();

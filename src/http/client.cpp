@@ -299,6 +299,9 @@ net::awaitable<Outcome> exchange_on(Stream& stream, beast::flat_buffer& buffer, 
 
 }  // namespace
 
+// How long a connection sits idle before its reuse first checks for bytes no request asked for.
+constexpr std::chrono::milliseconds kAskAfterIdle{1};
+
 struct ConnectionPool::Connection {
   using Stream = std::variant<beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>>;
   explicit Connection(Stream&& s) : stream(std::move(s)), read_deadline(tcp_layer().get_executor()) {}
@@ -306,6 +309,7 @@ struct ConnectionPool::Connection {
   beast::flat_buffer buffer;
   ReadDeadline read_deadline;  // plain TCP reads (TLS reads use the tcp_stream's timeout)
   bool open = false;
+  TimePoint idle_since{};  // when its last exchange ended
 
   beast::tcp_stream& tcp_layer() {
     return std::visit([](auto& s) -> beast::tcp_stream& { return beast::get_lowest_layer(s); }, stream);
@@ -435,7 +439,10 @@ net::awaitable<Outcome> ConnectionPool::exchange(const WireRequest& request, Res
     busy_.erase(std::find(busy_.begin(), busy_.end(), conn.get()));
     if (shut_down_ && out.kind != Outcome::Kind::Complete)
       out = Outcome{Outcome::Kind::Cancelled, "the run was interrupted"};
-    if (conn->open && !shut_down_) idle_.push_back(std::move(conn));
+    if (conn->open && !shut_down_) {
+      conn->idle_since = Clock::now();
+      idle_.push_back(std::move(conn));
+    }
     // A kept-alive connection the server has meanwhile closed fails before any response
     // byte; that is not the request's fault, so it goes once more on a fresh connection.
     const bool stale = reused && !response_started && out.kind == Outcome::Kind::ClosedBeforeResponse;
@@ -448,7 +455,13 @@ std::unique_ptr<ConnectionPool::Connection> ConnectionPool::take_idle() {
   while (!idle_.empty()) {
     std::unique_ptr<Connection> conn = std::move(idle_.back());
     idle_.pop_back();
-    if (!conn->has_unread_bytes()) return conn;
+    // Extra bytes in a response's last read are always caught (reusable()); bytes that come
+    // later only when they come before the reuse: once the next request is sent, nothing tells
+    // them from its answer. A connection reused within kAskAfterIdle (a closed loop's next
+    // request) is not asked: bytes that soon after a response are caught only by chance anyway,
+    // and the question is a system call, as costly as a short request's read. One that sat idle
+    // is asked: an idle timeout's 408, or anything else the server sent meanwhile.
+    if (Clock::now() - conn->idle_since < kAskAfterIdle || !conn->has_unread_bytes()) return conn;
     conn->close();
   }
   return nullptr;

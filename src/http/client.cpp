@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_range.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/basic_parser.hpp>
@@ -23,8 +24,8 @@
 #include <cstring>
 #include <limits>
 #include <memory>
-#include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <type_traits>
 #include <variant>
 
@@ -474,16 +475,23 @@ void ConnectionPool::shutdown() {
 }
 
 WireRequest::WireRequest(const Request& request) {
-  std::ostringstream header;
-  header << request.base();
-  std::ostringstream whole;
-  whole << request;
-  bytes_ = std::move(whole).str();
-  const std::string head = std::move(header).str();
-  // Beast writes the header, its empty line, then the body: the added fields go before that line.
-  if (head.size() < 4 || !head.ends_with("\r\n\r\n") || !bytes_.starts_with(head))
+  // Beast's serializer, split after the header: the bytes up to the header's end, then the body.
+  bhttp::request_serializer<bhttp::string_body> serializer(request);
+  serializer.split(true);
+  error_code ec;
+  const auto take = [&](error_code&, const auto& buffers) {
+    for (const auto piece : beast::buffers_range_ref(buffers))
+      bytes_.append(static_cast<const char*>(piece.data()), piece.size());
+    serializer.consume(beast::buffer_bytes(buffers));
+  };
+  while (!ec && !serializer.is_header_done()) serializer.next(ec, take);
+  const std::size_t header_size = bytes_.size();
+  while (!ec && !serializer.is_done()) serializer.next(ec, take);
+  if (ec) throw std::logic_error("WireRequest: Beast could not serialize the request: " + ec.message());
+  // The header ends in its empty line: the added fields go before that line.
+  if (header_size < 4 || std::string_view(bytes_).substr(header_size - 4, 4) != "\r\n\r\n")
     throw std::logic_error("WireRequest: Beast's serialization has no header where expected");
-  header_end_ = head.size() - 2;
+  header_end_ = header_size - 2;
 }
 
 std::array<net::const_buffer, 3> WireRequest::buffers(std::string_view fields) const {

@@ -18,10 +18,7 @@ namespace net = boost::asio;
 // Only the worker's thread touches its sockets and timers (stop() posts to it), so the reactor
 // needs no lock per socket operation; posting from other threads stays locked.
 Worker::Worker(SharedRun& run)
-    : run_(run),
-      ioc_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
-      target_(run.targets->make(ioc_)),
-      dispatch_timer_(ioc_) {}
+    : run_(run), ioc_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO), target_(run.targets->make(ioc_)), dispatch_timer_(ioc_) {}
 
 Worker::~Worker() {
   stop();

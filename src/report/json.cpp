@@ -184,8 +184,8 @@ json request_line(const metrics::RequestRecord& r, const metrics::RequestMetrics
   j["prompt_tokens"] = optional_or_null(r.usage.prompt_tokens);
   j["completion_tokens"] = optional_or_null(r.usage.completion_tokens);
   j["cached_tokens"] = optional_or_null(r.usage.cached_tokens);
-  j["usage_rejected"] = m.usage_problem == metrics::UsageProblem::None ? json(nullptr)
-                                                                       : json(usage_rejection(r, m.usage_problem));
+  j["usage_rejected"] =
+      m.usage_problem == metrics::UsageProblem::None ? json(nullptr) : json(usage_rejection(r, m.usage_problem));
   j["over_max_tokens"] = m.over_max_tokens;
   j["client_prompt_tokens"] = r.client_prompt_tokens >= 0 ? json(r.client_prompt_tokens) : json(nullptr);
   j["client_output_tokens"] = r.client_output_tokens >= 0 ? json(r.client_output_tokens) : json(nullptr);

@@ -138,8 +138,7 @@ void put(std::string& out, Null) { out += "null"; }
 void put(std::string& out, bool v) { out += v ? "true" : "false"; }
 
 template <class Integer>
-  requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>)
-void put(std::string& out, Integer v) {
+requires(std::is_integral_v<Integer> && !std::is_same_v<Integer, bool>) void put(std::string& out, Integer v) {
   const fmt::format_int digits(v);
   out.append(digits.data(), digits.size());
 }
@@ -170,24 +169,18 @@ void put_plain(std::string& out, std::string_view text) {
 // Any text (a server's error body: quotes, control characters, bytes that are not UTF-8).
 void put_text(std::string& out, const std::string& text) { out += report::to_text(json(text)); }
 
-// "name": then the value put writes.
+// A key given as its whole token, comma included (R"(,"id":)"), then the value put writes: one
+// append per key rather than one per quote.
 template <class T>
-void field(std::string& out, std::string_view name, const T& value) {
-  put_plain(out, name);
-  out += ':';
+void field(std::string& out, std::string_view comma_key, const T& value) {
+  out += comma_key;
   put(out, value);
-  out += ',';
-}
-
-void name(std::string& out, std::string_view key) {
-  put_plain(out, key);
-  out += ':';
 }
 
 void append_chunk_arrays(std::string& out, const metrics::RequestRecord& record, TimePoint anchor) {
   std::string tokens;  // appended after the times
   tokens.reserve(record.chunks.size() * 2 + 2);
-  out += R"("chunk_ns":[)";
+  out += R"(,"chunk_ns":[)";
   const bool any_tokens = for_each_chunk(record, anchor, [&](std::int64_t delta_ns, std::int64_t n) {
     put(out, delta_ns);
     out += ',';
@@ -196,8 +189,7 @@ void append_chunk_arrays(std::string& out, const metrics::RequestRecord& record,
   });
   // Each list ends in a comma (or is empty): the bracket replaces it, or follows "[".
   if (out.back() == ',') out.pop_back();
-  out += "],";
-  name(out, "chunk_tokens");
+  out += R"(],"chunk_tokens":)";
   if (any_tokens) {
     tokens.back() = ']';
     out += '[';
@@ -205,7 +197,6 @@ void append_chunk_arrays(std::string& out, const metrics::RequestRecord& record,
   } else {
     out += "null";
   }
-  out += ',';
 }
 
 }  // namespace
@@ -215,77 +206,72 @@ void append_request_line(std::string& out, const metrics::RequestRecord& record,
   const metrics::RequestMetrics m = metrics::derive(record);
   const TimePoint origin = anchor.steady;
   // The keys in the order nlohmann's std::map sorts them (bytewise), as request_line dumps.
-  out += '{';
-  field(out, "cached_tokens", record.usage.cached_tokens);
+  out += R"({"cached_tokens":)";
+  put(out, record.usage.cached_tokens);
   append_chunk_arrays(out, record, origin);
-  field(out, "chunks", m.chunks);
-  field(out, "client_output_tokens",
+  field(out, R"(,"chunks":)", m.chunks);
+  field(out, R"(,"client_output_tokens":)",
         record.client_output_tokens >= 0 ? std::optional(record.client_output_tokens) : std::nullopt);
-  field(out, "client_prompt_tokens",
+  field(out, R"(,"client_prompt_tokens":)",
         record.client_prompt_tokens >= 0 ? std::optional(record.client_prompt_tokens) : std::nullopt);
-  field(out, "completion_tokens", record.usage.completion_tokens);
-  field(out, "done_ms", m.done_ms);
-  field(out, "done_ns", to_ns(record.done - origin));
-  field(out, "e2e_ms", m.e2e_ms);
-  name(out, "error");
+  field(out, R"(,"completion_tokens":)", record.usage.completion_tokens);
+  field(out, R"(,"done_ms":)", m.done_ms);
+  field(out, R"(,"done_ns":)", to_ns(record.done - origin));
+  field(out, R"(,"e2e_ms":)", m.e2e_ms);
+  out += R"(,"error":)";
   if (record.ok()) {
     put(out, Null{});
   } else {
     put_text(out, report::failure_label(record));
   }
-  out += ',';
-  name(out, "error_detail");
+  out += R"(,"error_detail":)";
   if (record.error_detail.empty()) {
     put(out, Null{});
   } else {
     put_text(out, record.error_detail);
   }
-  out += ',';
-  field(out, "events", record.events);
-  field(out, "headers_ns",
+  field(out, R"(,"events":)", record.events);
+  field(out, R"(,"headers_ns":)",
         record.headers == TimePoint{} ? std::nullopt : std::optional(to_ns(record.headers - origin)));
-  field(out, "http_status", record.http_status != 0 ? std::optional(record.http_status) : std::nullopt);
-  field(out, "id", record.id);
-  field(out, "input_tokens", m.input_tokens);
-  field(out, "load_point", load_point);
-  field(out, "max_itl_ms", m.max_itl_ms);
-  field(out, "max_tokens", record.max_tokens);
-  field(out, "ntpot_ms", m.ntpot_ms);
-  field(out, "ok", record.ok());
-  field(out, "output_tokens", m.output_tokens);
-  name(out, "output_tokens_source");
+  field(out, R"(,"http_status":)", record.http_status != 0 ? std::optional(record.http_status) : std::nullopt);
+  field(out, R"(,"id":)", record.id);
+  field(out, R"(,"input_tokens":)", m.input_tokens);
+  field(out, R"(,"load_point":)", load_point);
+  field(out, R"(,"max_itl_ms":)", m.max_itl_ms);
+  field(out, R"(,"max_tokens":)", record.max_tokens);
+  field(out, R"(,"ntpot_ms":)", m.ntpot_ms);
+  field(out, R"(,"ok":)", record.ok());
+  field(out, R"(,"output_tokens":)", m.output_tokens);
+  out += R"(,"output_tokens_source":)";
   if (!m.output_tokens) {
     put(out, Null{});
   } else {
     put_plain(out, m.output_tokens_from_usage ? "usage" : "client");
   }
-  out += ',';
-  field(out, "over_max_tokens", m.over_max_tokens);
-  field(out, "prompt_tokens", record.usage.prompt_tokens);
-  field(out, "retried", record.retried);
-  field(out, "sched_ns", to_ns(record.scheduled - origin));
-  field(out, "schedule_lag_ms", m.schedule_lag_ms);
-  field(out, "scheduled_offset_s", to_s(record.scheduled - origin));
-  name(out, "sent_at");
+  field(out, R"(,"over_max_tokens":)", m.over_max_tokens);
+  field(out, R"(,"prompt_tokens":)", record.usage.prompt_tokens);
+  field(out, R"(,"retried":)", record.retried);
+  field(out, R"(,"sched_ns":)", to_ns(record.scheduled - origin));
+  field(out, R"(,"schedule_lag_ms":)", m.schedule_lag_ms);
+  field(out, R"(,"scheduled_offset_s":)", to_s(record.scheduled - origin));
+  out += R"(,"sent_at":)";
   if (record.sent) {
     put_plain(out, sent_at(*record.sent, anchor));
   } else {
     put(out, Null{});
   }
-  out += ',';
-  field(out, "sent_ns", record.sent ? std::optional(to_ns(*record.sent - origin)) : std::nullopt);
-  field(out, "sent_offset_s", record.sent ? std::optional(to_s(*record.sent - origin)) : std::nullopt);
-  field(out, "tpot_ms", m.tpot_ms);
-  field(out, "ttft_ms", m.ttft_ms);
-  name(out, "usage_rejected");
+  field(out, R"(,"sent_ns":)", record.sent ? std::optional(to_ns(*record.sent - origin)) : std::nullopt);
+  field(out, R"(,"sent_offset_s":)", record.sent ? std::optional(to_s(*record.sent - origin)) : std::nullopt);
+  field(out, R"(,"tpot_ms":)", m.tpot_ms);
+  field(out, R"(,"ttft_ms":)", m.ttft_ms);
+  out += R"(,"usage_rejected":)";
   if (m.usage_problem == metrics::UsageProblem::None) {
     put(out, Null{});
   } else {
     put_text(out, report::usage_rejection(record, m.usage_problem));
   }
-  out += ',';
-  field(out, "warmup", record.warmup);
-  out.back() = '}';
+  field(out, R"(,"warmup":)", record.warmup);
+  out += '}';
 }
 
 metrics::RequestRecord parse_record(const json& line, TimePoint anchor) {

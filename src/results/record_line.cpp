@@ -166,8 +166,12 @@ void put_plain(std::string& out, std::string_view text) {
   out += '"';
 }
 
-// Any text (a server's error body: quotes, control characters, bytes that are not UTF-8).
-void put_text(std::string& out, const std::string& text) { out += report::to_text(json(text)); }
+// Any text (a server's error body: quotes, control characters, bytes that are not UTF-8), or null
+// when it is empty.
+void put_text_or_null(std::string& out, const std::string& text) {
+  if (text.empty()) return put(out, Null{});
+  out += report::to_text(json(text));
+}
 
 // A key given as its whole token, comma included (R"(,"id":)"), then the value put writes: one
 // append per key rather than one per quote.
@@ -219,17 +223,9 @@ void append_request_line(std::string& out, const metrics::RequestRecord& record,
   field(out, R"(,"done_ns":)", to_ns(record.done - origin));
   field(out, R"(,"e2e_ms":)", m.e2e_ms);
   out += R"(,"error":)";
-  if (record.ok()) {
-    put(out, Null{});
-  } else {
-    put_text(out, report::failure_label(record));
-  }
+  put_text_or_null(out, record.ok() ? std::string() : report::failure_label(record));
   out += R"(,"error_detail":)";
-  if (record.error_detail.empty()) {
-    put(out, Null{});
-  } else {
-    put_text(out, record.error_detail);
-  }
+  put_text_or_null(out, record.error_detail);
   field(out, R"(,"events":)", record.events);
   field(out, R"(,"headers_ns":)",
         record.headers == TimePoint{} ? std::nullopt : std::optional(to_ns(record.headers - origin)));
@@ -265,11 +261,7 @@ void append_request_line(std::string& out, const metrics::RequestRecord& record,
   field(out, R"(,"tpot_ms":)", m.tpot_ms);
   field(out, R"(,"ttft_ms":)", m.ttft_ms);
   out += R"(,"usage_rejected":)";
-  if (m.usage_problem == metrics::UsageProblem::None) {
-    put(out, Null{});
-  } else {
-    put_text(out, report::usage_rejection(record, m.usage_problem));
-  }
+  put_text_or_null(out, report::usage_rejection(record, m.usage_problem));  // empty when None
   field(out, R"(,"warmup":)", record.warmup);
   out += '}';
 }

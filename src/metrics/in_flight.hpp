@@ -11,6 +11,7 @@
 // overlap). An interval that arrives later than the horizon allowed makes the peak unknown
 // (NaN) instead of possibly wrong.
 #include <cstddef>
+#include <deque>
 #include <optional>
 #include <queue>
 #include <utility>
@@ -36,7 +37,9 @@ class InFlightPeak {
   void sweep_before(TimePoint settled);
 
   std::optional<Duration> horizon_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  // On a deque: it grows in blocks, where a vector's doubling would copy every event at once
+  // (see metrics/block_buffer.hpp for why that matters on the collector's thread).
+  std::priority_queue<Event, std::deque<Event>, std::greater<>> events_;
   TimePoint settled_ = TimePoint::min();  // every instant before it has been swept
   TimePoint latest_end_ = TimePoint::min();
   int in_flight_ = 0;

@@ -36,12 +36,19 @@ void SampleSet::add(double value_ms, std::uint64_t weight) {
   }
   if (weight != 1 && !weighted_) {
     weighted_ = true;
+    gather();
     weights_.assign(values_.size(), 1);
   }
-  if (values_sorted_ && !values_.empty() && value_ms < values_.back()) values_sorted_ = false;
-  values_.push_back(value_ms);
-  if (weighted_) weights_.push_back(weight);
-  if (values_.size() > limit_) fold_into_histogram();
+  if (values_sorted_ && entries_ > 0 && value_ms < last_) values_sorted_ = false;
+  last_ = value_ms;
+  added_.push_back(value_ms);
+  if (weighted_) added_weights_.push_back(weight);
+  if (++entries_ > limit_) fold_into_histogram();
+}
+
+void SampleSet::gather() const {
+  added_.move_into(values_);
+  added_weights_.move_into(weights_);
 }
 
 // In long double: the x87 arithmetic is the slowest part of add(), so the exact path, whose
@@ -53,6 +60,7 @@ void SampleSet::add_moments(double value_ms, std::uint64_t weight) {
 }
 
 void SampleSet::fold_into_histogram() {
+  gather();
   histogram_ = std::make_unique<Histogram>(kHistogramSubBucketBits);
   for (std::size_t i = 0; i < values_.size(); ++i) {
     const std::uint64_t weight = weighted_ ? weights_[i] : 1;
@@ -65,6 +73,7 @@ void SampleSet::fold_into_histogram() {
 }
 
 void SampleSet::sort_values() const {
+  gather();
   if (values_sorted_) return;
   // Gaps of exactly 0 (chunks that arrived in one read) can be most of a fast stream's ITL
   // samples, and std::sort still spends n·log n on them: set them apart in two linear passes and
@@ -74,10 +83,12 @@ void SampleSet::sort_values() const {
   std::sort(values_.begin(), zeros);
   std::sort(positive, values_.end());
   values_sorted_ = true;
+  last_ = values_.back();  // a sample added next is in order only if it is not below the largest
 }
 
 Distribution SampleSet::describe() const {
   if (!histogram_) {
+    gather();
     if (!weighted_) {
       sort_values();
       return describe_sorted(values_);
@@ -107,6 +118,7 @@ std::vector<double> SampleSet::at_ranks(std::span<const std::uint64_t> ranks) co
     for (const std::uint64_t rank : ranks) out.push_back(std::clamp(histogram_->value_at_rank(rank) / 1e6, min_, max_));
     return out;
   }
+  gather();
   if (values_.empty()) return out;
   if (!weighted_) {
     sort_values();

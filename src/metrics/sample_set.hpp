@@ -15,6 +15,7 @@
 #include <span>
 #include <vector>
 
+#include "metrics/block_buffer.hpp"
 #include "metrics/histogram.hpp"
 #include "metrics/stats.hpp"
 
@@ -49,11 +50,20 @@ class SampleSet {
   // Puts unweighted values_ in ascending order once, for describe() and at_ranks() alike (the
   // order of values_ means nothing else; an add() after it appends out of order).
   void sort_values() const;
+  // Moves the samples added since the last call to the end of values_ (and weights_).
+  void gather() const;
 
   std::size_t limit_;
-  mutable std::vector<double> values_;  // while exact
-  mutable bool values_sorted_ = true;   // (unweighted only)
-  std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
+  // While exact: the samples, in the order they came (or sorted, see values_sorted_), values_
+  // followed by added_; add() appends to added_ only, which never moves what it holds
+  // (BlockBuffer), and describe() and at_ranks() gather it into values_.
+  mutable std::vector<double> values_;
+  mutable BlockBuffer<double> added_;
+  std::size_t entries_ = 0;                     // values_ + added_
+  mutable double last_ = 0.0;                   // the last sample of values_ followed by added_, for values_sorted_
+  mutable bool values_sorted_ = true;           // (unweighted only)
+  mutable std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
+  mutable BlockBuffer<std::uint64_t> added_weights_;  // parallel to added_, likewise
   bool weighted_ = false;
   std::unique_ptr<Histogram> histogram_;
   // Running moments about the first sample (so that large offsets keep their precision), summed

@@ -65,9 +65,46 @@ TEST(SampleSet, AskingMidwayChangesNothing) {
   expect_same(set.describe(), describe(so_far));
   set.add(x[2000], 3);  // now weighted
   std::vector<WeightedSample> weighted;
+  weighted.reserve(so_far.size() + 1);
   for (double v : so_far) weighted.push_back({v, 1});
   weighted.push_back({x[2000], 3});
   expect_same(set.describe(), describe_weighted(weighted));
+}
+
+// After a describe() the kept samples are sorted: a sample added next is out of order when it
+// is below the largest, even if it is above the one added last.
+TEST(SampleSet, ASampleAboveTheLastButBelowTheLargestIsOutOfOrder) {
+  SampleSet set(10);
+  set.add(5.0);
+  set.add(1.0);
+  EXPECT_EQ(set.describe().max, 5.0);
+  set.add(3.0);
+  expect_same(set.describe(), describe(std::vector<double>{5.0, 1.0, 3.0}));
+  const std::uint64_t ranks[] = {0, 1, 2};
+  EXPECT_EQ(set.at_ranks(ranks), (std::vector<double>{1.0, 3.0, 5.0}));
+}
+
+// Samples are kept in blocks (an add never moves the ones before it): across many blocks, with
+// questions and the first weight in the middle of one, the result is the same as over a vector.
+TEST(SampleSet, ManyBlocksDescribeAsOneVector) {
+  const std::size_t n = 3 * BlockBuffer<double>::kBlock + 17;
+  const std::vector<double> x = latencies(n, 9);
+  SampleSet set(n + 1);
+  std::vector<WeightedSample> so_far;
+  so_far.reserve(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::uint64_t weight = i > n / 2 && i % 5 == 0 ? 4 : 1;
+    set.add(x[i], weight);
+    so_far.push_back({x[i], weight});
+    if (i == BlockBuffer<double>::kBlock + 100) {
+      std::vector<double> values;
+      values.reserve(so_far.size());
+      for (const auto& s : so_far) values.push_back(s.value);
+      expect_same(set.describe(), describe(values));
+    }
+  }
+  EXPECT_TRUE(set.exact());
+  expect_same(set.describe(), describe_weighted(so_far));
 }
 
 TEST(SampleSet, WeightedSamplesAreDescribeWeightedExactly) {

@@ -25,7 +25,6 @@ class BlockBuffer {
     blocks_.back().push_back(value);
   }
   std::size_t size() const { return blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlock + blocks_.back().size(); }
-  bool empty() const { return blocks_.empty(); }
 
   // Appends every value to `out`, in the order they came, and empties the buffer.
   void move_into(std::vector<T>& out) {

@@ -15,7 +15,6 @@
 #include <optional>
 #include <queue>
 #include <utility>
-#include <vector>
 
 #include "core/clock.hpp"
 

@@ -39,11 +39,11 @@ void SampleSet::add(double value_ms, std::uint64_t weight) {
     gather();
     weights_.assign(values_.size(), 1);
   }
-  if (values_sorted_ && entries_ > 0 && value_ms < last_) values_sorted_ = false;
+  if (values_sorted_ && entries() > 0 && value_ms < last_) values_sorted_ = false;
   last_ = value_ms;
   added_.push_back(value_ms);
   if (weighted_) added_weights_.push_back(weight);
-  if (++entries_ > limit_) fold_into_histogram();
+  if (entries() > limit_) fold_into_histogram();
 }
 
 void SampleSet::gather() const {
@@ -73,7 +73,6 @@ void SampleSet::fold_into_histogram() {
 }
 
 void SampleSet::sort_values() const {
-  gather();
   if (values_sorted_) return;
   // Gaps of exactly 0 (chunks that arrived in one read) can be most of a fast stream's ITL
   // samples, and std::sort still spends n·log n on them: set them apart in two linear passes and

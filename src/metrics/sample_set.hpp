@@ -48,10 +48,13 @@ class SampleSet {
   // Adds to the running moments (kept only once folded).
   void add_moments(double value_ms, std::uint64_t weight);
   // Puts unweighted values_ in ascending order once, for describe() and at_ranks() alike (the
-  // order of values_ means nothing else; an add() after it appends out of order).
+  // order of values_ means nothing else; an add() after it appends out of order). Call after
+  // gather(): it sorts values_ only.
   void sort_values() const;
   // Moves the samples added since the last call to the end of values_ (and weights_).
   void gather() const;
+  // Samples kept while exact: values_ followed by added_.
+  std::size_t entries() const { return values_.size() + added_.size(); }
 
   std::size_t limit_;
   // While exact: the samples, in the order they came (or sorted, see values_sorted_), values_
@@ -59,7 +62,6 @@ class SampleSet {
   // (BlockBuffer), and describe() and at_ranks() gather it into values_.
   mutable std::vector<double> values_;
   mutable BlockBuffer<double> added_;
-  std::size_t entries_ = 0;                     // values_ + added_
   mutable double last_ = 0.0;                   // the last sample of values_ followed by added_, for values_sorted_
   mutable bool values_sorted_ = true;           // (unweighted only)
   mutable std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came

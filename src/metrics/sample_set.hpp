@@ -1,8 +1,9 @@
 #pragma once
 // One distribution built sample by sample, in bounded memory (docs/metrics.md, "Statistics").
 //
-// Exact while it holds at most `exact_limit` entries: every sample is kept and describe() is
-// describe() / describe_weighted() over them (numpy's linear percentiles). The entry that would
+// Exact while it holds at most `exact_limit` entries: every sample is kept (those of exactly 0 as
+// one count, an entry of their own) and describe() is describe() / describe_weighted() over
+// them (numpy's linear percentiles). The entry that would
 // pass the limit folds every sample into a log-linear Histogram of nanoseconds with 2^10
 // sub-buckets per power of two and frees them: from then on memory stays flat, count, min, max
 // stay exact, mean and std are computed from running sums, and each percentile is within
@@ -53,8 +54,10 @@ class SampleSet {
   void sort_values() const;
   // Moves the samples added since the last call to the end of values_ (and weights_).
   void gather() const;
-  // Samples kept while exact: values_ followed by added_.
-  std::size_t entries() const { return values_.size() + added_.size(); }
+  // The kept samples with weights, zeros as one entry. Call after gather(), when weighted_.
+  std::vector<WeightedSample> weighted_samples() const;
+  // Entries kept while exact: values_ followed by added_, and the zeros.
+  std::size_t entries() const { return values_.size() + added_.size() + (zeros_ > 0 ? 1 : 0); }
 
   std::size_t limit_;
   // While exact: the samples, in the order they came (or sorted, see values_sorted_), values_
@@ -66,6 +69,7 @@ class SampleSet {
   mutable bool values_sorted_ = true;           // (unweighted only)
   mutable std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
   mutable BlockBuffer<std::uint64_t> added_weights_;  // parallel to added_, likewise
+  std::uint64_t zeros_ = 0;  // while exact: observations of exactly 0, which values_ does not hold
   bool weighted_ = false;
   std::unique_ptr<Histogram> histogram_;
   // Running moments about the first sample (so that large offsets keep their precision), summed

@@ -42,10 +42,30 @@ void set_percentiles(Distribution& d, Percentile percentile) {
 // linearly between the closest ranks exactly as numpy's default np.percentile; NaN when empty.
 double percentile_sorted(std::span<const double> sorted, double p);
 
+// Ascending samples kept without their zeros: `sorted`, plus `zeros` samples of exactly 0 at
+// their place among them (chunks read together are 0 ms apart, which can be nearly all of a fast
+// stream's gaps: metrics::SampleSet counts them instead of storing them). Indexed as the
+// expanded array.
+class SortedWithZeros {
+ public:
+  SortedWithZeros(std::span<const double> sorted, std::uint64_t zeros);
+  std::uint64_t size() const { return sorted_.size() + zeros_; }
+  double operator[](std::uint64_t i) const {
+    if (i < split_) return sorted_[i];
+    return i < split_ + zeros_ ? 0.0 : sorted_[i - zeros_];
+  }
+
+ private:
+  std::span<const double> sorted_;
+  std::uint64_t zeros_;
+  std::size_t split_;  // where the zeros go: the first element of sorted_ not below 0
+};
+
 // Describes `samples` (taken by value and sorted in place). Samples must be finite.
 Distribution describe(std::vector<double> samples);
-// describe() of samples already in ascending order (no copy, no sort).
-Distribution describe_sorted(std::span<const double> sorted);
+// describe() of samples already in ascending order (no copy, no sort), with `zeros` more samples
+// of exactly 0 (SortedWithZeros); bit for bit describe() of the expanded array.
+Distribution describe_sorted(std::span<const double> sorted, std::uint64_t zeros = 0);
 
 // `weight` equal observations of `value`: a token-weighted ITL sample is one gap spread over the
 // chunk's tokens. Kept as one entry so memory follows the chunks received, never a count a

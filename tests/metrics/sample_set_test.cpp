@@ -198,8 +198,8 @@ TEST(SampleSet, NegativeAndZeroSamplesStayWithinTheExtremes) {
   EXPECT_LE(d.p99, d.max);
 }
 
-// sort_values() sets exact zeros apart before sorting (most ITL samples of chunks read together
-// are 0): with negative, zero and positive samples mixed, the order and statistics are a sort's.
+// Samples of exactly 0 are counted, not kept (most ITL samples of chunks read together are 0):
+// with negative, zero and positive samples mixed, the order and statistics are a sort's.
 TEST(SampleSet, ZerosAmongNegativeAndPositiveSamplesSortAsWithoutThem) {
   std::mt19937_64 rng(3);
   std::vector<double> x = latencies(4000, 9);
@@ -215,6 +215,68 @@ TEST(SampleSet, ZerosAmongNegativeAndPositiveSamplesSortAsWithoutThem) {
   std::vector<std::uint64_t> ranks(sorted.size());
   for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = i;
   EXPECT_EQ(set.at_ranks(ranks), sorted);
+}
+
+// The zeros are one entry however many there are: a set of 10 entries stays exact with
+// 100,000 zeros and 9 other samples.
+TEST(SampleSet, ZerosAreOneEntry) {
+  SampleSet set(10);
+  std::vector<double> x(100000, 0.0);
+  for (int i = 1; i <= 9; ++i) x[static_cast<std::size_t>(i) * 1000] = i % 2 == 0 ? 0.5 * i : -0.25 * i;
+  for (const double v : x) set.add(v);
+  EXPECT_TRUE(set.exact());
+  expect_same(set.describe(), describe(x));
+  set.add(7.0);  // the eleventh entry
+  EXPECT_FALSE(set.exact());
+  EXPECT_EQ(set.describe().count, x.size() + 1);
+  EXPECT_EQ(set.describe().p50, 0.0);
+}
+
+// Weighted zeros count their weight: the set describes as the samples expanded. std is the one
+// value summed in another order (the zeros' terms at once), equal to rounding.
+TEST(SampleSet, WeightedZerosCountTheirWeight) {
+  const std::vector<double> x = latencies(300, 8);
+  SampleSet set(1000);
+  std::vector<double> expanded;
+  std::vector<WeightedSample> weighted;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double v = i % 3 == 0 ? 0.0 : x[i] - 20.0;  // negative, zero and positive
+    const std::uint64_t weight = i % 5 + 1;
+    set.add(v, weight);
+    weighted.push_back({v, weight});
+    expanded.insert(expanded.end(), weight, v);
+  }
+  const Distribution d = set.describe();
+  const Distribution want = describe(expanded);
+  EXPECT_EQ(d.count, want.count);
+  EXPECT_EQ(d.mean, describe_weighted(weighted).mean);
+  EXPECT_NEAR(d.std, want.std, want.std * 1e-12);
+  EXPECT_EQ(d.min, want.min);
+  EXPECT_EQ(d.p50, want.p50);
+  EXPECT_EQ(d.p90, want.p90);
+  EXPECT_EQ(d.p99, want.p99);
+  EXPECT_EQ(d.max, want.max);
+  std::sort(expanded.begin(), expanded.end());
+  std::vector<std::uint64_t> ranks(expanded.size());
+  for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = i;
+  EXPECT_EQ(set.at_ranks(ranks), expanded);
+}
+
+// Past the limit the counted zeros go into the histogram with the rest.
+TEST(SampleSet, ZerosFoldIntoTheHistogram) {
+  SampleSet set(100);
+  std::vector<double> x = latencies(1000, 10);
+  for (std::size_t i = 0; i < x.size(); i += 2) x[i] = 0.0;
+  for (const double v : x) set.add(v);
+  EXPECT_FALSE(set.exact());
+  const Distribution d = set.describe();
+  const Distribution exact = describe(x);
+  EXPECT_EQ(d.count, exact.count);
+  EXPECT_EQ(d.min, 0.0);
+  EXPECT_NEAR(d.mean, exact.mean, exact.mean * 1e-12);
+  EXPECT_LE(std::abs(d.p90 - exact.p90), exact.p90 * kHistogramRelativeError + 0.5e-6);
+  const std::uint64_t ranks[] = {0, 499};
+  EXPECT_EQ(set.at_ranks(ranks), (std::vector<double>{0.0, 0.0}));
 }
 
 TEST(SampleSet, EmptyIsUndefined) {

@@ -90,6 +90,34 @@ TEST(DescribeWeighted, EqualsTheExpandedSamples) {
   }
 }
 
+// Zeros passed as a count describe bit for bit as the array with them in place.
+TEST(DescribeSorted, CountedZerosAreTheExpandedArray) {
+  const std::vector<double> without{-3.25, -0.5, 0.125, 1.0, 7.5, 40.0};
+  for (const std::uint64_t zeros : {0, 1, 2, 1001}) {
+    std::vector<double> expanded = without;
+    expanded.insert(expanded.begin() + 2, zeros, 0.0);
+    const Distribution a = describe_sorted(without, zeros);
+    const Distribution b = describe_sorted(expanded);
+    EXPECT_EQ(a.count, b.count);
+    EXPECT_EQ(a.mean, b.mean);
+    EXPECT_EQ(a.std, b.std);
+    EXPECT_EQ(a.min, b.min);
+    EXPECT_EQ(a.max, b.max);
+    for (auto p :
+         {&Distribution::p50, &Distribution::p90, &Distribution::p95, &Distribution::p99, &Distribution::p99_9}) {
+      EXPECT_EQ(a.*p, b.*p);
+    }
+    const SortedWithZeros view(without, zeros);
+    ASSERT_EQ(view.size(), expanded.size());
+    for (std::size_t i = 0; i < expanded.size(); ++i) EXPECT_EQ(view[i], expanded[i]) << i;
+  }
+  const Distribution only = describe_sorted(std::vector<double>{}, 3);
+  EXPECT_EQ(only.count, 3u);
+  EXPECT_EQ(only.min, 0.0);
+  EXPECT_EQ(only.std, 0.0);
+  EXPECT_EQ(only.p99, 0.0);
+}
+
 TEST(DescribeWeighted, HugeWeightsNeedNoMemory) {
   const Distribution d = describe_weighted(std::vector<WeightedSample>{{1.0, std::uint64_t{1} << 40}, {3.0, 1}});
   EXPECT_EQ(d.count, (std::size_t{1} << 40) + 1);

@@ -251,8 +251,9 @@ std::vector<Setting> declare() {
        .default_value = 4194304,
        .min = 1000,
        .max = 1000000000,
-       .help = "Samples each latency distribution of a load point keeps exactly; past this many it folds them into "
-               "a histogram (percentiles within 0.05 %, marked relative_error) and its memory stays flat",
+       .help = "Samples each latency distribution of a load point keeps exactly (those of exactly 0 ms count as "
+               "one); past this many it folds them into a histogram (percentiles within 0.05 %, marked "
+               "relative_error) and its memory stays flat",
        .flag = "--exact-samples"},
       // MLflow (docs/mlflow.md)
       {.key = "mlflow.uri",

@@ -2,14 +2,13 @@
 // One distribution built sample by sample, in bounded memory (docs/metrics.md, "Statistics").
 //
 // Exact while it holds at most `exact_limit` entries: every sample is kept (those of exactly 0 as
-// one count, an entry of their own) and describe() is describe() / describe_weighted() over
-// them (numpy's linear percentiles). The entry that would
-// pass the limit folds every sample into a log-linear Histogram of nanoseconds with 2^10
-// sub-buckets per power of two and frees them: from then on memory stays flat, count, min, max
-// stay exact, mean and std are computed from running sums, and each percentile is within
-// kHistogramRelativeError of the exact one (plus half a nanosecond of rounding). The choice
-// depends only on the number of entries, never on their order, so a run and a merge of its
-// shards describe the same samples the same way.
+// one count, an entry of their own) and describe() is describe() / describe_weighted() over them
+// (numpy's linear percentiles). The entry that would pass the limit folds every sample into a
+// log-linear Histogram of nanoseconds with 2^10 sub-buckets per power of two and frees them: from
+// then on memory stays flat, count, min, max stay exact, mean and std are computed from running
+// sums, and each percentile is within kHistogramRelativeError of the exact one (plus half a
+// nanosecond of rounding). The choice depends only on the number of entries, never on their order,
+// so a run and a merge of its shards describe the same samples the same way.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

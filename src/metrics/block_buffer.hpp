@@ -24,6 +24,7 @@ class BlockBuffer {
     }
     blocks_.back().push_back(value);
   }
+  const T& back() const { return blocks_.back().back(); }  // not when empty
   std::size_t size() const { return blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlock + blocks_.back().size(); }
 
   // Appends every value to `out`, in the order they came, and empties the buffer.

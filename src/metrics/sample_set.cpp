@@ -46,9 +46,8 @@ void SampleSet::add(double value_ms, std::uint64_t weight) {
     gather();
     weights_.assign(values_.size(), 1);
   }
-  const bool first = values_.empty() && added_.size() == 0;
-  if (values_sorted_ && !first && value_ms < last_) values_sorted_ = false;
-  last_ = value_ms;
+  const bool any_kept = added_.size() > 0 || !values_.empty();
+  if (values_sorted_ && any_kept && value_ms < last_kept()) values_sorted_ = false;
   added_.push_back(value_ms);
   if (weighted_) added_weights_.push_back(weight);
   if (entries() > limit_) fold_into_histogram();
@@ -89,7 +88,6 @@ void SampleSet::sort_values() const {
   if (values_sorted_) return;
   std::sort(values_.begin(), values_.end());
   values_sorted_ = true;
-  last_ = values_.back();  // a sample added next is in order only if it is not below the largest
 }
 
 Distribution SampleSet::describe() const {

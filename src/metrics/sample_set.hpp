@@ -55,6 +55,8 @@ class SampleSet {
   void gather() const;
   // The kept samples with weights, zeros as one entry. Call after gather(), when weighted_.
   std::vector<WeightedSample> weighted_samples() const;
+  // The last of values_ followed by added_ (the largest once sorted), which must not be empty.
+  double last_kept() const { return added_.size() > 0 ? added_.back() : values_.back(); }
   // Entries kept while exact: values_ followed by added_, and the zeros.
   std::size_t entries() const { return values_.size() + added_.size() + (zeros_ > 0 ? 1 : 0); }
 
@@ -64,9 +66,8 @@ class SampleSet {
   // (BlockBuffer), and describe() and at_ranks() gather it into values_.
   mutable std::vector<double> values_;
   mutable BlockBuffer<double> added_;
-  mutable double last_ = 0.0;                   // the last sample of values_ followed by added_, for values_sorted_
-  mutable bool values_sorted_ = true;           // (unweighted only)
-  mutable std::vector<std::uint64_t> weights_;  // parallel to values_ once a weight other than 1 came
+  mutable bool values_sorted_ = true;                 // (unweighted only)
+  mutable std::vector<std::uint64_t> weights_;        // parallel to values_ once a weight other than 1 came
   mutable BlockBuffer<std::uint64_t> added_weights_;  // parallel to added_, likewise
   std::uint64_t zeros_ = 0;  // while exact: observations of exactly 0, which values_ does not hold
   bool weighted_ = false;

@@ -52,7 +52,7 @@ Distribution describe_sorted(std::span<const double> sorted, std::uint64_t zeros
   for (double x : sorted) sum += x;
   d.mean = sum / n;
   double squares = 0.0;  // two-pass variance: stable for the large offsets of latencies
-  const auto below = std::lower_bound(sorted.begin(), sorted.end(), 0.0);
+  const auto below = sorted.begin() + static_cast<std::ptrdiff_t>(samples.split());
   for (auto it = sorted.begin(); it != below; ++it) squares += (*it - d.mean) * (*it - d.mean);
   const double zero_term = (0.0 - d.mean) * (0.0 - d.mean);
   for (std::uint64_t i = 0; i < zeros; ++i) squares += zero_term;

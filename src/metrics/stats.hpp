@@ -50,6 +50,8 @@ class SortedWithZeros {
  public:
   SortedWithZeros(std::span<const double> sorted, std::uint64_t zeros);
   std::uint64_t size() const { return sorted_.size() + zeros_; }
+  // Where the zeros go: the first element of `sorted` not below 0.
+  std::size_t split() const { return split_; }
   double operator[](std::uint64_t i) const {
     if (i < split_) return sorted_[i];
     return i < split_ + zeros_ ? 0.0 : sorted_[i - zeros_];
@@ -58,7 +60,7 @@ class SortedWithZeros {
  private:
   std::span<const double> sorted_;
   std::uint64_t zeros_;
-  std::size_t split_;  // where the zeros go: the first element of sorted_ not below 0
+  std::size_t split_;
 };
 
 // Describes `samples` (taken by value and sorted in place). Samples must be finite.

@@ -5,11 +5,15 @@
 #include <random>
 #include <vector>
 
+#include "expect_same.hpp"
 #include "metrics/sample_set.hpp"
 #include "metrics/stats.hpp"
 
 namespace inferbench::metrics {
 namespace {
+
+using testing::every_rank;
+using testing::expect_same;
 
 // Latency-like samples: a log-normal body around 20 ms with a few slow ones.
 std::vector<double> latencies(std::size_t n, unsigned seed) {
@@ -18,20 +22,6 @@ std::vector<double> latencies(std::size_t n, unsigned seed) {
   std::vector<double> out(n);
   for (auto& x : out) x = body(rng) + ((rng() % 100 == 0) ? 500.0 : 0.0);
   return out;
-}
-
-void expect_same(const Distribution& a, const Distribution& b) {
-  EXPECT_EQ(a.count, b.count);
-  EXPECT_EQ(a.mean, b.mean);
-  EXPECT_EQ(a.std, b.std);
-  EXPECT_EQ(a.min, b.min);
-  EXPECT_EQ(a.p50, b.p50);
-  EXPECT_EQ(a.p90, b.p90);
-  EXPECT_EQ(a.p95, b.p95);
-  EXPECT_EQ(a.p99, b.p99);
-  EXPECT_EQ(a.p99_9, b.p99_9);
-  EXPECT_EQ(a.max, b.max);
-  EXPECT_EQ(a.relative_error, b.relative_error);
 }
 
 TEST(SampleSet, UpToTheLimitItIsDescribeExactly) {
@@ -212,9 +202,7 @@ TEST(SampleSet, ZerosAmongNegativeAndPositiveSamplesSortAsWithoutThem) {
   expect_same(set.describe(), describe(x));
   std::vector<double> sorted = x;
   std::sort(sorted.begin(), sorted.end());
-  std::vector<std::uint64_t> ranks(sorted.size());
-  for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = i;
-  EXPECT_EQ(set.at_ranks(ranks), sorted);
+  EXPECT_EQ(set.at_ranks(every_rank(sorted.size())), sorted);
 }
 
 // The zeros are one entry however many there are: a set of 10 entries stays exact with
@@ -257,9 +245,7 @@ TEST(SampleSet, WeightedZerosCountTheirWeight) {
   EXPECT_EQ(d.p99, want.p99);
   EXPECT_EQ(d.max, want.max);
   std::sort(expanded.begin(), expanded.end());
-  std::vector<std::uint64_t> ranks(expanded.size());
-  for (std::size_t i = 0; i < ranks.size(); ++i) ranks[i] = i;
-  EXPECT_EQ(set.at_ranks(ranks), expanded);
+  EXPECT_EQ(set.at_ranks(every_rank(expanded.size())), expanded);
 }
 
 // Past the limit the counted zeros go into the histogram with the rest.

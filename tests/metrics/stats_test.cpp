@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "expect_same.hpp"
 #include "metrics/stats.hpp"
 
 namespace inferbench::metrics {
@@ -96,17 +97,7 @@ TEST(DescribeSorted, CountedZerosAreTheExpandedArray) {
   for (const std::uint64_t zeros : {0, 1, 2, 1001}) {
     std::vector<double> expanded = without;
     expanded.insert(expanded.begin() + 2, zeros, 0.0);
-    const Distribution a = describe_sorted(without, zeros);
-    const Distribution b = describe_sorted(expanded);
-    EXPECT_EQ(a.count, b.count);
-    EXPECT_EQ(a.mean, b.mean);
-    EXPECT_EQ(a.std, b.std);
-    EXPECT_EQ(a.min, b.min);
-    EXPECT_EQ(a.max, b.max);
-    for (auto p :
-         {&Distribution::p50, &Distribution::p90, &Distribution::p95, &Distribution::p99, &Distribution::p99_9}) {
-      EXPECT_EQ(a.*p, b.*p);
-    }
+    testing::expect_same(describe_sorted(without, zeros), describe_sorted(expanded));
     const SortedWithZeros view(without, zeros);
     ASSERT_EQ(view.size(), expanded.size());
     for (std::size_t i = 0; i < expanded.size(); ++i) EXPECT_EQ(view[i], expanded[i]) << i;
